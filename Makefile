@@ -1,0 +1,29 @@
+# One-command set-up: both targets create .venv and install riskoff on first use.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA_DIR ?= $(or $(RISKOFF_DATA_DIR),../shared/data)
+export MPLBACKEND := Agg
+
+.PHONY: install run test bench clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	RISKOFF_DATA_DIR=$(DATA_DIR) $(BIN)/riskoff run backtests/selloffs.toml
+
+test: $(STAMP)
+	RISKOFF_DATA_DIR=$(DATA_DIR) $(BIN)/python -m pytest
+
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do RISKOFF_DATA_DIR=$(DATA_DIR) $(BIN)/python $$b; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,128 @@
+"""The series catalog: one declaration per series (ID, family, columns, calendar, units, lag).
+
+The catalog is data (``data/catalog.toml``); users add or override series in a run config's
+``[series.ID]`` tables with the same fields. See the header of ``data/catalog.toml`` for what each
+field means.
+"""
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from riskoff.errors import ConfigError, did_you_mean
+from riskoff.paths import CATALOG_FILE
+
+CALENDARS = ("us", "utc", "intraday")
+LAG_UNITS = ("bday", "day")
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    """How one series is stored, what it means, and when each value becomes public."""
+
+    id: str
+    family: str
+    columns: tuple[str, ...]
+    calendar: str
+    units: str
+    lag_days: int
+    lag_unit: str
+    publish_time: str
+    publish_tz: str
+    max_stale_days: int
+    low: float | None = None
+    high: float | None = None
+    positive: bool = False
+    pct_scale: bool = False
+    fraction_scale: bool = False
+    asset_class: str = "equity"
+    interval_hours: float | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def stamp_column(self) -> str:
+        return "time" if self.calendar == "intraday" else "date"
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        """Columns a file must have; `volume` is optional for prices."""
+        return tuple(c for c in self.columns if c != "volume")
+
+    def relpath(self) -> Path:
+        return Path("series") / self.family / f"{self.id}.csv"
+
+    def frame_columns(self) -> list[str]:
+        """Column names this series contributes to an aligned frame (see riskoff.data.align)."""
+        if self.calendar == "intraday":
+            return [f"{self.id}.sum", f"{self.id}.mean", f"{self.id}.count"]
+        if self.columns == ("value",):
+            return [self.id]
+        return [f"{self.id}.{c}" for c in self.columns]
+
+
+_FIELDS = {f.name for f in fields(SeriesSpec)} - {"id", "extra"}
+
+
+def _build(sid: str, raw: Mapping[str, Any], families: Mapping[str, Mapping[str, Any]], origin: str) -> SeriesSpec:
+    family = raw.get("family")
+    if family not in families:
+        raise ConfigError(f"{origin}: series.{sid}.family = {family!r}; expected one of {sorted(families)}"
+                          f"{did_you_mean(str(family), families)}")
+    merged = {**families[family], **raw}
+    unknown = set(merged) - _FIELDS
+    if unknown:
+        bad = sorted(unknown)[0]
+        raise ConfigError(f"{origin}: series.{sid}: unknown field '{bad}'{did_you_mean(bad, _FIELDS)}")
+    missing = [k for k in ("columns", "calendar", "units", "lag_days", "lag_unit", "publish_time",
+                           "publish_tz", "max_stale_days") if k not in merged]
+    if missing:
+        raise ConfigError(f"{origin}: series.{sid}: missing field(s) {missing}")
+    if merged["calendar"] not in CALENDARS:
+        raise ConfigError(f"{origin}: series.{sid}.calendar = {merged['calendar']!r}; expected one of {CALENDARS}")
+    if merged["lag_unit"] not in LAG_UNITS:
+        raise ConfigError(f"{origin}: series.{sid}.lag_unit = {merged['lag_unit']!r}; expected one of {LAG_UNITS}")
+    merged["columns"] = tuple(merged["columns"])
+    return SeriesSpec(id=sid, **merged)
+
+
+def parse_catalog(doc: Mapping[str, Any], origin: str, base: Mapping[str, SeriesSpec] | None = None,
+                  families: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, SeriesSpec]:
+    """Specs from a parsed TOML document, layered over ``base`` (user series extend the catalog)."""
+    fams = {**(families or {}), **doc.get("families", {})}
+    out = dict(base or {})
+    for sid, raw in doc.get("series", {}).items():
+        out[sid] = _build(sid, raw, fams, origin)
+    return out
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path, mtime: float) -> tuple[dict[str, SeriesSpec], dict[str, Any]]:
+    try:
+        doc = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: series catalog not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_catalog(doc, str(path)), doc.get("families", {})
+
+
+def load_catalog(path: Path = CATALOG_FILE, extra: Mapping[str, Any] | None = None) -> dict[str, SeriesSpec]:
+    """All declared series by ID; ``extra`` is a config's ``{"series": {...}}`` to add or override."""
+    specs, families = _load(path, path.stat().st_mtime if path.exists() else 0.0)
+    if extra:
+        return parse_catalog(extra, "config", base=specs, families=families)
+    return dict(specs)
+
+
+def get_spec(series_id: str, catalog: Mapping[str, SeriesSpec] | None = None) -> SeriesSpec:
+    """The spec for one ID, or a ConfigError with a close-match suggestion."""
+    catalog = catalog if catalog is not None else load_catalog()
+    try:
+        return catalog[series_id]
+    except KeyError:
+        raise ConfigError(f"unknown series '{series_id}'{did_you_mean(series_id, catalog)}; "
+                          f"see `riskoff data status` for the catalog") from None

@@ -1,0 +1,52 @@
+"""Errors a user can act on.
+
+Every error riskoff raises on bad input is a :class:`RiskoffError`: the CLI prints its message and
+exits with code 2, without a traceback and before anything is written to a results folder. The
+message names the file (or config key), the series, the row and what was expected.
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class RiskoffError(Exception):
+    """Base class: a problem with the user's data, config or plug-ins (exit code 2)."""
+
+
+class DataError(RiskoffError):
+    """A data file is missing, malformed, implausible or too stale for the run.
+
+    Args:
+        problem: what is wrong and what was expected.
+        file: the file that holds the problem.
+        series: the catalog ID of the series.
+        row: 1-based line number in the file (the header is line 1), when one row is at fault.
+    """
+
+    def __init__(self, problem: str, *, file: str | Path | None = None, series: str | None = None,
+                 row: int | None = None) -> None:
+        self.problem, self.file, self.series, self.row = problem, file, series, row
+        where = []
+        if file is not None:
+            where.append(f"{file}")
+        if row is not None:
+            where.append(f"line {row}")
+        head = ":".join(where) if where else "data"
+        tag = f" [series {series}]" if series else ""
+        super().__init__(f"{head}{tag}: {problem}")
+
+
+class ConfigError(RiskoffError):
+    """A config value, parameter or name is invalid. The message names the key and the value."""
+
+
+class PluginError(RiskoffError):
+    """A signal or strategy plug-in failed to import or declares an invalid contract."""
+
+
+def did_you_mean(name: str, options: Iterable[str]) -> str:
+    """A ' (did you mean X?)' suffix for a misspelt name, or '' when nothing is close."""
+    close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,65 @@
+"""Plug-in discovery shared by signals and strategies.
+
+A plug-in is one Python module: a file in a declared folder (``signals/``, ``strategies/`` or a
+folder a config lists) or a module exposed by an installed package under the entry-point group
+``riskoff.signals`` / ``riskoff.strategies``. Nothing else is imported: configs name plug-ins,
+they never carry code. A module that fails to import is recorded as a :class:`PluginError`
+naming the module, and the other plug-ins still load.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from collections.abc import Iterable
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+
+from riskoff.errors import PluginError
+
+
+def _import_file(path: Path, namespace: str) -> ModuleType:
+    name = f"riskoff_plugins.{namespace}.{path.stem}_{abs(hash(str(path.resolve()))) & 0xFFFFFF:x}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and numba need the module registered while it executes
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def discover_modules(dirs: Iterable[Path], group: str, namespace: str
+                     ) -> tuple[list[tuple[ModuleType, str]], dict[str, PluginError]]:
+    """Import every plug-in module; return ([(module, origin)], {origin: error})."""
+    found: list[tuple[ModuleType, str]] = []
+    errors: dict[str, PluginError] = {}
+    for folder in dirs:
+        folder = Path(folder)
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.py")):
+            if path.name.startswith("_"):
+                continue
+            try:
+                found.append((_import_file(path, namespace), str(path)))
+            except Exception as exc:  # a broken plug-in must not take the others down
+                errors[path.stem] = PluginError(f"{namespace} plug-in {path} failed to import: "
+                                                f"{type(exc).__name__}: {exc}\n{_last_frame(exc)}")
+    for ep in entry_points(group=group):
+        try:
+            found.append((ep.load(), f"entry point {ep.name} ({ep.value})"))
+        except Exception as exc:
+            errors[ep.name] = PluginError(f"{namespace} entry point {ep.name} ({ep.value}) failed to load: "
+                                          f"{type(exc).__name__}: {exc}")
+    return found, errors
+
+
+def _last_frame(exc: BaseException) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)
+    return f"  at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""

@@ -1,0 +1,239 @@
+"""Signals: the plug-in contract, discovery and point-in-time evaluation.
+
+A signal is one short module in ``signals/`` (see the README, "Write your own signal")::
+
+    \"\"\"One-line summary. Then what it reads, its defaults and where they come from.\"\"\"
+    from riskoff import Param, RISK_OFF, RISK_ON, signal_frame
+
+    INPUTS = ["SPY.close"]                 # columns of the aligned frame (riskoff.data.load)
+    PARAMS = [Param("window", 200, low=20, high=400, description="moving-average length")]
+    WARMUP = "window"                      # bars before the first reading: an int, a param name or a function
+
+    def compute(data, window=200):
+        ma = data["SPY.close"].rolling(window).mean()
+        return signal_frame(reading=data["SPY.close"] / ma - 1,
+                            state=(data["SPY.close"] < ma).map({True: RISK_OFF, False: RISK_ON}).where(ma.notna()))
+
+Optional module attributes: ``NAME`` (default: file name), ``OPTIONAL_INPUTS`` (loaded when the
+data has them, otherwise absent from ``data``), ``CALENDAR`` ("us" or "utc": the bars ``compute``
+runs on; default "us"). ``compute`` must be pure and causal: the value at bar t may use rows up to
+t only. The conformance suite (tests/signals) checks this for every discovered signal.
+
+States: ``RISK_ON`` (0), ``CAUTION`` (1), ``RISK_OFF`` (2), NaN while warming up (strategies read
+NaN as "no opinion").
+"""
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskoff.errors import PluginError, did_you_mean
+from riskoff.params import Param, resolve_params
+from riskoff.paths import SIGNALS_DIR
+from riskoff.plugins import discover_modules
+
+RISK_ON, CAUTION, RISK_OFF = 0, 1, 2
+STATE_NAMES = {RISK_ON: "risk-on", CAUTION: "caution", RISK_OFF: "risk-off"}
+ENTRY_POINT_GROUP = "riskoff.signals"
+#: how long a reading is carried onto another calendar's bars (a Friday VIX reading covers the weekend)
+CROSS_CALENDAR_STALE_DAYS = 5
+
+
+def signal_frame(reading: pd.Series, state: pd.Series | np.ndarray, **extra: pd.Series) -> pd.DataFrame:
+    """The frame every ``compute`` returns: ``reading`` (float), ``state`` (float 0/1/2 or NaN), extras."""
+    out = pd.DataFrame({"reading": pd.Series(reading, dtype="float64")}, index=reading.index)
+    out["state"] = np.asarray(state, dtype="float64")
+    for k, v in extra.items():
+        out[k] = v
+    return out
+
+
+def states_from_levels(reading: pd.Series, caution: float, risk_off: float, *, higher_is_riskier: bool = True
+                       ) -> pd.Series:
+    """Map a reading to states by two thresholds (NaN reading -> NaN state)."""
+    r = reading if higher_is_riskier else -reading
+    c, o = (caution, risk_off) if higher_is_riskier else (-caution, -risk_off)
+    st = np.where(r >= o, RISK_OFF, np.where(r >= c, CAUTION, RISK_ON)).astype(float)
+    st[reading.isna().to_numpy()] = np.nan
+    return pd.Series(st, index=reading.index)
+
+
+@dataclass(frozen=True)
+class SignalSpec:
+    """A discovered signal: its declaration and its pure ``compute``."""
+
+    name: str
+    inputs: tuple[str, ...]
+    params: tuple[Param, ...]
+    compute: Callable[..., pd.DataFrame] = field(compare=False)
+    optional_inputs: tuple[str, ...] = ()
+    calendar: str = "us"
+    warmup_rule: Any = 0
+    doc: str = ""
+    origin: str = ""
+
+    @property
+    def summary(self) -> str:
+        return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
+
+    @property
+    def series_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.split(".")[0] for c in self.inputs))
+
+    @property
+    def optional_series_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.split(".")[0] for c in self.optional_inputs))
+
+    def resolve(self, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return resolve_params(self.params, params, f"signal {self.name}")
+
+    def warmup(self, params: Mapping[str, Any] | None = None) -> int:
+        p = self.resolve(params)
+        rule = self.warmup_rule
+        if callable(rule):
+            return int(rule(**p))
+        if isinstance(rule, str):
+            return int(p[rule])
+        return int(rule)
+
+
+def spec_from_module(module: Any, origin: str) -> SignalSpec:
+    """Validate a module against the contract and wrap it."""
+    name = getattr(module, "NAME", None) or Path(origin).stem
+    where = f"signal module {origin}"
+    compute = getattr(module, "compute", None)
+    if not callable(compute):
+        raise PluginError(f"{where}: defines no compute(data, **params) function")
+    inputs = getattr(module, "INPUTS", None)
+    if not inputs or not all(isinstance(i, str) for i in inputs):
+        raise PluginError(f"{where}: INPUTS must be a non-empty list of column names like 'SPY.close'")
+    params = tuple(getattr(module, "PARAMS", ()))
+    if not all(isinstance(p, Param) for p in params):
+        raise PluginError(f"{where}: PARAMS must be a list of riskoff.Param")
+    sig = inspect.signature(compute)
+    takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+    for p in params:
+        if p.name not in sig.parameters and not takes_kwargs:
+            raise PluginError(f"{where}: compute() has no argument for declared parameter '{p.name}'")
+    calendar = getattr(module, "CALENDAR", "us")
+    if calendar not in ("us", "utc"):
+        raise PluginError(f"{where}: CALENDAR = {calendar!r}; expected 'us' or 'utc'")
+    return SignalSpec(name=name, inputs=tuple(inputs), params=params, compute=compute,
+                      optional_inputs=tuple(getattr(module, "OPTIONAL_INPUTS", ())), calendar=calendar,
+                      warmup_rule=getattr(module, "warmup", getattr(module, "WARMUP", 0)),
+                      doc=inspect.getdoc(module) or "", origin=origin)
+
+
+@dataclass
+class SignalRegistry:
+    """Signals found in the plug-in folders and entry points, plus the ones that failed to load."""
+
+    signals: dict[str, SignalSpec]
+    errors: dict[str, Exception]
+
+    def get(self, name: str) -> SignalSpec:
+        if name in self.signals:
+            return self.signals[name]
+        if name in self.errors:
+            raise self.errors[name]
+        raise PluginError(f"unknown signal '{name}'{did_you_mean(name, self.signals)}; "
+                          f"available: {', '.join(sorted(self.signals))}")
+
+
+def discover(dirs: Sequence[Path] | None = None) -> SignalRegistry:
+    """All signals in ``signals/`` (plus ``dirs``) and the ``riskoff.signals`` entry points."""
+    folders = [SIGNALS_DIR, *(dirs or [])]
+    modules, errors = discover_modules(folders, ENTRY_POINT_GROUP, "signals")
+    found: dict[str, SignalSpec] = {}
+    for module, origin in modules:
+        try:
+            spec = spec_from_module(module, origin)
+        except PluginError as exc:
+            errors[Path(origin).stem] = exc
+            continue
+        if spec.name in found:
+            errors[spec.name] = PluginError(f"signal name '{spec.name}' is declared twice: "
+                                            f"{found[spec.name].origin} and {origin}")
+            continue
+        found[spec.name] = spec
+    return SignalRegistry(found, dict(errors))
+
+
+def evaluate(spec: SignalSpec, data: pd.DataFrame, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Run ``compute`` on an aligned frame and check the output shape (index, reading, state)."""
+    p = spec.resolve(params)
+    cols = [c for c in spec.inputs + spec.optional_inputs if c in data.columns]
+    missing = [c for c in spec.inputs if c not in data.columns]
+    if missing:
+        raise PluginError(f"signal {spec.name}: input column(s) {missing} are not in the data frame")
+    out = spec.compute(data[cols].copy(), **p)
+    if not isinstance(out, pd.DataFrame) or not {"reading", "state"} <= set(out.columns):
+        raise PluginError(f"signal {spec.name} ({spec.origin}): compute must return a frame with "
+                          "'reading' and 'state' columns (use riskoff.signal_frame)")
+    if not out.index.equals(data.index):
+        raise PluginError(f"signal {spec.name} ({spec.origin}): output index differs from the input calendar")
+    bad = out["state"].dropna()
+    bad = bad[~bad.isin([RISK_ON, CAUTION, RISK_OFF])]
+    if len(bad):
+        raise PluginError(f"signal {spec.name}: state {bad.iloc[0]!r} on {bad.index[0]:%Y-%m-%d} is not "
+                          "RISK_ON (0), CAUTION (1), RISK_OFF (2) or NaN")
+    return out
+
+
+def run_signal(spec: SignalSpec, params: Mapping[str, Any] | None = None, *, start=None, end=None,
+               calendar: str | pd.DatetimeIndex = "us", data_dir=None, catalog=None) -> pd.DataFrame:
+    """Point-in-time readings of one signal on ``calendar`` bars between start and end.
+
+    The signal is computed on its own calendar over all history up to ``end`` (so warm-up never
+    depends on ``start``), then each target bar takes the latest reading decided by its own
+    decision time (a US reading reaches the UTC bar of the same day; a UTC reading reaches the
+    next US bar).
+    """
+    from riskoff.data.align import decision_times, load
+
+    frame = load(spec.series_ids, None, end, calendar=spec.calendar, data_dir=data_dir, catalog=catalog,
+                 stale="raise" if end is not None else "allow")
+    extra = [s for s in spec.optional_series_ids if s not in spec.series_ids]
+    if extra:
+        try:
+            opt = load(extra, frame.index[0], frame.index[-1], calendar=frame.index if spec.calendar == "us"
+                       else "utc", data_dir=data_dir, catalog=catalog, stale="allow")
+            frame = frame.join(opt.reindex(frame.index))
+        except Exception:  # optional inputs are optional: a missing file leaves them out
+            pass
+    out = evaluate(spec, frame, params)
+    if isinstance(calendar, str) and calendar == spec.calendar:
+        target = out
+    else:
+        target = map_to_calendar(out, spec.calendar, calendar, start, end)
+    lo = pd.Timestamp(start) if start is not None else target.index[0]
+    hi = pd.Timestamp(end) if end is not None else target.index[-1]
+    return target.loc[lo:hi]
+
+
+def map_to_calendar(frame: pd.DataFrame, src_calendar: str, dst: str | pd.DatetimeIndex, start=None, end=None,
+                    max_stale_days: int = CROSS_CALENDAR_STALE_DAYS) -> pd.DataFrame:
+    """As-of map a frame of decided readings onto another calendar's bars (no look-ahead, bounded)."""
+    from riskoff.data.align import decision_times, trading_calendar
+    from riskoff.data.catalog import load_catalog
+    from riskoff.paths import resolve_data_dir
+
+    if isinstance(dst, pd.DatetimeIndex):
+        bars, cal = dst, "us"
+    else:
+        lo = frame.index[0] if start is None else min(pd.Timestamp(start), frame.index[0])
+        hi = frame.index[-1] if end is None else pd.Timestamp(end)
+        bars, cal = trading_calendar(dst, lo, hi, resolve_data_dir()[0], load_catalog()), dst
+    src_t = decision_times(frame.index, src_calendar)
+    dst_t = decision_times(bars, cal)
+    pos = np.searchsorted(src_t, dst_t, side="right") - 1
+    ok = (pos >= 0) & (dst_t - src_t[np.maximum(pos, 0)] <= max_stale_days * 86_400 * 10**9)
+    vals = frame.to_numpy(dtype="float64")[np.maximum(pos, 0)]
+    vals[~ok] = np.nan
+    return pd.DataFrame(vals, index=bars, columns=frame.columns)
