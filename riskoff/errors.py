@@ -28,14 +28,12 @@ class DataError(RiskoffError):
     def __init__(self, problem: str, *, file: str | Path | None = None, series: str | None = None,
                  row: int | None = None) -> None:
         self.problem, self.file, self.series, self.row = problem, file, series, row
-        where = []
-        if file is not None:
-            where.append(f"{file}")
+        parts = [str(file) if file is not None else "data"]
+        if series:
+            parts.append(f"series {series}")
         if row is not None:
-            where.append(f"line {row}")
-        head = ":".join(where) if where else "data"
-        tag = f" [series {series}]" if series else ""
-        super().__init__(f"{head}{tag}: {problem}")
+            parts.append(f"line {row}")
+        super().__init__(f"{', '.join(parts)}: {problem}")
 
 
 class ConfigError(RiskoffError):

@@ -144,13 +144,21 @@ def parse_canonical(path: Path, spec: SeriesSpec) -> pd.DataFrame:
     if len(set(header)) != len(header):
         raise fail(f"duplicate column names in header {header}", 1)
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        # header=None so that a row with extra fields is seen, not silently turned into an index
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", header=None, skiprows=1)
+    except pd.errors.EmptyDataError:
+        raise fail("header only, no data rows") from None
     except pd.errors.ParserError as exc:
         line = _parser_error_line(str(exc))
         raise fail(f"malformed CSV row ({str(exc).strip()}); expected {len(header)} fields", line) from None
     if raw.empty:
         raise fail("header only, no data rows")
     rows = np.arange(len(raw)) + 2  # file line numbers: header is line 1
+    if raw.shape[1] > len(header):
+        extra = (raw.iloc[:, len(header):] != "").any(axis=1).to_numpy()
+        i = int(np.argmax(extra))
+        raise fail(f"malformed CSV row: more fields than the {len(header)} in the header", int(rows[i]))
+    raw.columns = header[:raw.shape[1]]
 
     stamps = raw[spec.stamp_column].str.strip()
     pattern = _TIME_RE if spec.calendar == "intraday" else _DATE_RE
