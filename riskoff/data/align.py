@@ -1,8 +1,8 @@
 """Point-in-time alignment: one frame on a decision calendar, each value as published by that bar.
 
 Decision calendars:
-    "us"   New York trading days (the dates of SPY and SPX in the data dir, extended past their end
-           with weekdays that are not US federal holidays). Bar t is decided at 17:00 New York on t
+    "us"   New York trading days: the dates of SPY and SPX in the data dir, extended past their end
+           by NYSE holiday rules (so a calendar cut at t agrees with the full one up to t). Bar t is decided at 17:00 New York on t
            (after the 16:00 close, the 16:15 VIX print and the evening breadth figures).
     "utc"  every UTC calendar day. Bar t is decided at 00:00 UTC on t+1, when that UTC day is over.
     or any DatetimeIndex (treated like "us": decided at 17:00 New York).
@@ -39,16 +39,41 @@ _DAY_NS = 86_400 * 10**9
 CALENDAR_REFERENCE = ("SPY", "SPX")
 
 
+#: NYSE closures that no holiday rule predicts (storms, national days of mourning, 9/11).
+NYSE_SPECIAL_CLOSURES = ("2001-09-11", "2001-09-12", "2001-09-13", "2001-09-14", "2004-06-11", "2007-01-02",
+                         "2012-10-29", "2012-10-30", "2018-12-05", "2025-01-09")
+
+
 @lru_cache(maxsize=1)
 def _us_holidays() -> np.ndarray:
+    """US federal holidays: the settlement calendar of SOFR, EFFR and Treasury yields."""
     from pandas.tseries.holiday import USFederalHolidayCalendar
     return USFederalHolidayCalendar().holidays("1950-01-01", "2040-12-31").to_numpy(dtype="datetime64[D]")
 
 
+@lru_cache(maxsize=1)
+def _nyse_holidays() -> np.ndarray:
+    """NYSE full-day holidays by rule, plus the known special closures."""
+    from pandas.tseries.holiday import (MO, AbstractHolidayCalendar, DateOffset, GoodFriday, Holiday,
+                                        USLaborDay, USMemorialDay, USPresidentsDay, USThanksgivingDay,
+                                        nearest_workday, sunday_to_monday)
+
+    class NYSE(AbstractHolidayCalendar):
+        rules = [Holiday("New Year", month=1, day=1, observance=sunday_to_monday),
+                 Holiday("MLK", month=1, day=1, offset=DateOffset(weekday=MO(3)), start_date="1998-01-01"),
+                 USPresidentsDay, GoodFriday, USMemorialDay,
+                 Holiday("Juneteenth", month=6, day=19, start_date="2022-01-01", observance=nearest_workday),
+                 Holiday("Independence Day", month=7, day=4, observance=nearest_workday), USLaborDay,
+                 USThanksgivingDay, Holiday("Christmas", month=12, day=25, observance=nearest_workday)]
+
+    rule_days = NYSE().holidays("1990-01-01", "2040-12-31").to_numpy(dtype="datetime64[D]")
+    return np.union1d(rule_days, np.array(NYSE_SPECIAL_CLOSURES, dtype="datetime64[D]"))
+
+
 def us_business_days(start, end) -> pd.DatetimeIndex:
-    """Weekdays that are not US federal holidays (the fallback US calendar)."""
+    """NYSE trading days by rule (the US calendar past the end of the reference price data)."""
     days = np.arange(np.datetime64(pd.Timestamp(start).date(), "D"), np.datetime64(pd.Timestamp(end).date(), "D") + 1)
-    ok = np.is_busday(days, holidays=_us_holidays())
+    ok = np.is_busday(days, holidays=_nyse_holidays())
     return pd.DatetimeIndex(days[ok].astype("datetime64[ns]"), name="date")
 
 

@@ -136,3 +136,11 @@ def test_user_series_from_config_extends_the_catalog(tmp_path):
     frame = load(["MYETF"], calendar="us", data_dir=tmp_path, catalog=cat)
     assert frame["MYETF.close"].tolist() == [1.0, 2.0]
     assert np.isfinite(frame.to_numpy()).all()
+
+
+def test_nyse_holiday_rules_reproduce_the_trading_days_in_the_data(data_dir):
+    from riskoff.data.align import us_business_days
+    ref = read_series(CATALOG["SPY"], data_dir).index.union(read_series(CATALOG["SPX"], data_dir).index)
+    ref = ref[ref >= "1995-01-01"]
+    rule = us_business_days("1995-01-01", ref[-1])
+    assert ref.difference(rule).empty and rule.difference(ref).empty
