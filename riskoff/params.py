@@ -56,6 +56,10 @@ class Param:
     def range_text(self) -> str:
         if self.choices is not None:
             return "one of " + ", ".join(map(str, self.choices))
+        if isinstance(self.default, bool):
+            return "true or false"
+        if not isinstance(self.default, (int, float)):
+            return type(self.default).__name__
         lo = "-inf" if self.low is None else f"{self.low:g}"
         hi = "inf" if self.high is None else f"{self.high:g}"
         return f"{lo} .. {hi}"

@@ -1,0 +1,148 @@
+"""The ``riskoff`` command line: it only wires the stages together.
+
+    riskoff run [CONFIG] [--data-dir DIR] [--out DIR]    the main job (default backtests/selloffs.toml)
+    riskoff compare RUN_A RUN_B [--html FILE]            metric differences between two runs
+    riskoff windows list                                 the sell-off window catalog
+    riskoff signals list | show NAME                     discovered signal plug-ins
+    riskoff strategies list                              discovered strategy rules
+    riskoff data status | fetch [ID ...]                 the data dir; live download into data/cache
+
+Bad input (data, config, plug-ins) prints one message and exits with code 2, without a traceback
+and without leaving a results folder.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from riskoff.errors import RiskoffError
+from riskoff.paths import PROJECT_ROOT, resolve_data_dir
+
+DEFAULT_CONFIG = PROJECT_ROOT / "backtests" / "selloffs.toml"
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from riskoff.config import load_config
+    from riskoff.runner import default_out, ranking_text, simulate_config, write_run
+
+    t0 = time.perf_counter()
+    cfg = load_config(args.config)
+    result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, show_bar=sys.stderr.isatty())
+    out = Path(args.out) if args.out else default_out(cfg)
+    write_run(result, out, tearsheets=not args.no_tearsheets, report=not args.no_report, progress=_say)
+    print(ranking_text(result))
+    print(f"\n{len(result.pairs)} strategy x asset pairs, {len(result.windows)} window rows; "
+          "annualised over 365 days for crypto, 252 for US-listed assets")
+    print(f"results: {out}  ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from riskoff.reports import compare_runs
+    text, _ = compare_runs(Path(args.run_a), Path(args.run_b), out_html=Path(args.html) if args.html else None)
+    print(text)
+    return 0
+
+
+def cmd_windows(args: argparse.Namespace) -> int:
+    from riskoff.windows import format_windows, load_windows
+    print(format_windows(load_windows()))
+    return 0
+
+
+def cmd_signals(args: argparse.Namespace) -> int:
+    from riskoff.signal import discover, format_list, format_show
+    registry = discover([Path(d) for d in args.plugin_dir])
+    if args.action == "show":
+        if not args.name:
+            raise RiskoffError("riskoff signals show NAME: name a signal (see `riskoff signals list`)")
+        print(format_show(registry.get(args.name)))
+    else:
+        print(format_list(registry))
+    return 0
+
+
+def cmd_strategies(args: argparse.Namespace) -> int:
+    from riskoff.strategy import discover_strategies
+    reg = discover_strategies([Path(d) for d in args.plugin_dir])
+    for name, spec in sorted(reg.strategies.items()):
+        params = ", ".join(f"{p.name}={p.default!r} [{p.range_text()}]" for p in spec.params) or "-"
+        print(f"{name:<16} {spec.summary}\n{'':<16} params: {params}")
+    for name, err in sorted(reg.errors.items()):
+        print(f"{name:<16} BROKEN: {err}")
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from riskoff.data.fetch import fetch, status
+    data_dir, how = resolve_data_dir(args.data_dir)
+    if args.action == "fetch":
+        reports = fetch(args.ids or None, since=args.since)
+        for r in reports:
+            print(r)
+        return 0 if all(r.ok for r in reports) else 1
+    print(f"data dir: {data_dir} (from {how})")
+    table = status(data_dir)
+    import pandas as pd
+    with pd.option_context("display.width", 160, "display.max_rows", 500):
+        print(table.to_string(index=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="riskoff", description="Backtest de-risking strategies across sell-offs.")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a backtest config (the main job)")
+    run.add_argument("config", nargs="?", default=str(DEFAULT_CONFIG))
+    run.add_argument("--data-dir", default=None, help="data dir (else RISKOFF_DATA_DIR, ../shared/data, data/cache)")
+    run.add_argument("--out", default=None, help="results folder (default results/<timestamp>-<config>)")
+    run.add_argument("--no-tearsheets", action="store_true", help="skip the quantstats tearsheets")
+    run.add_argument("--no-report", action="store_true", help="skip report.html")
+    run.set_defaults(func=cmd_run)
+    cmp_ = sub.add_parser("compare", help="compare two run folders")
+    cmp_.add_argument("run_a")
+    cmp_.add_argument("run_b")
+    cmp_.add_argument("--html", default=None, help="also write the comparison as HTML")
+    cmp_.set_defaults(func=cmd_compare)
+    win = sub.add_parser("windows", help="the sell-off window catalog")
+    win.add_argument("action", choices=["list"], nargs="?", default="list")
+    win.set_defaults(func=cmd_windows)
+    sig = sub.add_parser("signals", help="discovered signal plug-ins")
+    sig.add_argument("action", choices=["list", "show"], nargs="?", default="list")
+    sig.add_argument("name", nargs="?")
+    sig.add_argument("--plugin-dir", action="append", default=[], help="extra folder of signal modules")
+    sig.set_defaults(func=cmd_signals)
+    st = sub.add_parser("strategies", help="discovered strategy rules")
+    st.add_argument("action", choices=["list"], nargs="?", default="list")
+    st.add_argument("--plugin-dir", action="append", default=[])
+    st.set_defaults(func=cmd_strategies)
+    data = sub.add_parser("data", help="data dir status; live fetch into data/cache")
+    data.add_argument("action", choices=["status", "fetch"])
+    data.add_argument("ids", nargs="*")
+    data.add_argument("--data-dir", default=None)
+    data.add_argument("--since", default=None, help="fetch from this date (default: full history)")
+    data.set_defaults(func=cmd_data)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except RiskoffError as exc:
+        print(f"riskoff: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("riskoff: interrupted; no results folder was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""Run configs: a backtest TOML file parsed into frozen, validated objects.
+
+A config is data (TOML), never code. Layout (see ``backtests/selloffs.toml``)::
+
+    [run]
+    name = "selloffs"
+    start = 2015-01-01
+    end = "auto"                      # or a date; "auto" = last date every required series covers
+    assets = ["SPY", "QQQ", "BTC-USD", "GLD"]
+    fill = "next_close"               # or "next_open"
+    cash = "money_market"             # SOFR, EFFR before 2018-04; or "SOFR" / "EFFR" / "none"
+    engine = "vectorbt"               # or "numba" (identical results, faster)
+    tearsheets = "all"                # "all", "none" or a list of strategy names
+    workers = 2                       # processes rendering tearsheets
+    plugin_dirs = []                  # extra folders with signal/strategy modules
+
+    [costs.crypto]                    # override DEFAULT_COSTS per asset class
+    fee_bps = 10
+    slippage_bps = 5
+
+    [baselines]                       # strategies every comparison includes
+    rules = ["buy_and_hold", "ma_timing", "vol_target"]
+
+    [signals_alone]                   # each signal alone as a de-risk rule
+    signals = ["vix_mean_reversion", "mvrv_bands"]
+    rule = "any_off"
+    overlays = { min_bars_out = 2 }
+    assets = { mvrv_bands = ["BTC-USD"] }   # optional per-signal asset restriction
+
+    [[strategies]]                    # combined rules (riskoff.strategy.strategy_from_toml)
+    ...
+
+    [windows.my_window]               # extra sell-off windows (same fields as data/windows.toml)
+    [series.MYETF]                    # extra catalog series (same fields as data/catalog.toml)
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from riskoff.engine import DEFAULT_COSTS, Costs
+from riskoff.errors import ConfigError, did_you_mean
+from riskoff.strategy import Overlays, SignalRef, StrategyConfig, strategy_from_toml
+from riskoff.windows import SellOffWindow, load_windows
+
+TOP_KEYS = ("run", "costs", "baselines", "signals_alone", "strategies", "windows", "series")
+RUN_KEYS = ("name", "start", "end", "assets", "fill", "cash", "engine", "tearsheets", "workers", "plugin_dirs")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run needs, validated; ``raw`` keeps the parsed TOML for the run record."""
+
+    name: str
+    source: str
+    start: pd.Timestamp
+    end: pd.Timestamp | None
+    assets: tuple[str, ...]
+    strategies: tuple[StrategyConfig, ...]
+    windows: Mapping[str, SellOffWindow]
+    costs: Mapping[str, Costs]
+    fill: str = "next_close"
+    cash: str = "money_market"
+    engine: str = "vectorbt"
+    tearsheets: str | tuple[str, ...] = "all"
+    workers: int = 2
+    plugin_dirs: tuple[Path, ...] = ()
+    series: Mapping[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def config_hash(self) -> str:
+        return hashlib.sha256(json.dumps(_jsonable(self.raw), sort_keys=True).encode()).hexdigest()
+
+    def strategies_for(self, asset: str) -> list[StrategyConfig]:
+        return [s for s in self.strategies if not s.assets or asset in s.assets]
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (dt.date, dt.datetime)):
+        return obj.isoformat()
+    return obj
+
+
+def _unknown(table: Mapping, allowed: tuple[str, ...], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(f"{where}: unknown key '{key}'{did_you_mean(key, allowed)}")
+
+
+def _date(value: Any, where: str) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(dt.date.fromisoformat(str(value)[:10])) if not isinstance(value, dt.date) \
+            else pd.Timestamp(value)
+    except ValueError:
+        raise ConfigError(f"{where} = {value!r}: expected a date YYYY-MM-DD") from None
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Parse and validate a run config file; every problem is a ConfigError naming file and key."""
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(doc, str(path))
+
+
+def parse_config(doc: Mapping[str, Any], source: str) -> RunConfig:
+    from riskoff.data.catalog import load_catalog
+    from riskoff.signal import discover as discover_signals
+    from riskoff.strategy import discover_strategies
+
+    _unknown(doc, TOP_KEYS, source)
+    run = doc.get("run", {})
+    _unknown(run, RUN_KEYS, f"{source}: [run]")
+    name = str(run.get("name", Path(source).stem))
+    start = _date(run.get("start", "2015-01-01"), f"{source}: run.start")
+    end_raw = run.get("end", "auto")
+    end = None if end_raw == "auto" else _date(end_raw, f"{source}: run.end")
+    if end is not None and end <= start:
+        raise ConfigError(f"{source}: run.end {end:%Y-%m-%d} is not after run.start {start:%Y-%m-%d}")
+    catalog = load_catalog(extra={"series": doc["series"]} if "series" in doc else None)
+    assets = tuple(run.get("assets", ()))
+    if not assets:
+        raise ConfigError(f"{source}: run.assets is empty; expected e.g. [\"SPY\", \"BTC-USD\"]")
+    for a in assets:
+        if a not in catalog:
+            raise ConfigError(f"{source}: run.assets: unknown asset '{a}'{did_you_mean(a, catalog)}")
+        if catalog[a].family != "prices":
+            raise ConfigError(f"{source}: run.assets: '{a}' is a {catalog[a].family} series, not a tradable price")
+    fill = run.get("fill", "next_close")
+    if fill not in ("next_close", "next_open"):
+        raise ConfigError(f"{source}: run.fill = {fill!r}; expected 'next_close' or 'next_open'")
+    cash = run.get("cash", "money_market")
+    if cash not in ("money_market", "SOFR", "EFFR", "none"):
+        raise ConfigError(f"{source}: run.cash = {cash!r}; expected 'money_market', 'SOFR', 'EFFR' or 'none'")
+    engine = run.get("engine", "vectorbt")
+    if engine not in ("vectorbt", "numba"):
+        raise ConfigError(f"{source}: run.engine = {engine!r}; expected 'vectorbt' or 'numba'")
+    workers = run.get("workers", 2)
+    if not isinstance(workers, int) or not 1 <= workers <= 64:
+        raise ConfigError(f"{source}: run.workers = {workers!r}; expected a whole number 1..64")
+    tearsheets = run.get("tearsheets", "all")
+    if not (tearsheets in ("all", "none") or isinstance(tearsheets, list)):
+        raise ConfigError(f"{source}: run.tearsheets = {tearsheets!r}; expected 'all', 'none' or a list of names")
+    plugin_dirs = tuple(Path(p) for p in run.get("plugin_dirs", ()))
+
+    costs = dict(DEFAULT_COSTS)
+    for cls, table in doc.get("costs", {}).items():
+        _unknown(table, ("fee_bps", "slippage_bps"), f"{source}: costs.{cls}")
+        try:
+            costs[cls] = Costs(**{**costs.get(cls, Costs()).__dict__, **table})
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{source}: costs.{cls}: {exc}") from None
+
+    strategies: list[StrategyConfig] = []
+    sig_registry = discover_signals(plugin_dirs)
+    strat_registry = discover_strategies(plugin_dirs)
+    base = doc.get("baselines", {})
+    _unknown(base, ("rules",), f"{source}: [baselines]")
+    for rule in base.get("rules", []):
+        strategies.append(strategy_from_toml({"name": rule, "rule": rule}, f"{source}: baselines.rules",
+                                             strategies=strat_registry, signals=sig_registry))
+    alone = doc.get("signals_alone", {})
+    _unknown(alone, ("signals", "rule", "overlays", "assets", "params"), f"{source}: [signals_alone]")
+    for sig in alone.get("signals", []):
+        table = {"name": sig, "rule": alone.get("rule", "any_off"), "signals": [sig],
+                 "params": alone.get("params", {}), "overlays": alone.get("overlays", {})}
+        if sig in alone.get("assets", {}):
+            table["assets"] = alone["assets"][sig]
+        strategies.append(strategy_from_toml(table, f"{source}: signals_alone.{sig}",
+                                             strategies=strat_registry, signals=sig_registry))
+    for i, table in enumerate(doc.get("strategies", [])):
+        strategies.append(strategy_from_toml(table, f"{source}: strategies[{i}]",
+                                             strategies=strat_registry, signals=sig_registry))
+    names = [s.name for s in strategies]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"{source}: strategy name(s) {dupes} used twice; names label the outputs")
+    if "buy_and_hold" not in names:
+        raise ConfigError(f"{source}: the comparison needs the buy_and_hold baseline; add it to [baselines].rules")
+    for s in strategies:
+        for a in s.assets:
+            if a not in assets:
+                raise ConfigError(f"{source}: strategy {s.name}: asset '{a}' is not in run.assets {list(assets)}")
+    windows = load_windows(extra={"windows": doc["windows"]} if "windows" in doc else None)
+    return RunConfig(name=name, source=source, start=start, end=end, assets=assets, strategies=tuple(strategies),
+                     windows=windows, costs=costs, fill=fill, cash=cash, engine=engine,
+                     tearsheets=tearsheets if isinstance(tearsheets, str) else tuple(tearsheets), workers=workers,
+                     plugin_dirs=plugin_dirs, series=doc.get("series", {}), raw=doc)

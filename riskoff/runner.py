@@ -1,0 +1,274 @@
+"""The main job: strategies x assets simulated, evaluated per window and written to a run folder.
+
+Stages (one module each): data (riskoff.data) -> signals (riskoff.signal) -> strategies
+(riskoff.strategy) -> engine (riskoff.engine) -> evaluation (riskoff.evaluation) -> reports
+(riskoff.reports). This module only wires them together.
+
+A run writes into a hidden temporary folder beside its destination and renames it into place
+at the very end, so an interrupted or failed run leaves no results folder behind. Every input
+problem (config, data, plug-ins) is raised before anything is written.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from riskoff.cash import CASH_SERIES, money_market_rate
+from riskoff.config import RunConfig
+from riskoff.data.align import load
+from riskoff.data.catalog import SeriesSpec, load_catalog
+from riskoff.data.sources import fingerprint, read_series, series_path
+from riskoff.engine import simulate
+from riskoff.errors import ConfigError
+from riskoff.evaluation import full_period_stats, periods_per_year, window_metrics, windows_table
+from riskoff.paths import RESULTS_DIR, resolve_data_dir
+from riskoff.signal import discover as discover_signals
+from riskoff.strategy import StrategyRun, build_exposure, discover_strategies
+
+BASELINE = "buy_and_hold"
+
+
+@dataclass
+class PairResult:
+    """One strategy on one asset: the decided target, what the engine held, and the equity."""
+
+    strategy: str
+    asset: str
+    asset_class: str
+    equity: pd.Series
+    exposure: pd.Series
+    target: pd.Series
+    run: StrategyRun
+    orders: pd.DataFrame
+
+    @property
+    def key(self) -> str:
+        return f"{self.strategy}/{self.asset}"
+
+
+@dataclass
+class RunResult:
+    config: RunConfig
+    data_dir: Path
+    data_dir_from: str
+    end: pd.Timestamp
+    end_limited_by: str
+    pairs: list[PairResult]
+    prices: dict[str, pd.Series]
+    fingerprints: dict[str, str]
+    stats: pd.DataFrame = field(default_factory=pd.DataFrame)
+    windows: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _used_series(cfg: RunConfig, catalog: dict[str, SeriesSpec]) -> tuple[list[str], list[str]]:
+    """(required series, optional series) behind the config's assets and signals."""
+    signals = discover_signals(cfg.plugin_dirs)
+    required, optional = list(cfg.assets), []
+    for strat in cfg.strategies:
+        for ref in strat.signals:
+            spec = signals.get(ref.name)
+            required += list(spec.series_ids)
+            optional += [s for s in spec.optional_series_ids if s in catalog]
+    return list(dict.fromkeys(required)), [s for s in dict.fromkeys(optional) if s not in required]
+
+
+def resolve_end(cfg: RunConfig, required: Sequence[str], catalog, data_dir: Path) -> tuple[pd.Timestamp, str]:
+    """The run's last bar: the config's end, or the last date every required series covers."""
+    if cfg.end is not None:
+        return cfg.end, "config"
+    lasts = {sid: read_series(catalog[sid], data_dir).index[-1].normalize() for sid in required}
+    sid = min(lasts, key=lasts.get)
+    return lasts[sid], sid
+
+
+def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
+                    progress: Callable[[str], None] | None = None, show_bar: bool = False) -> RunResult:
+    """Build exposures, simulate and evaluate every strategy x asset of ``cfg`` (nothing is written)."""
+    data_path, how = resolve_data_dir(data_dir)
+    catalog = load_catalog(extra={"series": dict(cfg.series)} if cfg.series else None)
+    required, optional = _used_series(cfg, catalog)
+    end, limited_by = resolve_end(cfg, required, catalog, data_path)
+    if end <= cfg.start:
+        raise ConfigError(f"{cfg.source}: the data ends {end:%Y-%m-%d} (limited by {limited_by}), "
+                          f"before run.start {cfg.start:%Y-%m-%d}")
+    say = progress or (lambda _msg: None)
+    say(f"data dir: {data_path} (from {how})")
+    say(f"run span: {cfg.start:%Y-%m-%d} .. {end:%Y-%m-%d} (end {'from config' if limited_by == 'config' else 'limited by ' + limited_by})")
+    # Coverage of every required series is checked up front so a stale file fails before any work.
+    for cal in sorted({catalog[a].calendar for a in cfg.assets}):
+        load(required, cfg.start, end, calendar=cal, data_dir=data_path, catalog=catalog, stale="raise")
+    signals, strategies = discover_signals(cfg.plugin_dirs), discover_strategies(cfg.plugin_dirs)
+    cache: dict = {}
+    pairs: list[PairResult] = []
+    prices: dict[str, pd.Series] = {}
+    jobs = [(a, s) for a in cfg.assets for s in cfg.strategies_for(a)]
+    bar = _progress_bar(len(jobs), show_bar)
+    for asset in cfg.assets:
+        spec = catalog[asset]
+        frame = load([asset], cfg.start, end, calendar=spec.calendar, data_dir=data_path, catalog=catalog,
+                     stale="raise")
+        close = frame[f"{asset}.close"]
+        opens = frame.get(f"{asset}.open")
+        prices[asset] = close
+        runs = []
+        for strat in cfg.strategies_for(asset):
+            runs.append(build_exposure(strat, asset, start=cfg.start, end=end, data_dir=data_path,
+                                       signal_cache=cache, strategies=strategies, signals=signals))
+            bar.update(1)
+        exposure = pd.DataFrame({r_cfg.name: r.exposure.reindex(close.index)
+                                 for r_cfg, r in zip(cfg.strategies_for(asset), runs)})
+        cash = money_market_rate(close.index, spec.calendar, data_dir=data_path, source=cfg.cash)
+        sim = simulate(close, exposure, open=opens if cfg.fill == "next_open" else None, cash_rate=cash,
+                       costs=cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), fill=cfg.fill,
+                       engine=cfg.engine)
+        for (strat, run) in zip(cfg.strategies_for(asset), runs):
+            orders = sim.orders[sim.orders["column"] == strat.name] if len(sim.orders) else sim.orders
+            pairs.append(PairResult(strat.name, asset, spec.asset_class, sim.equity[strat.name],
+                                    sim.exposure[strat.name], exposure[strat.name], run, orders))
+    bar.close()
+    used = sorted(set(required) | set(optional) | ({*CASH_SERIES} if cfg.cash == "money_market" else
+                                                    ({cfg.cash} - {"none"})))
+    prints = {sid: fingerprint(series_path(catalog[sid], data_path)) for sid in used
+              if series_path(catalog[sid], data_path).exists()}
+    result = RunResult(cfg, data_path, how, end, limited_by, pairs, prices, prints)
+    evaluate(result)
+    return result
+
+
+def _progress_bar(total: int, show: bool):
+    from tqdm import tqdm
+    return tqdm(total=total, desc="strategies x assets", unit="pair", disable=not show, file=sys.stderr)
+
+
+def evaluate(result: RunResult) -> None:
+    """Fill ``result.stats`` (one row per pair) and ``result.windows`` (pair x window)."""
+    bh = {p.asset: p.equity for p in result.pairs if p.strategy == BASELINE}
+    stats, rows = [], []
+    for p in result.pairs:
+        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class)
+        stats.append({"strategy": p.strategy, "asset": p.asset, **s})
+        for w in result.config.windows.values():
+            m = window_metrics(w, p.asset, p.equity, bh[p.asset], p.exposure, p.target)
+            if m is not None:
+                rows.append({"strategy": p.strategy, "asset": p.asset, "window": w.id,
+                             "start": f"{w.start:%Y-%m-%d}", "trough": f"{w.trough_for(p.asset):%Y-%m-%d}",
+                             "end": f"{w.end:%Y-%m-%d}", **m})
+    result.stats = pd.DataFrame(stats)
+    result.windows = windows_table(rows)
+
+
+def _union_frame(series: dict[str, pd.Series]) -> pd.DataFrame:
+    frame = pd.concat(series, axis=1) if series else pd.DataFrame()
+    frame.index.name = "date"
+    return frame.sort_index()
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+    out = {"python": platform.python_version()}
+    for pkg in ("riskoff", "vectorbt", "pandas", "numpy", "numba", "quantstats", "ta"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    return json.loads(df.to_json(orient="records", double_precision=15))
+
+
+def write_run(result: RunResult, out: Path, *, tearsheets: bool = True, report: bool = True,
+              progress: Callable[[str], None] | None = None) -> Path:
+    """Write the run folder atomically (temp folder + rename) and return its path."""
+    say = progress or (lambda _msg: None)
+    cfg = result.config
+    out = Path(out)
+    if out.exists():
+        raise ConfigError(f"--out {out} already exists; choose a new folder (runs are never overwritten)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        keyed = {p.key: p for p in result.pairs}
+        fmt = "%.12g"  # fixed precision: byte-identical files for identical inputs
+        _union_frame({k: p.equity for k, p in keyed.items()}).to_csv(tmp / "equity.csv", float_format=fmt)
+        _union_frame({k: p.exposure for k, p in keyed.items()}).to_csv(tmp / "exposure.csv", float_format=fmt)
+        _union_frame(result.prices).to_csv(tmp / "prices.csv", float_format=fmt)
+        readings, states = {}, {}
+        for p in result.pairs:
+            for label in p.run.readings.columns:
+                key = f"{label}/{p.asset}"
+                if key not in readings:
+                    readings[key], states[key] = p.run.readings[label], p.run.states[label]
+        _union_frame(readings).to_csv(tmp / "readings.csv", float_format=fmt)
+        _union_frame(states).to_csv(tmp / "states.csv", float_format="%.0f")
+        events = []
+        for p in result.pairs:
+            ev = p.run.events()
+            events.append(pd.DataFrame({"date": ev["date"].dt.strftime("%Y-%m-%d"), "strategy": p.strategy,
+                                        "asset": p.asset, "old_exposure": ev["old"], "new_exposure": ev["new"],
+                                        "states": ev["states"]}))
+        pd.concat(events, ignore_index=True).to_csv(tmp / "events.csv", index=False, float_format=fmt)
+        result.windows.to_csv(tmp / "windows.csv", index=False, float_format=fmt)
+        summary = {
+            "run": {"name": cfg.name, "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                    "config_file": cfg.source, "config_hash": cfg.config_hash,
+                    "start": f"{cfg.start:%Y-%m-%d}", "end": f"{result.end:%Y-%m-%d}",
+                    "end_limited_by": result.end_limited_by, "fill": cfg.fill, "cash": cfg.cash,
+                    "engine": cfg.engine,
+                    "annualisation": "365 bars/year for crypto (UTC days), 252 for US-listed assets",
+                    "costs": {k: {"fee_bps": v.fee_bps, "slippage_bps": v.slippage_bps} for k, v in cfg.costs.items()}},
+            "config": json.loads(json.dumps(cfg.raw, default=str)),
+            "data": {"data_dir": str(result.data_dir), "data_dir_from": result.data_dir_from,
+                     "fingerprints": result.fingerprints},
+            "versions": versions(),
+            "stats": _records(result.stats),
+            "windows": [w.as_dict() for w in cfg.windows.values()],
+        }
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
+        if tearsheets and cfg.tearsheets != "none":
+            from riskoff.reports import write_tearsheets
+            pairs = None if cfg.tearsheets == "all" else [k for k in keyed if k.split("/")[0] in cfg.tearsheets]
+            say("rendering tearsheets ...")
+            write_tearsheets(tmp, pairs=pairs, workers=cfg.workers)
+        if report:
+            from riskoff.reports import write_report
+            say("writing report.html ...")
+            write_report(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def default_out(cfg: RunConfig) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return RESULTS_DIR / f"{stamp}-{cfg.name}"
+
+
+def ranking_text(result: RunResult, top: int = 40) -> str:
+    """A compact table for the terminal: full-period stats and mean drawdown avoided per pair."""
+    st = result.stats.copy()
+    if not len(result.windows):
+        st["dd_avoided_mean"] = np.nan
+    else:
+        avoided = result.windows.groupby(["strategy", "asset"])["drawdown_avoided"].mean().rename("dd_avoided_mean")
+        st = st.merge(avoided.reset_index(), on=["strategy", "asset"], how="left")
+    st = st.sort_values(["asset", "calmar"], ascending=[True, False])
+    cols = ["asset", "strategy", "cagr", "max_drawdown", "sharpe", "calmar", "time_in_market",
+            "derisk_episodes", "false_alarms", "dd_avoided_mean"]
+    with pd.option_context("display.width", 160, "display.max_rows", top, "display.float_format", "{:.3f}".format):
+        return st[cols].head(top).to_string(index=False)
