@@ -1,0 +1,85 @@
+"""Window and full-period metrics on hand-built paths, computed independently in the test."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskoff.evaluation import derisk_episodes, full_period_stats, max_drawdown, window_metrics
+from riskoff.windows import SellOffWindow
+
+IDX = pd.date_range("2020-01-01", periods=200, freq="D")
+
+
+def path(values) -> pd.Series:
+    return pd.Series(np.asarray(values, dtype=float), index=IDX[: len(values)])
+
+
+def test_max_drawdown_matches_a_plain_loop():
+    rng = np.random.default_rng(3)
+    eq = path(np.cumprod(1 + rng.normal(0, 0.02, 200)))
+    peak, worst = -np.inf, 0.0
+    for v in eq:
+        peak = max(peak, v)
+        worst = min(worst, v / peak - 1)
+    assert max_drawdown(eq) == pytest.approx(worst, rel=1e-12)
+
+
+def test_derisk_episodes_are_runs_below_full():
+    tgt = path([1, 1, 0, 0, 1, 0.5, 1, 0])
+    assert derisk_episodes(tgt) == [(IDX[2], IDX[3]), (IDX[5], IDX[5]), (IDX[7], None)]
+
+
+def test_window_metrics_for_a_strategy_that_sells_before_the_trough():
+    # Buy & hold falls 40% from day 10 to day 20 and recovers; the strategy goes to cash on day 12
+    # (decided), holds cash through the trough and is back in on day 25.
+    bh = np.ones(120)
+    bh[10:21] = np.linspace(1.0, 0.6, 11)
+    bh[21:] = 0.6 * np.cumprod(np.full(99, 1.005))
+    target = np.ones(120)
+    target[12:25] = 0.0
+    exposure = np.r_[1.0, target[:-1]]  # filled a bar later
+    strat = np.ones(120)
+    for t in range(1, 120):
+        strat[t] = strat[t - 1] * (1 + exposure[t] * (bh[t] / bh[t - 1] - 1))
+    w = SellOffWindow("w", "w", IDX[10], IDX[20], IDX[30])
+    m = window_metrics(w, "X", path(strat), path(bh), path(exposure), path(target))
+    assert m["bh_max_dd"] == pytest.approx(-0.4)
+    assert m["strategy_max_dd"] == pytest.approx(strat[10:31].min() / strat[10:31].max() - 1)
+    assert m["drawdown_avoided"] == pytest.approx(m["strategy_max_dd"] + 0.4)
+    assert m["drawdown_avoided"] > 0.25
+    assert m["exposure_at_trough"] == 0.0
+    assert m["lead_time_days"] == 8          # de-risked on day 12, trough on day 20
+    assert m["reentry_lag_days"] == 5        # back to full on day 25
+    assert m["strategy_return"] == pytest.approx(strat[30] / strat[10] - 1)
+    assert m["return_given_up_60d"] == pytest.approx((bh[90] / bh[30]) - (strat[90] / strat[30]))
+
+
+def test_window_not_covered_by_the_data_gives_none():
+    w = SellOffWindow("w", "w", IDX[150], IDX[160], IDX[250] if len(IDX) > 250 else pd.Timestamp("2030-01-01"))
+    eq = path(np.ones(200))
+    assert window_metrics(w, "X", eq, eq, eq, eq) is None
+
+
+def test_full_period_stats_use_the_asset_class_annualisation():
+    rng = np.random.default_rng(1)
+    eq = path(np.cumprod(1 + rng.normal(0.001, 0.02, 200)))
+    ones = path(np.ones(200))
+    crypto = full_period_stats(eq, ones, ones, eq, "crypto")
+    equity = full_period_stats(eq, ones, ones, eq, "equity")
+    rets = eq.pct_change().iloc[1:]
+    assert crypto["periods_per_year"] == 365 and equity["periods_per_year"] == 252
+    assert crypto["volatility"] == pytest.approx(rets.std() * np.sqrt(365), rel=1e-9)
+    assert equity["volatility"] == pytest.approx(rets.std() * np.sqrt(252), rel=1e-9)
+    assert crypto["cagr"] == pytest.approx((eq.iloc[-1] / eq.iloc[0]) ** (365 / len(rets)) - 1, rel=1e-9)
+
+
+def test_false_alarms_count_episodes_without_a_following_drawdown():
+    bh = np.ones(200)
+    bh[100:110] = np.linspace(1.0, 0.8, 10)   # a 20% fall after day 100
+    bh[110:] = 0.8
+    target = np.ones(200)
+    target[20:25] = 0.0    # nothing follows: false alarm
+    target[95:105] = 0.0   # followed by the fall: a true alarm
+    s = full_period_stats(path(bh), path(target), path(target), path(bh), "equity")
+    assert s["derisk_episodes"] == 2 and s["false_alarms"] == 1

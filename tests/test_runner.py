@@ -1,0 +1,126 @@
+"""The main job end to end on the real snapshot (small config): outputs, atomicity, reproducibility."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from riskoff.config import load_config
+from riskoff.data import load_catalog
+from riskoff.runner import simulate_config, write_run
+
+SMALL = Path(__file__).parent / "fixtures" / "configs" / "small.toml"
+
+
+@pytest.fixture(scope="module")
+def small_result(data_dir):
+    return simulate_config(load_config(SMALL), data_dir=data_dir)
+
+
+@pytest.fixture(scope="module")
+def small_run(small_result, tmp_path_factory):
+    return write_run(small_result, tmp_path_factory.mktemp("runs") / "small", tearsheets=False, report=False)
+
+
+def test_run_folder_has_every_output(small_run):
+    for name in ("summary.json", "windows.csv", "equity.csv", "exposure.csv", "events.csv", "prices.csv",
+                 "readings.csv", "states.csv"):
+        assert (small_run / name).is_file(), name
+    assert not any(p.name.startswith(".") for p in small_run.parent.iterdir())
+
+
+def test_summary_records_config_data_fingerprints_and_versions(small_run, data_dir):
+    s = json.loads((small_run / "summary.json").read_text())
+    assert s["run"]["config_hash"] and len(s["run"]["config_hash"]) == 64
+    assert {"SPY", "BTC-USD", "VIX", "SOFR"} <= set(s["data"]["fingerprints"])
+    assert s["data"]["data_dir"] == str(data_dir)
+    assert {"python", "vectorbt", "pandas", "numpy"} <= set(s["versions"])
+    ppy = {(r["strategy"], r["asset"]): r["periods_per_year"] for r in s["stats"]}
+    assert ppy[("buy_and_hold", "BTC-USD")] == 365 and ppy[("buy_and_hold", "SPY")] == 252
+
+
+def test_equity_and_exposure_columns_are_strategy_slash_asset(small_run, small_result):
+    eq = pd.read_csv(small_run / "equity.csv", index_col="date", parse_dates=True)
+    expected = {f"{s.name}/{a}" for a in ("SPY", "BTC-USD") for s in small_result.config.strategies_for(a)}
+    assert set(eq.columns) == expected
+    ex = pd.read_csv(small_run / "exposure.csv", index_col="date", parse_dates=True)
+    assert set(ex.columns) == expected
+    assert ex.min().min() >= 0 and ex.max().max() <= 1 + 1e-9
+    # US columns are blank on weekends, crypto columns are not.
+    sat = eq.loc["2020-03-14"]
+    assert pd.isna(sat["buy_and_hold/SPY"]) and pd.notna(sat["buy_and_hold/BTC-USD"])
+
+
+def test_buy_and_hold_tracks_the_asset(small_result):
+    bh = next(p for p in small_result.pairs if p.key == "buy_and_hold/SPY")
+    close = small_result.prices["SPY"]
+    ratio = (bh.equity / close).iloc[2:]
+    assert ratio.std() / ratio.mean() < 1e-9  # after the first fill, equity moves with the price
+
+
+def test_windows_csv_has_a_row_per_strategy_asset_window_with_the_metrics(small_run, small_result):
+    w = pd.read_csv(small_run / "windows.csv")
+    for col in ("strategy_return", "bh_return", "strategy_max_dd", "bh_max_dd", "drawdown_avoided",
+                "exposure_at_trough", "lead_time_days", "reentry_lag_days", "return_given_up_60d"):
+        assert col in w.columns
+    covid = w[(w.window == "covid_312") & (w.asset == "SPY")]
+    assert set(covid.strategy) == {s.name for s in small_result.config.strategies_for("SPY")}
+    bh = covid[covid.strategy == "buy_and_hold"].iloc[0]
+    assert bh.bh_max_dd == pytest.approx(bh.strategy_max_dd) and bh.drawdown_avoided == pytest.approx(0)
+    assert bh.bh_max_dd < -0.30
+    btc = w[(w.window == "covid_312") & (w.asset == "BTC-USD")]
+    assert (btc.trough == "2020-03-12").all()
+
+
+def test_events_list_every_exposure_change_with_states(small_run, small_result):
+    ev = pd.read_csv(small_run / "events.csv")
+    assert set(ev.columns) == {"date", "strategy", "asset", "old_exposure", "new_exposure", "states"}
+    vix = ev[(ev.strategy == "vix_or_ma") & (ev.asset == "SPY")]
+    pair = next(p for p in small_result.pairs if p.key == "vix_or_ma/SPY")
+    changes = (pair.target.fillna(0).diff().fillna(pair.target.fillna(0)) != 0).sum()
+    assert len(vix) == changes
+    assert vix.states.str.contains("vix_mean_reversion=").all()
+
+
+def test_same_config_and_data_give_byte_identical_outputs(small_run, data_dir, tmp_path):
+    again = write_run(simulate_config(load_config(SMALL), data_dir=data_dir), tmp_path / "again",
+                      tearsheets=False, report=False)
+    for name in ("windows.csv", "equity.csv", "exposure.csv", "events.csv"):
+        assert (small_run / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_windows_ending_before_a_data_cut_are_unchanged(small_result, data_dir, tmp_path):
+    cut = pd.Timestamp("2023-06-30")
+    catalog = load_catalog()
+    for sid in small_result.fingerprints:
+        rel = catalog[sid].relpath()
+        lines = (data_dir / rel).read_text().splitlines(keepends=True)
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("".join([lines[0]] + [ln for ln in lines[1:] if ln[:10] <= f"{cut:%Y-%m-%d}"]))
+    cut_result = simulate_config(load_config(SMALL), data_dir=tmp_path)
+    assert cut_result.end <= cut
+    full, part = small_result.windows, cut_result.windows
+    key = ["strategy", "asset", "window"]
+    ended = full[pd.to_datetime(full.end) < cut_result.end]
+    assert len(ended) >= 10
+    merged = ended.merge(part, on=key, suffixes=("", "_cut"))
+    assert len(merged) == len(ended)
+    for col in ("strategy_return", "bh_return", "strategy_max_dd", "bh_max_dd", "drawdown_avoided",
+                "exposure_at_trough", "lead_time_days", "reentry_lag_days"):
+        pd.testing.assert_series_equal(merged[col], merged[f"{col}_cut"], check_names=False, rtol=1e-12)
+    settled = merged[pd.to_datetime(merged.end) + pd.Timedelta(days=60) <= cut_result.end]
+    pd.testing.assert_series_equal(settled["return_given_up_60d"], settled["return_given_up_60d_cut"],
+                                   check_names=False, rtol=1e-12)
+
+
+def test_a_failing_run_leaves_no_results_folder(small_result, tmp_path, monkeypatch):
+    import riskoff.runner as runner
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(runner, "_records", boom)
+    with pytest.raises(RuntimeError):
+        write_run(small_result, tmp_path / "broken", tearsheets=False, report=False)
+    assert list(tmp_path.iterdir()) == []
