@@ -1,0 +1,23 @@
+"""Any signal risk-off -> ``off_exposure`` (default 0), otherwise ``on_exposure`` (default 1).
+
+The most defensive combination: one risk-off vote is enough to de-risk. With ``caution_is_off``
+a CAUTION state votes like RISK_OFF. NaN states (warming up) do not vote; bars where no signal
+has an opinion give NaN (cash).
+"""
+import numpy as np
+import pandas as pd
+
+from riskoff import Param
+from riskoff.strategy import off_votes
+
+PARAMS = [
+    Param("off_exposure", 0.0, low=0.0, high=10.0, description="exposure while any signal is risk-off"),
+    Param("on_exposure", 1.0, low=0.0, high=10.0, description="exposure otherwise"),
+    Param("caution_is_off", False, description="count CAUTION as a risk-off vote"),
+]
+
+
+def target(ctx, off_exposure=0.0, on_exposure=1.0, caution_is_off=False):
+    votes = off_votes(ctx.states, 1.0 if caution_is_off else 0.0)
+    out = pd.Series(np.where(votes >= 1, off_exposure, on_exposure), index=ctx.close.index, dtype="float64")
+    return out.where(votes.notna())
