@@ -21,10 +21,16 @@ t only. The conformance suite (tests/signals) checks this for every discovered s
 
 States: ``RISK_ON`` (0), ``CAUTION`` (1), ``RISK_OFF`` (2), NaN while warming up (strategies read
 NaN as "no opinion").
+
+Helpers for ``compute``: :func:`signal_frame` (the return value), :func:`states_from_levels` (two
+thresholds to states) and :func:`hysteresis` (a causal latch: enter on one condition, leave on
+another). ``riskoff.testing`` holds the conformance checks (truncation invariance, warm-up) so a
+plug-in author can run them on a new signal.
 """
 from __future__ import annotations
 
 import inspect
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskoff.errors import PluginError, did_you_mean
+from riskoff.errors import PluginError, RiskoffError, did_you_mean
 from riskoff.params import Param, resolve_params
 from riskoff.paths import SIGNALS_DIR
 from riskoff.plugins import discover_modules
@@ -62,6 +68,31 @@ def states_from_levels(reading: pd.Series, caution: float, risk_off: float, *, h
     st = np.where(r >= o, RISK_OFF, np.where(r >= c, CAUTION, RISK_ON)).astype(float)
     st[reading.isna().to_numpy()] = np.nan
     return pd.Series(st, index=reading.index)
+
+
+def hysteresis(enter: pd.Series, leave: pd.Series, valid: pd.Series | None = None) -> pd.Series:
+    """A causal latch: True from a bar where ``enter`` holds until a later bar where ``leave`` holds.
+
+    ``enter`` wins when both hold on the same bar. Bars where ``valid`` is False (e.g. a NaN
+    reading) do not change the latch and come out as NaN. The value at bar t depends on bars <= t
+    only, so a path-dependent state (stay risk-off until the re-risk trigger) stays point-in-time.
+
+    Returns a float Series: 1.0 latched, 0.0 not latched, NaN where not valid.
+    """
+    on_arr = np.asarray(enter, dtype=bool)
+    off_arr = np.asarray(leave, dtype=bool)
+    ok = np.ones(len(on_arr), bool) if valid is None else np.asarray(valid, dtype=bool)
+    out = np.full(len(on_arr), np.nan)
+    latched = False
+    for i in range(len(on_arr)):  # ~4k bars a signal: a plain loop costs about a millisecond
+        if not ok[i]:
+            continue
+        if on_arr[i]:
+            latched = True
+        elif off_arr[i]:
+            latched = False
+        out[i] = 1.0 if latched else 0.0
+    return pd.Series(out, index=enter.index)
 
 
 @dataclass(frozen=True)
@@ -111,11 +142,28 @@ def spec_from_module(module: Any, origin: str) -> SignalSpec:
     if not callable(compute):
         raise PluginError(f"{where}: defines no compute(data, **params) function")
     inputs = getattr(module, "INPUTS", None)
-    if not inputs or not all(isinstance(i, str) for i in inputs):
-        raise PluginError(f"{where}: INPUTS must be a non-empty list of column names like 'SPY.close'")
-    params = tuple(getattr(module, "PARAMS", ()))
-    if not all(isinstance(p, Param) for p in params):
+    if (isinstance(inputs, (str, bytes)) or not isinstance(inputs, (list, tuple)) or not inputs
+            or not all(isinstance(i, str) and i for i in inputs)):
+        raise PluginError(f"{where}: INPUTS = {inputs!r}; it must be a non-empty list of column names "
+                          "like ['SPY.close', 'S5FI']")
+    optional = getattr(module, "OPTIONAL_INPUTS", ())
+    if isinstance(optional, (str, bytes)) or not isinstance(optional, (list, tuple)) or \
+            not all(isinstance(i, str) and i for i in optional):
+        raise PluginError(f"{where}: OPTIONAL_INPUTS = {optional!r}; it must be a list of column names")
+    params = getattr(module, "PARAMS", ())
+    if isinstance(params, Param) or not isinstance(params, (list, tuple)) or \
+            not all(isinstance(p, Param) for p in params):
         raise PluginError(f"{where}: PARAMS must be a list of riskoff.Param")
+    params = tuple(params)
+    names = [p.name for p in params]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise PluginError(f"{where}: parameter(s) {dupes} declared twice in PARAMS")
+    for p in params:
+        try:
+            p.validate(p.default, f"signal {name}")
+        except Exception as exc:
+            raise PluginError(f"{where}: the default of parameter '{p.name}' is invalid: {exc}") from None
     sig = inspect.signature(compute)
     takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
     for p in params:
@@ -124,10 +172,22 @@ def spec_from_module(module: Any, origin: str) -> SignalSpec:
     calendar = getattr(module, "CALENDAR", "us")
     if calendar not in ("us", "utc"):
         raise PluginError(f"{where}: CALENDAR = {calendar!r}; expected 'us' or 'utc'")
-    return SignalSpec(name=name, inputs=tuple(inputs), params=params, compute=compute,
-                      optional_inputs=tuple(getattr(module, "OPTIONAL_INPUTS", ())), calendar=calendar,
-                      warmup_rule=getattr(module, "warmup", getattr(module, "WARMUP", 0)),
+    rule = getattr(module, "warmup", getattr(module, "WARMUP", 0))
+    if isinstance(rule, str) and rule not in names:
+        raise PluginError(f"{where}: WARMUP = {rule!r} names no declared parameter{did_you_mean(rule, names)}")
+    if not (callable(rule) or isinstance(rule, str)
+            or (isinstance(rule, numbers.Integral) and not isinstance(rule, bool) and rule >= 0)):
+        raise PluginError(f"{where}: WARMUP = {rule!r}; expected a bar count, a parameter name or a "
+                          "function of the parameters")
+    spec = SignalSpec(name=name, inputs=tuple(inputs), params=params, compute=compute,
+                      optional_inputs=tuple(optional), calendar=calendar, warmup_rule=rule,
                       doc=inspect.getdoc(module) or "", origin=origin)
+    try:
+        spec.warmup()
+    except Exception as exc:
+        raise PluginError(f"{where}: WARMUP cannot be evaluated with the default parameters: "
+                          f"{type(exc).__name__}: {exc}") from None
+    return spec
 
 
 @dataclass
@@ -172,7 +232,13 @@ def evaluate(spec: SignalSpec, data: pd.DataFrame, params: Mapping[str, Any] | N
     missing = [c for c in spec.inputs if c not in data.columns]
     if missing:
         raise PluginError(f"signal {spec.name}: input column(s) {missing} are not in the data frame")
-    out = spec.compute(data[cols].copy(), **p)
+    try:
+        out = spec.compute(data[cols].copy(), **p)
+    except RiskoffError:
+        raise
+    except Exception as exc:
+        raise PluginError(f"signal {spec.name} ({spec.origin}): compute failed: {type(exc).__name__}: {exc}"
+                          ) from exc
     if not isinstance(out, pd.DataFrame) or not {"reading", "state"} <= set(out.columns):
         raise PluginError(f"signal {spec.name} ({spec.origin}): compute must return a frame with "
                           "'reading' and 'state' columns (use riskoff.signal_frame)")
@@ -195,30 +261,48 @@ def run_signal(spec: SignalSpec, params: Mapping[str, Any] | None = None, *, sta
     decision time (a US reading reaches the UTC bar of the same day; a UTC reading reaches the
     next US bar).
     """
-    from riskoff.data.align import decision_times, load
-
-    frame = load(spec.series_ids, None, end, calendar=spec.calendar, data_dir=data_dir, catalog=catalog,
-                 stale="raise" if end is not None else "allow")
-    extra = [s for s in spec.optional_series_ids if s not in spec.series_ids]
-    if extra:
-        try:
-            opt = load(extra, frame.index[0], frame.index[-1], calendar=frame.index if spec.calendar == "us"
-                       else "utc", data_dir=data_dir, catalog=catalog, stale="allow")
-            frame = frame.join(opt.reindex(frame.index))
-        except Exception:  # optional inputs are optional: a missing file leaves them out
-            pass
+    frame = load_signal_data(spec, None, end, data_dir=data_dir, catalog=catalog,
+                             stale="raise" if end is not None else "allow")
     out = evaluate(spec, frame, params)
     if isinstance(calendar, str) and calendar == spec.calendar:
         target = out
     else:
-        target = map_to_calendar(out, spec.calendar, calendar, start, end)
+        target = map_to_calendar(out, spec.calendar, calendar, start, end, data_dir=data_dir, catalog=catalog)
     lo = pd.Timestamp(start) if start is not None else target.index[0]
     hi = pd.Timestamp(end) if end is not None else target.index[-1]
     return target.loc[lo:hi]
 
 
+def load_signal_data(spec: SignalSpec, start=None, end=None, *, data_dir=None, catalog=None,
+                     stale: str = "allow") -> pd.DataFrame:
+    """The point-in-time frame ``compute`` reads: required inputs on the signal's calendar, plus the
+    optional inputs the data has (aligned onto the same bars; a missing file leaves them out)."""
+    from riskoff.data.align import load
+
+    frame = load(spec.series_ids, start, end, calendar=spec.calendar, data_dir=data_dir, catalog=catalog,
+                 stale=stale)
+    extra = [s for s in spec.optional_series_ids if s not in spec.series_ids]
+    if not extra or not len(frame):
+        return frame
+    bars = frame.index if spec.calendar == "us" else "utc"
+
+    def _load(ids):
+        return load(ids, frame.index[0], frame.index[-1], calendar=bars, data_dir=data_dir, catalog=catalog,
+                    stale="allow").reindex(frame.index)
+    try:
+        return frame.join(_load(extra))
+    except RiskoffError:  # optional inputs are optional: a missing or unknown series is left out
+        pass
+    for sid in extra:
+        try:
+            frame = frame.join(_load([sid]))
+        except RiskoffError:
+            continue
+    return frame
+
+
 def map_to_calendar(frame: pd.DataFrame, src_calendar: str, dst: str | pd.DatetimeIndex, start=None, end=None,
-                    max_stale_days: int = CROSS_CALENDAR_STALE_DAYS) -> pd.DataFrame:
+                    max_stale_days: int = CROSS_CALENDAR_STALE_DAYS, *, data_dir=None, catalog=None) -> pd.DataFrame:
     """As-of map a frame of decided readings onto another calendar's bars (no look-ahead, bounded)."""
     from riskoff.data.align import decision_times, trading_calendar
     from riskoff.data.catalog import load_catalog
@@ -229,7 +313,8 @@ def map_to_calendar(frame: pd.DataFrame, src_calendar: str, dst: str | pd.Dateti
     else:
         lo = frame.index[0] if start is None else min(pd.Timestamp(start), frame.index[0])
         hi = frame.index[-1] if end is None else pd.Timestamp(end)
-        bars, cal = trading_calendar(dst, lo, hi, resolve_data_dir()[0], load_catalog()), dst
+        bars, cal = trading_calendar(dst, lo, hi, resolve_data_dir(data_dir)[0],
+                                     catalog if catalog is not None else load_catalog()), dst
     src_t = decision_times(frame.index, src_calendar)
     dst_t = decision_times(bars, cal)
     pos = np.searchsorted(src_t, dst_t, side="right") - 1
@@ -237,3 +322,93 @@ def map_to_calendar(frame: pd.DataFrame, src_calendar: str, dst: str | pd.Dateti
     vals = frame.to_numpy(dtype="float64")[np.maximum(pos, 0)]
     vals[~ok] = np.nan
     return pd.DataFrame(vals, index=bars, columns=frame.columns)
+
+
+# ---------------------------------------------------------------- docs for `riskoff signals list|show`
+
+_CALENDAR_TEXT = {
+    "us": "us (New York trading days; bar t decided at 17:00 New York)",
+    "utc": "utc (every UTC day; bar t decided at 00:00 UTC on t+1)",
+}
+
+
+def _fmt_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _warmup_text(spec: SignalSpec) -> str:
+    try:
+        n = spec.warmup()
+    except Exception as exc:  # a broken rule is reported, not raised, in docs
+        return f"unknown ({type(exc).__name__}: {exc})"
+    rule = spec.warmup_rule
+    how = (" (= parameter " + rule + ")" if isinstance(rule, str)
+           else " (depends on the parameters)" if callable(rule) else "")
+    return f"{n} bars with the default parameters{how}"
+
+
+def _allowed(p: Param) -> str:
+    if p.choices is not None:
+        return "one of " + ", ".join(_fmt_value(c) for c in p.choices)
+    if isinstance(p.default, bool):
+        return "true, false"
+    if isinstance(p.default, (int, float)) or p.low is not None or p.high is not None:
+        return p.range_text()
+    return "any"
+
+
+def _params_table(params: Sequence[Param], indent: str = "  ") -> list[str]:
+    if not params:
+        return [f"{indent}(none)"]
+    rows = [("name", "default", "allowed", "description")]
+    rows += [(p.name, _fmt_value(p.default), _allowed(p), p.description) for p in params]
+    w = [max(len(r[i]) for r in rows) for i in range(3)]
+    return [f"{indent}{r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]}".rstrip() for r in rows]
+
+
+def format_list(registry: SignalRegistry) -> str:
+    """Text for ``riskoff signals list``: each signal's summary, inputs and parameters; then failures."""
+    lines: list[str] = []
+    names = sorted(registry.signals)
+    lines.append(f"{len(names)} signal(s)" + (f", {len(registry.errors)} failed to load" if registry.errors else ""))
+    for name in names:
+        spec = registry.signals[name]
+        lines.append("")
+        lines.append(f"{name}  [{spec.calendar}]  {spec.summary}")
+        inputs = ", ".join(spec.inputs)
+        if spec.optional_inputs:
+            inputs += "; optional: " + ", ".join(spec.optional_inputs)
+        lines.append(f"  inputs: {inputs}")
+        if spec.params:
+            lines.append("  params: " + ", ".join(
+                f"{p.name}={_fmt_value(p.default)} ({_allowed(p)})" for p in spec.params))
+        else:
+            lines.append("  params: none")
+    if registry.errors:
+        lines.append("")
+        lines.append("failed to load:")
+        for name in sorted(registry.errors):
+            first = str(registry.errors[name]).splitlines()[0]
+            lines.append(f"  {name}: {first}")
+    return "\n".join(lines)
+
+
+def format_show(spec: SignalSpec) -> str:
+    """Text for ``riskoff signals show NAME``: docstring, inputs, parameter table, calendar, warm-up, origin."""
+    lines = [spec.name, "=" * len(spec.name), ""]
+    lines.append(spec.doc.strip() or "(no docstring)")
+    lines.append("")
+    lines.append(f"Inputs:     {', '.join(spec.inputs)}")
+    lines.append(f"Optional:   {', '.join(spec.optional_inputs) if spec.optional_inputs else '(none)'}")
+    lines.append(f"Calendar:   {_CALENDAR_TEXT.get(spec.calendar, spec.calendar)}")
+    lines.append(f"Warm-up:    {_warmup_text(spec)}")
+    lines.append("States:     0 risk-on, 1 caution, 2 risk-off, NaN warming up / input missing")
+    lines.append(f"Origin:     {spec.origin}")
+    lines.append("")
+    lines.append("Parameters:")
+    lines.extend(_params_table(spec.params))
+    return "\n".join(lines)

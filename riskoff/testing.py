@@ -1,0 +1,191 @@
+"""Conformance checks for signal plug-ins: causality, warm-up, output shape and parameter validation.
+
+Each check returns a list of problems (plain sentences naming the signal, the bar and the values),
+empty when the signal conforms, so a plug-in author can run them on a new signal::
+
+    from riskoff.signal import discover, load_signal_data
+    from riskoff.testing import check_signal
+
+    spec = discover().get("my_signal")
+    problems = check_signal(spec, load_signal_data(spec, "2010-01-01"))
+    assert not problems, "\\n".join(problems)
+
+The central one is :func:`truncation_leaks`: a causal signal computed on the data cut at bar t
+gives exactly the same values up to t as on the full data. A full-sample statistic (global mean or
+sd), a centred window, ``bfill`` or ``shift(-1)`` all break that and are reported.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskoff.errors import ConfigError, RiskoffError
+from riskoff.signal import CAUTION, RISK_OFF, RISK_ON, SignalSpec, evaluate
+
+#: cut dates inside documented sell-offs (and a few calm bars): where a leak would matter most
+SELLOFF_CUTS = ("2015-08-24", "2018-02-05", "2019-09-17", "2020-03-09", "2020-03-12", "2020-03-16",
+                "2020-03-23", "2022-06-13", "2023-03-13", "2024-08-05", "2025-04-07", "2025-10-10",
+                "2026-01-29", "2026-01-30", "2026-02-05")
+
+
+def _first_mismatch(a: pd.Series, b: pd.Series, atol: float) -> tuple[pd.Timestamp, float, float] | None:
+    x, y = a.to_numpy(dtype="float64"), b.to_numpy(dtype="float64")
+    both_nan = np.isnan(x) & np.isnan(y)
+    with np.errstate(invalid="ignore"):
+        close = (x == y) | (np.abs(x - y) <= atol)
+    bad = ~(both_nan | close)
+    if not bad.any():
+        return None
+    i = int(np.argmax(bad))
+    return a.index[i], float(x[i]), float(y[i])
+
+
+def cut_points(index: pd.DatetimeIndex, cuts: Iterable[Any] = SELLOFF_CUTS, n_random: int = 3,
+               seed: int = 0) -> list[pd.Timestamp]:
+    """The requested cut dates that fall inside ``index`` (as the bar at or before each), plus
+    ``n_random`` reproducible random bars from the second half of the index."""
+    out: list[pd.Timestamp] = []
+    if len(index) < 2:
+        return out
+    for c in cuts:
+        pos = index.searchsorted(pd.Timestamp(c), side="right") - 1
+        if 0 < pos < len(index) - 1:
+            out.append(index[pos])
+    rng = np.random.default_rng(seed)
+    lo = len(index) // 2
+    for pos in rng.integers(lo, len(index) - 1, size=n_random) if len(index) - 1 > lo else []:
+        out.append(index[int(pos)])
+    return sorted(set(out))
+
+
+def truncation_leaks(spec: SignalSpec, frame: pd.DataFrame, cuts: Iterable[Any] = SELLOFF_CUTS, *,
+                     params: Mapping[str, Any] | None = None, columns: Sequence[str] | None = None,
+                     atol: float = 1e-12, n_random: int = 3, full: pd.DataFrame | None = None) -> list[str]:
+    """Look-ahead check: ``evaluate(frame.loc[:t])`` must equal ``evaluate(frame).loc[:t]`` for each cut t.
+
+    Compares ``columns`` (default: every output column), NaN-equal, exactly or within ``atol``.
+    Returns one problem per cut that differs, naming the first bar and column that changed.
+    """
+    full = evaluate(spec, frame, params) if full is None else full
+    cols = list(columns) if columns is not None else list(full.columns)
+    problems = []
+    for t in cut_points(frame.index, cuts, n_random):
+        part = evaluate(spec, frame.loc[:t], params)
+        ref = full.loc[:t]
+        for col in cols:
+            if col not in part:
+                problems.append(f"signal {spec.name}: cut at {t:%Y-%m-%d}: column '{col}' is missing from "
+                                "the output on the truncated data")
+                break
+            hit = _first_mismatch(part[col], ref[col], atol)
+            if hit is not None:
+                day, got, want = hit
+                problems.append(f"signal {spec.name}: cut at {t:%Y-%m-%d}: '{col}' on {day:%Y-%m-%d} is {got!r} "
+                                f"with data up to the cut but {want!r} with the full data: the value at a bar "
+                                "depends on later rows (look-ahead: full-sample statistic, centred window, "
+                                "bfill or shift(-n)?)")
+                break
+    return problems
+
+
+def output_problems(spec: SignalSpec, frame: pd.DataFrame, params: Mapping[str, Any] | None = None,
+                    out: pd.DataFrame | None = None) -> list[str]:
+    """Deterministic (two runs equal), index equals the input index, states in {0, 1, 2, NaN}."""
+    problems = []
+    out = evaluate(spec, frame, params) if out is None else out
+    again = evaluate(spec, frame, params)
+    if not out.index.equals(frame.index):
+        problems.append(f"signal {spec.name}: output index differs from the input index")
+    if list(out.columns) != list(again.columns):
+        problems.append(f"signal {spec.name}: two runs return different columns")
+    else:
+        for col in out.columns:
+            hit = _first_mismatch(out[col], again[col], 0.0)
+            if hit is not None:
+                problems.append(f"signal {spec.name}: not deterministic: '{col}' on {hit[0]:%Y-%m-%d} is "
+                                f"{hit[1]!r} then {hit[2]!r}")
+                break
+    st = out["state"].to_numpy(dtype="float64")
+    bad = ~np.isnan(st) & ~np.isin(st, [RISK_ON, CAUTION, RISK_OFF])
+    if bad.any():
+        problems.append(f"signal {spec.name}: state {st[bad][0]!r} is not 0, 1, 2 or NaN")
+    return problems
+
+
+def complete_stretch(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[int, int]:
+    """(start, stop) positions of the longest run of bars where every column is present."""
+    ok = frame[list(columns)].notna().all(axis=1).to_numpy()
+    best, start = (0, 0), None
+    for i, v in enumerate(np.append(ok, False)):
+        if v and start is None:
+            start = i
+        elif not v and start is not None:
+            if i - start > best[1] - best[0]:
+                best = (start, i)
+            start = None
+    return best
+
+
+def warmup_problems(spec: SignalSpec, frame: pd.DataFrame, params: Mapping[str, Any] | None = None,
+                    out: pd.DataFrame | None = None, min_after: int = 20) -> list[str]:
+    """On the longest stretch where all required inputs are present, reading and state must be
+    non-NaN from ``spec.warmup()`` bars after the stretch starts to its end."""
+    out = evaluate(spec, frame, params) if out is None else out
+    n = spec.warmup(params)
+    lo, hi = complete_stretch(frame, spec.inputs)
+    if hi - lo < n + min_after:
+        return [f"signal {spec.name}: no stretch of {n + min_after} bars with all inputs {list(spec.inputs)} "
+                f"present (longest: {hi - lo}); cannot check the declared warm-up of {n} bars"]
+    problems = []
+    for col in ("reading", "state"):
+        seg = out[col].iloc[lo + n:hi]
+        if seg.isna().any():
+            day = seg.index[int(np.argmax(seg.isna().to_numpy()))]
+            problems.append(f"signal {spec.name}: '{col}' is NaN on {day:%Y-%m-%d}, {frame.index.get_loc(day) - lo} "
+                            f"bars into a stretch where all inputs are present (from {frame.index[lo]:%Y-%m-%d}); "
+                            f"the declared warm-up is {n} bars")
+    return problems
+
+
+def param_problems(spec: SignalSpec) -> list[str]:
+    """Out-of-range values and unknown names must raise ConfigError naming signal, parameter and range."""
+    problems = []
+    for p in spec.params:
+        if p.choices is not None or isinstance(p.default, bool) or not isinstance(p.default, (int, float)):
+            continue
+        for bad in ([p.low - 1] if p.low is not None else []) + ([p.high + 1] if p.high is not None else []):
+            bad = type(p.default)(bad)
+            try:
+                spec.resolve({p.name: bad})
+            except ConfigError as exc:
+                msg = str(exc)
+                missing = [w for w in (spec.name, p.name, p.range_text()) if w not in msg]
+                if missing:
+                    problems.append(f"signal {spec.name}: error for {p.name}={bad!r} does not mention {missing}: {msg}")
+            else:
+                problems.append(f"signal {spec.name}: {p.name}={bad!r} is outside {p.range_text()} but was accepted")
+    if spec.params:
+        name = spec.params[0].name
+        typo = name[:-1] + ("x" if name[-1] != "x" else "y")
+        try:
+            spec.resolve({typo: spec.params[0].default})
+        except ConfigError as exc:
+            if f"did you mean '{name}'" not in str(exc):
+                problems.append(f"signal {spec.name}: unknown parameter '{typo}' gives no did-you-mean: {exc}")
+        else:
+            problems.append(f"signal {spec.name}: unknown parameter '{typo}' was accepted")
+    return problems
+
+
+def check_signal(spec: SignalSpec, frame: pd.DataFrame, cuts: Iterable[Any] = SELLOFF_CUTS,
+                 params: Mapping[str, Any] | None = None) -> list[str]:
+    """All conformance checks on one aligned frame; [] when the signal conforms."""
+    try:
+        out = evaluate(spec, frame, params)
+    except RiskoffError as exc:
+        return [f"signal {spec.name}: evaluate failed: {exc}"]
+    return (output_problems(spec, frame, params, out) + warmup_problems(spec, frame, params, out)
+            + truncation_leaks(spec, frame, cuts, params=params, full=out) + param_problems(spec))
