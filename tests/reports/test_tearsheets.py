@@ -1,0 +1,78 @@
+"""write_tearsheets: one quantstats page per pair, right annualisation, escaped names, offline."""
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from reports_synth import ASSETS, STRATEGIES, TEARSHEET_PAIRS, XSS
+
+from riskoff.reports import write_tearsheets
+from riskoff.reports.tearsheets import _normalise_pairs, _returns, tearsheet_filename
+
+
+def test_one_page_per_requested_pair(tearsheets, run_dir):
+    assert len(tearsheets) == len(TEARSHEET_PAIRS)
+    for path, pair in zip(tearsheets, TEARSHEET_PAIRS):
+        strategy, _, asset = pair.rpartition("/")
+        assert path.parent == run_dir / "tearsheets"
+        assert path.name == tearsheet_filename(strategy, asset)
+        assert re.fullmatch(r"[A-Za-z0-9._-]+\.html", path.name)
+        assert path.stat().st_size > 50_000
+
+
+def test_pages_hold_quantstats_content_and_annualisation_label(tearsheets):
+    spy, btc = (p.read_text(encoding="utf-8") for p in tearsheets)
+    for page in (spy, btc):
+        assert "QuantStats" in page
+        assert "Sharpe" in page and "Max Drawdown" in page and "EOY Returns vs Benchmark" in page
+        assert page.count("<svg") >= 10  # the charts, inline
+        assert "buy_and_hold" in page  # the benchmark
+    assert "annualised over 252 days" in spy and "Periods/Year: 252" in spy
+    assert "annualised over 365 days" in btc and "Periods/Year: 365" in btc
+    assert "annualised over 365" not in spy and "annualised over 252" not in btc
+
+
+def test_titles_escaped_and_no_remote_resources(tearsheets):
+    spy = tearsheets[0].read_text(encoding="utf-8")
+    assert XSS not in spy
+    assert html.escape(XSS) in spy
+    assert f"<title>{html.escape(XSS)} on SPY" in spy
+    for page in (p.read_text(encoding="utf-8") for p in tearsheets):
+        assert "<script" not in page and "onload=" not in page  # no script, so no console errors
+        assert "<link" not in page  # quantstats' web favicon is stripped
+        assert not re.search(r'\ssrc="https?:', page)
+
+
+def test_default_pairs_are_all_non_baseline_columns():
+    cols = [f"{s}/{a}" for s in STRATEGIES for a in ASSETS]
+    pairs = _normalise_pairs(None, cols)
+    assert pairs == [(s, a) for s in STRATEGIES if s != "buy_and_hold" for a in ASSETS]
+    assert _normalise_pairs([("x", "SPY"), "x/SPY", "y/BTC-USD"], cols) == [("x", "SPY"), ("y", "BTC-USD")]
+    with pytest.raises(ValueError):
+        _normalise_pairs(["no_asset"], cols)
+
+
+def test_returns_drop_non_trading_days():
+    idx = pd.date_range("2024-01-01", periods=14, freq="D")
+    eq = pd.Series(np.linspace(1.0, 1.13, 14), index=idx)
+    eq[idx.dayofweek >= 5] = np.nan  # a US asset on the union calendar
+    r = _returns(eq)
+    assert not r.isna().any()
+    assert len(r) == eq.notna().sum() - 1
+    # Monday's return is measured against Friday, not lost to a NaN weekend.
+    assert r[pd.Timestamp("2024-01-08")] == pytest.approx(eq["2024-01-08"] / eq["2024-01-05"] - 1)
+
+
+def test_file_names_are_sanitised_and_unique():
+    a = tearsheet_filename("a/b", "SPY")
+    b = tearsheet_filename("a_b", "SPY")
+    assert a != b and "/" not in a
+    assert tearsheet_filename("vix_or_breadth", "BTC-USD") == "vix_or_breadth__BTC-USD.html"
+
+
+def test_missing_column_is_a_clear_error(run_dir):
+    with pytest.raises(KeyError, match="no_such_strategy/SPY"):
+        write_tearsheets(run_dir, pairs=["no_such_strategy/SPY"])
