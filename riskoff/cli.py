@@ -24,8 +24,11 @@ from riskoff.paths import PROJECT_ROOT, resolve_data_dir
 DEFAULT_CONFIG = PROJECT_ROOT / "backtests" / "selloffs.toml"
 
 
+_T0 = time.perf_counter()
+
+
 def _say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+    print(f"[{time.perf_counter() - _T0:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -36,7 +39,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, show_bar=sys.stderr.isatty())
     out = Path(args.out) if args.out else default_out(cfg)
-    write_run(result, out, tearsheets=not args.no_tearsheets, report=not args.no_report, progress=_say)
+    tearsheets = False if args.no_tearsheets else ("all" if args.all_tearsheets else True)
+    write_run(result, out, tearsheets=tearsheets, report=not args.no_report, progress=_say)
     print(ranking_text(result))
     print(f"\n{len(result.pairs)} strategy x asset pairs, {len(result.windows)} window rows; "
           "annualised over 365 days for crypto, 252 for US-listed assets")
@@ -104,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", default=None, help="data dir (else RISKOFF_DATA_DIR, ../shared/data, data/cache)")
     run.add_argument("--out", default=None, help="results folder (default results/<timestamp>-<config>)")
     run.add_argument("--no-tearsheets", action="store_true", help="skip the quantstats tearsheets")
+    run.add_argument("--all-tearsheets", action="store_true",
+                     help="render a tearsheet for every strategy x asset (default: the config's list)")
     run.add_argument("--no-report", action="store_true", help="skip report.html")
     run.set_defaults(func=cmd_run)
     cmp_ = sub.add_parser("compare", help="compare two run folders")

@@ -141,6 +141,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
     prints = {sid: fingerprint(series_path(catalog[sid], data_path)) for sid in used
               if series_path(catalog[sid], data_path).exists()}
     result = RunResult(cfg, data_path, how, end, limited_by, pairs, prices, prints)
+    say(f"simulated {len(pairs)} strategy x asset pairs; evaluating ...")
     evaluate(result)
     return result
 
@@ -188,9 +189,12 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return json.loads(df.to_json(orient="records", double_precision=15))
 
 
-def write_run(result: RunResult, out: Path, *, tearsheets: bool = True, report: bool = True,
+def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, report: bool = True,
               progress: Callable[[str], None] | None = None) -> Path:
-    """Write the run folder atomically (temp folder + rename) and return its path."""
+    """Write the run folder atomically (temp folder + rename) and return its path.
+
+    ``tearsheets``: True = as the config says, False = none, or "all".
+    """
     say = progress or (lambda _msg: None)
     cfg = result.config
     out = Path(out)
@@ -200,6 +204,7 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool = True, report: 
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
+    say(f"writing {out} ...")
     try:
         keyed = {p.key: p for p in result.pairs}
         fmt = "%.12g"  # fixed precision: byte-identical files for identical inputs
@@ -238,20 +243,43 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool = True, report: 
             "windows": [w.as_dict() for w in cfg.windows.values()],
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
-        if tearsheets and cfg.tearsheets != "none":
-            from riskoff.reports import write_tearsheets
-            pairs = None if cfg.tearsheets == "all" else [k for k in keyed if k.split("/")[0] in cfg.tearsheets]
-            say("rendering tearsheets ...")
-            write_tearsheets(tmp, pairs=pairs, workers=cfg.workers)
-        if report:
-            from riskoff.reports import write_report
-            say("writing report.html ...")
-            write_report(tmp)
+        _render(tmp, cfg, keyed, tearsheets, report, say)
         os.replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _render(run_dir: Path, cfg: RunConfig, keyed: dict, tearsheets: bool | str, report: bool, say) -> None:
+    """Tearsheets (a process pool) and report.html (this process) rendered at the same time."""
+    import threading
+
+    from riskoff.reports import write_report, write_tearsheets
+
+    choice = cfg.tearsheets if tearsheets is True else ("none" if tearsheets is False else tearsheets)
+    failure: list[BaseException] = []
+    worker = None
+    if choice != "none":
+        pairs = None if choice == "all" else [k for k in keyed if k.split("/")[0] in choice]
+        say(f"rendering {'all' if pairs is None else len(pairs)} tearsheets on {cfg.workers} worker(s) ...")
+
+        def job() -> None:
+            try:
+                write_tearsheets(run_dir, pairs=pairs, workers=cfg.workers)
+            except BaseException as exc:  # re-raised in the caller's thread
+                failure.append(exc)
+        worker = threading.Thread(target=job, name="tearsheets")
+        worker.start()
+    try:
+        if report:
+            say("writing report.html ...")
+            write_report(run_dir)
+    finally:
+        if worker is not None:
+            worker.join()
+    if failure:
+        raise failure[0]
 
 
 def default_out(cfg: RunConfig) -> Path:

@@ -785,9 +785,14 @@ def write_report(run_dir: str | os.PathLike) -> Path:
                 + esc(m.get("description", "")) + "</p>"
                 + (f"<p class='small muted'>Source: {esc(m.get('source'))}</p>" if m.get("source") else ""))
         blocks = []
+        # Zoomed charts for the assets the window hit (its catalog `assets`), tables for all: a
+        # chart per asset per window would dominate the page's size and build time.
+        hit = [a for a, _ in items if a in set(m.get("assets") or [])] or [items[0][0]]
         for asset, w in items:
             rows = wtable[(wtable["window"] == wid) & (wtable["asset"] == asset)]
-            chart = _window_chart(w, asset, prices, readings, states, exposure, strategies, colors)
+            chart = (_window_chart(w, asset, prices, readings, states, exposure, strategies, colors)
+                     if asset in hit else "<p class='muted small'>Not among the assets this window hit most; "
+                                          "metrics only.</p>")
             blocks.append(f"<h3>{esc(w.name)} &mdash; {esc(asset)}</h3>"
                           + (f"<p class='small muted'>Trough for {esc(asset)}: {_date(w.trough)}</p>"
                              if w.trough is not None else "")
