@@ -189,6 +189,9 @@ def parse_config(doc: Mapping[str, Any], source: str) -> RunConfig:
         strategies.append(strategy_from_toml(table, f"{source}: strategies[{i}]",
                                              strategies=strat_registry, signals=sig_registry))
     names = [s.name for s in strategies]
+    for t in (tearsheets if isinstance(tearsheets, list) else []):
+        if t not in names:
+            raise ConfigError(f"{source}: run.tearsheets: unknown strategy '{t}'{did_you_mean(str(t), names)}")
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ConfigError(f"{source}: strategy name(s) {dupes} used twice; names label the outputs")

@@ -548,7 +548,8 @@ def _header(summary: dict, run_dir: Path, note: str) -> str:
     name = run.get("name") or run_dir.name
     rows = [("Run", name), ("Created", run.get("created")), ("Config file", run.get("config_file")),
             ("Config hash", run.get("config_hash")), ("Data dir", data.get("data_dir")),
-            ("Run folder", str(run_dir)),
+            # a run is rendered inside its temporary folder (.NAME.tmp-PID) and renamed after
+            ("Run folder", re.sub(r"(^|/)\.([^/]+)\.tmp-\d+$", r"\1\2", str(run_dir))),
             ("Versions", ", ".join(f"{k} {v}" for k, v in versions.items()))]
     meta = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows if v not in (None, ""))
     how = (
