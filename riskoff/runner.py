@@ -201,6 +201,7 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
     if out.exists():
         raise ConfigError(f"--out {out} already exists; choose a new folder (runs are never overwritten)")
     out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_orphans(out.parent)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -249,6 +250,20 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _remove_orphans(folder: Path) -> None:
+    """Delete temp folders of runs that were killed (SIGKILL, power loss) before they could clean up."""
+    for tmp in folder.glob(".*.tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(tmp, ignore_errors=True)
+        except PermissionError:
+            pass  # alive, another user's run
 
 
 def _render(run_dir: Path, cfg: RunConfig, keyed: dict, tearsheets: bool | str, report: bool, say) -> None:
