@@ -38,7 +38,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +48,7 @@ import pandas as pd
 from riskoff.engine import DEFAULT_COSTS, Costs
 from riskoff.errors import ConfigError, did_you_mean
 from riskoff.strategy import Overlays, SignalRef, StrategyConfig, strategy_from_toml
+from riskoff.tomlfile import read_toml
 from riskoff.windows import SellOffWindow, load_windows
 
 TOP_KEYS = ("run", "costs", "baselines", "signals_alone", "strategies", "windows", "series")
@@ -110,14 +110,7 @@ def _date(value: Any, where: str) -> pd.Timestamp:
 
 def load_config(path: str | Path) -> RunConfig:
     """Parse and validate a run config file; every problem is a ConfigError naming file and key."""
-    path = Path(path)
-    try:
-        doc = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(doc, str(path))
+    return parse_config(read_toml(path, "config file"), str(path))
 
 
 def parse_config(doc: Mapping[str, Any], source: str) -> RunConfig:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import importlib.util
 import sys
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
-from riskoff.errors import PluginError
+from riskoff.errors import PluginError, did_you_mean
 
 
 def _import_file(path: Path, namespace: str) -> ModuleType:
@@ -63,3 +64,44 @@ def discover_modules(dirs: Iterable[Path], group: str, namespace: str
 def _last_frame(exc: BaseException) -> str:
     tb = traceback.extract_tb(exc.__traceback__)
     return f"  at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""
+
+
+class Registry:
+    """Plug-ins of one kind found by :func:`discover_registry`, plus the ones that failed to load.
+
+    Subclasses name their kind (``KIND``) and expose the specs under a readable attribute.
+    """
+
+    KIND = "plug-in"
+
+    def __init__(self, items: dict[str, Any], errors: dict[str, Exception]) -> None:
+        self.items, self.errors = items, errors
+
+    def get(self, name: str) -> Any:
+        """The spec called ``name``; a broken one re-raises its load error; unknown names suggest."""
+        if name in self.items:
+            return self.items[name]
+        if name in self.errors:
+            raise self.errors[name]
+        raise PluginError(f"unknown {self.KIND} '{name}'{did_you_mean(name, self.items)}; "
+                          f"available: {', '.join(sorted(self.items))}")
+
+
+def discover_registry(dirs: Iterable[Path], group: str, namespace: str,
+                      from_module: Callable[[ModuleType, str], Any], kind: str
+                      ) -> tuple[dict[str, Any], dict[str, Exception]]:
+    """Import plug-in modules and turn each into a spec with ``from_module``; duplicates are errors."""
+    modules, errors = discover_modules(dirs, group, namespace)
+    found: dict[str, Any] = {}
+    for module, origin in modules:
+        try:
+            spec = from_module(module, origin)
+        except PluginError as exc:
+            errors[Path(origin).stem] = exc
+            continue
+        if spec.name in found:
+            errors[spec.name] = PluginError(f"{kind} name '{spec.name}' is declared twice: "
+                                            f"{found[spec.name].origin} and {origin}")
+            continue
+        found[spec.name] = spec
+    return found, dict(errors)

@@ -42,7 +42,7 @@ import pandas as pd
 from riskoff.errors import PluginError, RiskoffError, did_you_mean
 from riskoff.params import Param, resolve_params
 from riskoff.paths import SIGNALS_DIR
-from riskoff.plugins import discover_modules
+from riskoff.plugins import Registry, discover_registry
 
 RISK_ON, CAUTION, RISK_OFF = 0, 1, 2
 STATE_NAMES = {RISK_ON: "risk-on", CAUTION: "caution", RISK_OFF: "risk-off"}
@@ -190,39 +190,20 @@ def spec_from_module(module: Any, origin: str) -> SignalSpec:
     return spec
 
 
-@dataclass
-class SignalRegistry:
-    """Signals found in the plug-in folders and entry points, plus the ones that failed to load."""
+class SignalRegistry(Registry):
+    """Signals found in the plug-in folders and entry points (``.signals``), plus ``.errors``."""
 
-    signals: dict[str, SignalSpec]
-    errors: dict[str, Exception]
+    KIND = "signal"
 
-    def get(self, name: str) -> SignalSpec:
-        if name in self.signals:
-            return self.signals[name]
-        if name in self.errors:
-            raise self.errors[name]
-        raise PluginError(f"unknown signal '{name}'{did_you_mean(name, self.signals)}; "
-                          f"available: {', '.join(sorted(self.signals))}")
+    @property
+    def signals(self) -> dict[str, SignalSpec]:
+        return self.items
 
 
 def discover(dirs: Sequence[Path] | None = None) -> SignalRegistry:
     """All signals in ``signals/`` (plus ``dirs``) and the ``riskoff.signals`` entry points."""
-    folders = [SIGNALS_DIR, *(dirs or [])]
-    modules, errors = discover_modules(folders, ENTRY_POINT_GROUP, "signals")
-    found: dict[str, SignalSpec] = {}
-    for module, origin in modules:
-        try:
-            spec = spec_from_module(module, origin)
-        except PluginError as exc:
-            errors[Path(origin).stem] = exc
-            continue
-        if spec.name in found:
-            errors[spec.name] = PluginError(f"signal name '{spec.name}' is declared twice: "
-                                            f"{found[spec.name].origin} and {origin}")
-            continue
-        found[spec.name] = spec
-    return SignalRegistry(found, dict(errors))
+    return SignalRegistry(*discover_registry([SIGNALS_DIR, *(dirs or [])], ENTRY_POINT_GROUP, "signals",
+                                             spec_from_module, "signal"))
 
 
 def evaluate(spec: SignalSpec, data: pd.DataFrame, params: Mapping[str, Any] | None = None) -> pd.DataFrame:

@@ -92,7 +92,7 @@ from numba import njit
 from riskoff.errors import ConfigError, DataError, PluginError, RiskoffError, did_you_mean
 from riskoff.params import Param, resolve_params
 from riskoff.paths import SIGNALS_DIR, STRATEGIES_DIR
-from riskoff.plugins import discover_modules
+from riskoff.plugins import Registry, discover_registry
 from riskoff.signal import CAUTION, RISK_OFF, RISK_ON, STATE_NAMES
 
 ENTRY_POINT_GROUP = "riskoff.strategies"
@@ -181,39 +181,20 @@ def spec_from_module(module: Any, origin: str) -> StrategySpec:
                         doc=inspect.getdoc(module) or "", origin=origin)
 
 
-@dataclass
-class StrategyRegistry:
-    """Rules found in the plug-in folders and entry points, plus the ones that failed to load."""
+class StrategyRegistry(Registry):
+    """Rules found in the plug-in folders and entry points (``.strategies``), plus ``.errors``."""
 
-    strategies: dict[str, StrategySpec]
-    errors: dict[str, Exception]
+    KIND = "strategy rule"
 
-    def get(self, name: str) -> StrategySpec:
-        if name in self.strategies:
-            return self.strategies[name]
-        if name in self.errors:
-            raise self.errors[name]
-        raise PluginError(f"unknown strategy rule '{name}'{did_you_mean(name, self.strategies)}; "
-                          f"available: {', '.join(sorted(self.strategies))}")
+    @property
+    def strategies(self) -> dict[str, StrategySpec]:
+        return self.items
 
 
 def discover_strategies(dirs: Sequence[Path] | None = None) -> StrategyRegistry:
     """All rules in ``strategies/`` (plus ``dirs``) and the ``riskoff.strategies`` entry points."""
-    folders = [STRATEGIES_DIR, *(dirs or [])]
-    modules, errors = discover_modules(folders, ENTRY_POINT_GROUP, "strategies")
-    found: dict[str, StrategySpec] = {}
-    for module, origin in modules:
-        try:
-            spec = spec_from_module(module, origin)
-        except PluginError as exc:
-            errors[Path(origin).stem] = exc
-            continue
-        if spec.name in found:
-            errors[spec.name] = PluginError(f"strategy rule name '{spec.name}' is declared twice: "
-                                            f"{found[spec.name].origin} and {origin}")
-            continue
-        found[spec.name] = spec
-    return StrategyRegistry(found, dict(errors))
+    return StrategyRegistry(*discover_registry([STRATEGIES_DIR, *(dirs or [])], ENTRY_POINT_GROUP, "strategies",
+                                               spec_from_module, "strategy rule"))
 
 
 def _folder_stamp(folder: Path) -> tuple:

@@ -6,7 +6,6 @@ with the same fields; ``riskoff windows list`` prints the catalog.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ import pandas as pd
 
 from riskoff.errors import ConfigError, did_you_mean
 from riskoff.paths import WINDOWS_FILE
+from riskoff.tomlfile import read_toml
 
 _FIELDS = ("name", "start", "trough", "end", "assets", "description", "source", "sample", "troughs")
 
@@ -88,13 +88,7 @@ def parse_windows(doc: Mapping[str, Any], origin: str) -> dict[str, SellOffWindo
 
 def load_windows(path: Path = WINDOWS_FILE, extra: Mapping[str, Any] | None = None) -> dict[str, SellOffWindow]:
     """The catalog, plus a config's ``{"windows": {...}}`` (which may override catalog ids)."""
-    try:
-        doc = tomllib.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: window catalog not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    windows = parse_windows(doc, str(path))
+    windows = parse_windows(read_toml(path, "window catalog"), str(path))
     if extra:
         windows.update(parse_windows(extra, "config"))
     return dict(sorted(windows.items(), key=lambda kv: kv[1].start))

@@ -6,7 +6,6 @@ field means.
 """
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -15,6 +14,7 @@ from typing import Any
 
 from riskoff.errors import ConfigError, did_you_mean
 from riskoff.paths import CATALOG_FILE
+from riskoff.tomlfile import read_toml
 
 CALENDARS = ("us", "utc", "intraday")
 LAG_UNITS = ("bday", "day")
@@ -101,12 +101,7 @@ def parse_catalog(doc: Mapping[str, Any], origin: str, base: Mapping[str, Series
 
 @lru_cache(maxsize=4)
 def _load(path: Path, mtime: float) -> tuple[dict[str, SeriesSpec], dict[str, Any]]:
-    try:
-        doc = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: series catalog not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    doc = read_toml(path, "series catalog")
     return parse_catalog(doc, str(path)), doc.get("families", {})
 
 
