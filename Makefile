@@ -11,7 +11,7 @@ export MPLBACKEND := Agg
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,xcheck]'
+	$(BIN)/pip install --quiet -e '.[dev,xcheck,dist]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -6,6 +6,7 @@
     riskoff signals list | show NAME                     discovered signal plug-ins
     riskoff strategies list                              discovered strategy rules
     riskoff data status | fetch [ID ...]                 the data dir; live download into data/cache
+    riskoff sweep CONFIG [--walk-forward] [--backend dask] parameter sweeps and out-of-sample checks
 
 Bad input (data, config, plug-ins) prints one message and exits with code 2, without a traceback
 and without leaving a results folder.
@@ -137,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--data-dir", default=None)
     data.add_argument("--since", default=None, help="fetch from this date (default: full history)")
     data.set_defaults(func=cmd_data)
+    from riskoff.sweep import add_sweep_parser
+    add_sweep_parser(sub)
     return p
 
 

@@ -593,6 +593,9 @@ def _vectorbt_portfolio(inp: _Inputs) -> vbt.Portfolio:
         close=frame(vclose), size=frame(size), size_type="targetpercent", direction="both",
         price=frame(order_price), fees=np.broadcast_to(fees, size.shape).copy(),
         slippage=np.broadcast_to(slippage, size.shape).copy(), init_cash=inp.init_cash, cash_sharing=True,
+        # accounts start at 1.0, so a rebalance in a 60,000 USD asset can be under vectorbt's default
+        # min_size of 1e-8 units; dropping those orders would make the two engines drift apart
+        min_size=0.0,
         group_by=cols.get_level_values("column"), call_seq="auto", freq="1D")
 
 

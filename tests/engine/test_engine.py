@@ -440,3 +440,17 @@ def test_periodic_rebalance_adds_orders_back_to_target():
     res = simulate(close, expo, rebalance_every=20)
     assert list(res.orders["date"]) == [close.index[t + 1] for t in (0, 20, 40, 60, 80)]
     np.testing.assert_allclose(res.exposure["X"].iloc[[1, 21, 41, 61, 81]], 0.5, rtol=1e-12)
+
+
+def test_vectorbt_keeps_tiny_rebalances_in_high_priced_assets():
+    """Fractional exposures on a BTC-like price: trades of < 1e-8 units must not be dropped."""
+    rng = np.random.default_rng(11)
+    idx = pd.date_range("2018-01-01", periods=400, freq="D")
+    close = pd.Series(60_000 * np.exp(np.cumsum(rng.normal(0, 0.03, 400))), idx)
+    # steps of ~2e-4 of equity = ~3e-9 BTC: below vectorbt's default min_size
+    exposure = pd.Series(np.clip(0.5 + np.cumsum(rng.normal(0, 2e-4, 400)), 0, 1), idx)
+    costs = Costs(10.0, 5.0)
+    fast = simulate(close, exposure, costs=costs)
+    slow = simulate(close, exposure, costs=costs, engine="vectorbt")
+    rel = (fast.equity / slow.equity - 1).abs().to_numpy().max()
+    assert rel < 1e-9, rel

@@ -1,0 +1,182 @@
+"""Sweep benchmark: a 10,000-combination grid on daily SPY and BTC-USD 2015-2026, metrics included.
+Prints JSON.
+
+Grid: the ``ma_timing`` baseline (invested while close > its N-bar simple moving average) with 100
+moving-average lengths (20 .. 515 bars) x 100 trailing-stop widths (0 .. 49.5% below the running
+peak): 10,000 combinations x 2 assets = 20,000 backtests with next-bar fills, default costs
+(1 + 2 bps SPY, 10 + 5 bps BTC-USD) and money-market cash, each with total return, CAGR, Sharpe,
+Sortino, max drawdown, Calmar, time in market, trades and drawdown avoided in every sell-off
+window of the catalog (the metrics users rank by).
+
+Reported:
+    cold       a fresh process: import, data load, kernels compiled (empty numba cache) or loaded
+               from numba's cache, the whole sweep.
+    warm       this process, kernels compiled: the whole sweep with every sweep cache dropped (data
+               alignment, cash rates, buy & hold, 200 rule evaluations, overlays, simulation,
+               metrics, stability, ranking). ``warm_cached_targets`` keeps the raw targets cached
+               (overlays + simulation + metrics + assembly only).
+    rates      backtests/s and bar-evaluations/s (simulated bars; overlays also stream the history
+               before 2015 that warms them up, not counted).
+    memory     tracemalloc peak of a warm run, and the process's max RSS.
+    100k       a 100 x 100 x 10 grid (x 2 assets = 200,000 backtests) in a fresh process: time and
+               max RSS (target < 2 GB).
+    check      every figure of a sample of combinations computed again through a full vectorbt
+               Portfolio (``riskoff.engine.simulate(engine="vectorbt")``) and the equity curves of the
+               sample against ``riskoff.engine.to_vectorbt(...).value()``: max abs difference (<= 1e-9).
+The machine is shared: ``loadavg`` and CPU seconds are printed next to the wall times.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+ASSETS = ["SPY", "BTC-USD"]
+
+
+def doc(n_windows: int = 100, n_stops: int = 100, n_min_out: int = 1) -> dict:
+    grid = {"rule.window": {"start": 20, "stop": 20 + 5 * (n_windows - 1), "step": 5},
+            "overlays.trailing_stop": {"start": 0.0, "stop": round(0.005 * (n_stops - 1), 6), "step": 0.005}}
+    if n_min_out > 1:
+        grid["overlays.min_bars_out"] = {"start": 0, "stop": n_min_out - 1, "step": 1}
+    return {"sweep": {"name": "bench", "assets": ASSETS, "start": "2015-01-01", "end": "auto", "metric": "sharpe",
+                      "heatmap": ["rule.window", "overlays.trailing_stop"]},
+            "strategy": {"name": "ma", "rule": "ma_timing"},
+            "grid": grid}
+
+
+def plan_for(d: dict):
+    from riskoff.sweep import parse_sweep_config, plan_sweep
+    return plan_sweep(parse_sweep_config(d, "bench_sweep"))
+
+
+def one_run(kind: str) -> dict:
+    """In a subprocess: a cold run (or the 100k run) with its own max RSS."""
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    from riskoff.sweep import run_sweep
+    d = doc() if kind == "cold" else doc(100, 100, 10)
+    res = run_sweep(plan_for(d))
+    return {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, "backtests": len(res.results),
+            "chunk_size": res.chunk_size, "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def in_subprocess(kind: str, cache_dir: str | None = None) -> dict:
+    env = dict(os.environ)
+    if cache_dir:
+        env["NUMBA_CACHE_DIR"] = cache_dir
+    out = subprocess.run([sys.executable, __file__, f"--{kind}"], env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def timed(fn, repeat: int) -> tuple[float, float, object]:
+    best_wall, best_cpu, out = np.inf, np.inf, None
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = fn()
+        best_wall = min(best_wall, time.perf_counter() - t0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
+    return best_wall, best_cpu, out
+
+
+def verify(plan, n: int = 12, seed: int = 0) -> dict:
+    """Fast-path figures vs a full vectorbt Portfolio on a random sample of combinations."""
+    from riskoff.engine import to_vectorbt
+    from riskoff.strategy import build_exposure
+    from riskoff.sweep import _context, combo_strategy, run_chunk, sweep_equity
+
+    cfg = plan.config
+    sample = np.sort(np.random.default_rng(seed).choice(cfg.n_combos, n, replace=False))
+    worst = {"stats": 0.0, "windows": 0.0, "equity": 0.0}
+    for asset in cfg.assets:
+        fast = run_chunk(plan, asset, sample, kernel="fused")
+        vb = run_chunk(plan, asset, sample, kernel="vectorbt")
+        both = ~np.isnan(fast.stats) & ~np.isnan(vb.stats)
+        assert (np.isnan(fast.stats) == np.isnan(vb.stats)).all()
+        worst["stats"] = max(worst["stats"], float(np.max(np.abs(fast.stats[both] - vb.stats[both]))))
+        bw = ~np.isnan(fast.windows)
+        assert (np.isnan(fast.windows) == np.isnan(vb.windows)).all()
+        worst["windows"] = max(worst["windows"], float(np.max(np.abs(fast.windows[bw] - vb.windows[bw]))))
+        ctx = _context(plan, asset)
+        picks = [int(c) for c in sample[:4]]
+        expo = pd.DataFrame({c: build_exposure(combo_strategy(cfg, c), asset, start=cfg.start, end=plan.end)
+                             .exposure.reindex(ctx.index) for c in picks})
+        value = to_vectorbt(ctx.close_s, expo, cash_rate=ctx.cash_rate, costs=ctx.costs).value()
+        eq, _, _ = sweep_equity(plan, asset, picks)
+        worst["equity"] = max(worst["equity"], float(np.max(np.abs(eq.to_numpy() - value.to_numpy()))))
+    ok = all(v <= 1e-9 for v in worst.values())
+    return {"sample_per_asset": n, "max_abs_diff": worst, "equal_to_1e-9": ok}
+
+
+def main() -> None:
+    from riskoff.sweep import _context, clear_caches, run_sweep
+
+    with tempfile.TemporaryDirectory() as empty:
+        cold_compile = in_subprocess("cold", empty)
+    in_subprocess("cold")  # populate the project's numba cache
+    cold_cached = in_subprocess("cold")
+
+    plan = plan_for(doc())
+    run_sweep(plan)  # compile / load kernels, parse the data files
+    n_bt = plan.config.n_combos * len(ASSETS)
+    sim_bars = sum(len(_context(plan, a).index) for a in ASSETS)
+
+    def fresh():
+        clear_caches()
+        return run_sweep(plan)
+
+    warm, warm_cpu, res = timed(fresh, 5)
+    cached, cached_cpu, _ = timed(lambda: run_sweep(plan), 5)
+    clear_caches()
+    tracemalloc.start()
+    run_sweep(plan)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    check = verify(plan)
+    big = in_subprocess("big")
+
+    best = res.results.sort_values(["asset", "rank"]).groupby("asset").head(1)
+    print(json.dumps({
+        "grid": "ma_timing: rule.window 20..515 (100) x overlays.trailing_stop 0..0.495 (100)",
+        "assets": ASSETS, "span": f"{plan.config.start:%Y-%m-%d} .. {plan.end:%Y-%m-%d}",
+        "combinations": plan.config.n_combos, "backtests": n_bt, "simulated_bars_per_combination": sim_bars,
+        "metrics": ["total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
+                    "time_in_market", "trades", f"drawdown_avoided x {len(plan.config.windows)} windows"],
+        "cold_empty_numba_cache": {k: round(v, 3) for k, v in cold_compile.items()},
+        "cold_cached_kernels": {k: round(v, 3) for k, v in cold_cached.items()},
+        "warm_s": round(warm, 4), "warm_cpu_s": round(warm_cpu, 4),
+        "warm_stage_s": {k: round(v, 4) for k, v in res.timings.items()},
+        "warm_cached_targets_s": round(cached, 4), "warm_cached_targets_cpu_s": round(cached_cpu, 4),
+        "backtests_per_s": round(n_bt / warm), "bar_evaluations_per_s": round(plan.config.n_combos * sim_bars / warm),
+        "tracemalloc_peak_mb": round(peak / 2**20, 1),
+        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "target_10k_under_1s_warm": warm < 1.0,
+        "run_100k_combinations": {k: round(v, 3) for k, v in big.items()},
+        "target_100k_under_2gb": big["max_rss_mb"] < 2048,
+        "vectorbt_check": check,
+        "best_sharpe": best[["asset", "rule.window", "overlays.trailing_stop", "sharpe", "cagr", "max_drawdown"]]
+        .to_dict(orient="records"),
+        "numba_threads": __import__("numba").get_num_threads(),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    if "--cold" in sys.argv:
+        print(json.dumps(one_run("cold")))
+    elif "--big" in sys.argv:
+        print(json.dumps(one_run("big")))
+    else:
+        main()

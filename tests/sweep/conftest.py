@@ -1,0 +1,39 @@
+"""Shared helpers for the sweep tests: small sweep configs built as TOML documents."""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from riskoff.sweep import parse_sweep_config, plan_sweep
+
+
+def make_doc(grid: dict[str, Any], *, strategy: dict[str, Any] | None = None, **sweep: Any) -> dict[str, Any]:
+    doc = {"sweep": {"name": "t", "assets": ["SPY", "BTC-USD"], "start": "2018-01-01", "end": "2026-03-31",
+                     "metric": "sharpe", **sweep},
+           "strategy": strategy or {"name": "ma", "rule": "ma_timing"},
+           "grid": grid}
+    return copy.deepcopy(doc)
+
+
+def make_config(grid: dict[str, Any], **kw: Any):
+    return parse_sweep_config(make_doc(grid, **kw), "test.toml")
+
+
+#: fractional exposures (vol targeting) so that every overlay has something to do
+OVERLAY_GRID = {
+    "rule.window": [10, 60],
+    "rule.target_vol": [0.1, 0.25],
+    "overlays.hysteresis": [0.0, 0.15],
+    "overlays.min_bars_out": [0, 5],
+    "overlays.cooldown_bars": [0, 3],
+    "overlays.trailing_stop": [0.0, 0.08],
+}
+OVERLAY_STRATEGY = {"name": "vt", "rule": "vol_target"}
+
+
+@pytest.fixture(scope="session")
+def overlay_plan(data_dir):
+    cfg = make_config(OVERLAY_GRID, strategy=OVERLAY_STRATEGY)
+    return plan_sweep(cfg, data_dir=data_dir)
