@@ -14,7 +14,6 @@ and without leaving a results folder.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import threading

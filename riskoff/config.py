@@ -47,7 +47,7 @@ import pandas as pd
 
 from riskoff.engine import DEFAULT_COSTS, Costs
 from riskoff.errors import ConfigError, did_you_mean
-from riskoff.strategy import Overlays, SignalRef, StrategyConfig, strategy_from_toml
+from riskoff.strategy import StrategyConfig, strategy_from_toml
 from riskoff.tomlfile import read_toml
 from riskoff.windows import SellOffWindow, load_windows
 

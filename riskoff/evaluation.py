@@ -17,8 +17,6 @@ Window metrics (one row per strategy x asset x window), all on the asset's own b
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

@@ -30,7 +30,7 @@ from riskoff.data.catalog import SeriesSpec, load_catalog
 from riskoff.data.sources import fingerprint, read_series, series_path
 from riskoff.engine import simulate
 from riskoff.errors import ConfigError
-from riskoff.evaluation import full_period_stats, periods_per_year, window_metrics, windows_table
+from riskoff.evaluation import full_period_stats, window_metrics, windows_table
 from riskoff.paths import RESULTS_DIR, resolve_data_dir
 from riskoff.signal import discover as discover_signals
 from riskoff.strategy import StrategyRun, build_exposure, discover_strategies
