@@ -38,7 +38,12 @@ Conventions shared by the shipped rules: a NaN state is never counted as a risk-
 bar on which no signal has an opinion gives NaN (cash).
 
 Stateful overlays (:class:`Overlays`), applied after any rule, bar by bar (numba loops), in this
-order on the raw target ``r`` (NaN -> 0, clipped to [0, max_leverage]):
+order on the raw target ``r`` (NaN -> ``idle_exposure``, clipped to [0, max_leverage]):
+
+    idle_exposure = e   what to hold while the rule has no opinion (NaN target: its signals are
+                        warming up or not yet published, e.g. SOFR before 2018-04). 0 (default) =
+                        cash; 1 = stay invested, the usual choice for a de-risk overlay on a long
+                        position, so a signal that does not exist yet is not scored as years in cash.
 
     hysteresis = b      the exposure moves to r[t] only when |r[t] - exposure[t-1]| > b.
     min_bars_out = N    once de-risked (any cut in exposure at bar d), the exposure may not rise
@@ -331,6 +336,7 @@ class Overlays:
     trailing_stop: float = 0.0
     max_leverage: float = 1.0
     stop_reentry_bars: int = 20
+    idle_exposure: float = 0.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -348,7 +354,9 @@ class Overlays:
                   ("max_leverage", 0 < self.max_leverage <= 10, "> 0 and <= 10"),
                   ("hysteresis", 0 <= self.hysteresis < self.max_leverage, f"0 .. < max_leverage ({self.max_leverage:g})"),
                   ("trailing_stop", 0 <= self.trailing_stop < 1, "0 .. < 1 (a fraction: 0.2 = 20% below the peak)"),
-                  ("stop_reentry_bars", 1 <= self.stop_reentry_bars <= 100_000, "1 .. 100000")]
+                  ("stop_reentry_bars", 1 <= self.stop_reentry_bars <= 100_000, "1 .. 100000"),
+                  ("idle_exposure", 0 <= self.idle_exposure <= self.max_leverage,
+                   f"0 .. max_leverage ({self.max_leverage:g})")]
         for key, ok, rng in checks:
             if not ok:
                 raise ConfigError(f"overlays.{key} = {getattr(self, key)!r} is out of range; expected {rng}")
@@ -658,9 +666,16 @@ def trailing_stop(x: pd.Series | np.ndarray, close: pd.Series | np.ndarray, stop
                  "exposure")
 
 
+def idle_filled(target: np.ndarray, overlays: Overlays) -> np.ndarray:
+    """NaN (the rule has no opinion) -> ``idle_exposure``; the sweep applies the same fill."""
+    if overlays.idle_exposure == 0.0:
+        return target
+    return np.where(np.isnan(target), overlays.idle_exposure, target)
+
+
 def apply_overlays(target: pd.Series, close: pd.Series, overlays: Overlays = Overlays()) -> pd.Series:
-    """Raw rule target -> exposure: NaN -> 0, clip to [0, max_leverage], hysteresis, gate, stop."""
-    x = _as_array(target)
+    """Raw rule target -> exposure: NaN -> idle_exposure, clip to [0, max_leverage], hysteresis, gate, stop."""
+    x = idle_filled(_as_array(target), overlays)
     x = np.clip(np.nan_to_num(x, nan=0.0, posinf=overlays.max_leverage, neginf=0.0), 0.0, overlays.max_leverage)
     if overlays.hysteresis > 0:
         x = _hysteresis_kernel(x, overlays.hysteresis)

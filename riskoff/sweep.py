@@ -334,7 +334,8 @@ def _parse_grid(table: Any, base, sig_registry, strat_registry, where: str) -> t
     rule_spec = strat_registry.get(base.rule)
     rule_params = {p.name: p for p in rule_spec.params}
     labels = {ref.label: ref for ref in base.signals}
-    overlay_fields = tuple(f.name for f in dataclasses.fields(Overlays))
+    # idle_exposure fills the rule's raw targets once per sweep (see _raw_target), so it is not a grid axis
+    overlay_fields = tuple(f.name for f in dataclasses.fields(Overlays) if f.name != "idle_exposure")
     dims: dict[str, GridDim] = {}
     for key, raw in table.items():
         w = f'{where}: [grid] "{key}"'
@@ -1411,7 +1412,7 @@ def _run_rule_checked(spec, sctx, params: Mapping[str, Any], owner: str) -> np.n
 
 def _raw_target(plan: SweepPlan, ctx: _AssetContext, rid: int) -> np.ndarray | None:
     """The rule's raw target (full history) of raw key ``rid`` (signal sub-indices x rule sub-index)."""
-    from riskoff.strategy import StrategyContext
+    from riskoff.strategy import StrategyContext, idle_filled
 
     hit = ctx.raw_cache.get(rid)
     if hit is not None:
@@ -1440,8 +1441,9 @@ def _raw_target(plan: SweepPlan, ctx: _AssetContext, rid: int) -> np.ndarray | N
         sctx = StrategyContext(asset=ctx.asset, close=ctx.close_full, states=st, readings=rd,
                                calendar=ctx.calendar, periods_per_year=ctx.ppy)
         _, strat_reg = _registries(cfg.plugin_dirs)
-        val = _run_rule_checked(strat_reg.get(cfg.base.rule), sctx, t.rule_params[rule_sub],
-                                f"strategy {cfg.base.name} (rule {cfg.base.rule})")
+        val = idle_filled(_run_rule_checked(strat_reg.get(cfg.base.rule), sctx, t.rule_params[rule_sub],
+                                            f"strategy {cfg.base.name} (rule {cfg.base.rule})"),
+                          cfg.base.overlays)
         ctx.timings["rules_s"] += time.perf_counter() - t0
     except RiskoffError as exc:
         ctx.raw_errors[rid] = str(exc)

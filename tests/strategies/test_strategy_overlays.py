@@ -173,3 +173,16 @@ def test_overlays_validation():
     with pytest.raises(ConfigError, match=r"overlays\.cooldown_bars = 'x'"):
         Overlays(cooldown_bars="x")
     assert Overlays(min_bars_out=3.0).min_bars_out == 3 and isinstance(Overlays(min_bars_out=3.0).min_bars_out, int)
+
+
+def test_idle_exposure_is_held_while_the_rule_has_no_opinion():
+    import numpy as np
+    import pandas as pd
+
+    from riskoff.strategy import Overlays, apply_overlays
+    idx = pd.date_range("2020-01-01", periods=6)
+    raw = pd.Series([np.nan, np.nan, 1.0, 0.0, np.nan, 1.0], idx)
+    close = pd.Series(100.0, idx)
+    assert apply_overlays(raw, close, Overlays()).tolist() == [0, 0, 1, 0, 0, 1]
+    assert apply_overlays(raw, close, Overlays(idle_exposure=1.0)).tolist() == [1, 1, 1, 0, 1, 1]
+    assert apply_overlays(raw, close, Overlays(idle_exposure=0.5, min_bars_out=3)).tolist() == [0.5, 0.5, 1, 0, 0, 0]

@@ -16,7 +16,7 @@ from riskoff.runner import simulate_config
 from riskoff.strategy import StrategyConfig, build_exposure
 from riskoff.sweep import (FULL_METRICS, WINDOW_METRICS, _context, _run_config, clear_caches, combo_strategy,
                            plan_sweep, run_chunk, run_sweep, sweep_equity)
-from tests.sweep.conftest import make_config
+from tests.sweep.conftest import OVERLAY_STRATEGY, make_config
 
 TOL = dict(rtol=1e-9, atol=1e-9)
 
@@ -147,3 +147,24 @@ def test_next_open_fill_and_costs_equal_one_by_one(data_dir):
     plan = plan_sweep(parse_sweep_config(doc, "t.toml"), data_dir=data_dir)
     result = run_sweep(plan)
     check_against_reference(plan, result, [0, 3, 6])
+
+
+def test_idle_exposure_fills_no_opinion_bars_like_the_normal_path(data_dir):
+    # SOFR starts 2018-04-03: before that the rule has no opinion and idle_exposure = 1 keeps SPY held
+    cfg = make_config({"rule.off_exposure": [0.0, 0.5]},
+                      strategy={"name": "sofr", "rule": "any_off", "signals": ["sofr_iorb_spread"],
+                                "overlays": {"idle_exposure": 1.0}},
+                      assets=["SPY"], start="2016-06-01")
+    plan = plan_sweep(cfg, data_dir=data_dir)
+    result = run_sweep(plan)
+    _, w, _ = sweep_equity(plan, "SPY", [0])
+    assert (w[0].loc["2016-07-01":"2018-03-01"] > 0.99).all()
+    check_against_reference(plan, result, [0, 1])
+
+
+def test_idle_exposure_is_not_a_grid_axis(data_dir):
+    import pytest
+
+    from riskoff.errors import ConfigError
+    with pytest.raises(ConfigError, match="idle_exposure"):
+        make_config({"overlays.idle_exposure": [0.0, 1.0]}, strategy=OVERLAY_STRATEGY)
