@@ -108,6 +108,50 @@ def _date(value: Any, where: str) -> pd.Timestamp:
         raise ConfigError(f"{where} = {value!r}: expected a date YYYY-MM-DD") from None
 
 
+FILLS = ("next_close", "next_open")
+CASH_SOURCES = ("money_market", "SOFR", "EFFR", "none")
+
+
+def check_choice(value: Any, choices: tuple[str, ...], key: str) -> Any:
+    """``value`` if it is one of ``choices``, else a ConfigError naming ``key``."""
+    if value not in choices:
+        raise ConfigError(f"{key} = {value!r}; expected {' or '.join(repr(c) for c in choices)}")
+    return value
+
+
+def check_assets(assets: Any, catalog: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """Tradable price series from the catalog: a non-empty list of known IDs, each listed once."""
+    if isinstance(assets, str):
+        assets = [assets]
+    if not isinstance(assets, (list, tuple)) or not assets or not all(isinstance(a, str) for a in assets):
+        raise ConfigError(f"{key} = {assets!r}; expected a non-empty list like [\"SPY\", \"BTC-USD\"]")
+    for a in assets:
+        if a not in catalog:
+            raise ConfigError(f"{key}: unknown asset '{a}'{did_you_mean(a, catalog)}")
+        if catalog[a].family != "prices":
+            raise ConfigError(f"{key}: '{a}' is a {catalog[a].family} series, not a tradable price")
+    if len(set(assets)) != len(assets):
+        raise ConfigError(f"{key} lists an asset twice: {list(assets)}")
+    return tuple(assets)
+
+
+def parse_costs(doc: Mapping[str, Any], source: str) -> dict[str, Costs]:
+    """DEFAULT_COSTS overlaid with a config's ``[costs.<asset class>]`` tables."""
+    costs = dict(DEFAULT_COSTS)
+    tables = doc.get("costs", {})
+    if not isinstance(tables, Mapping):
+        raise ConfigError(f"{source}: [costs] must be a table of asset classes")
+    for cls, table in tables.items():
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{source}: costs.{cls} must be a table {{ fee_bps, slippage_bps }}")
+        _unknown(table, ("fee_bps", "slippage_bps"), f"{source}: costs.{cls}")
+        try:
+            costs[cls] = Costs(**{**costs.get(cls, Costs()).__dict__, **table})
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{source}: costs.{cls}: {exc}") from None
+    return costs
+
+
 def load_config(path: str | Path) -> RunConfig:
     """Parse and validate a run config file; every problem is a ConfigError naming file and key."""
     return parse_config(read_toml(path, "config file"), str(path))
@@ -128,23 +172,10 @@ def parse_config(doc: Mapping[str, Any], source: str) -> RunConfig:
     if end is not None and end <= start:
         raise ConfigError(f"{source}: run.end {end:%Y-%m-%d} is not after run.start {start:%Y-%m-%d}")
     catalog = load_catalog(extra={"series": doc["series"]} if "series" in doc else None)
-    assets = tuple(run.get("assets", ()))
-    if not assets:
-        raise ConfigError(f"{source}: run.assets is empty; expected e.g. [\"SPY\", \"BTC-USD\"]")
-    for a in assets:
-        if a not in catalog:
-            raise ConfigError(f"{source}: run.assets: unknown asset '{a}'{did_you_mean(a, catalog)}")
-        if catalog[a].family != "prices":
-            raise ConfigError(f"{source}: run.assets: '{a}' is a {catalog[a].family} series, not a tradable price")
-    fill = run.get("fill", "next_close")
-    if fill not in ("next_close", "next_open"):
-        raise ConfigError(f"{source}: run.fill = {fill!r}; expected 'next_close' or 'next_open'")
-    cash = run.get("cash", "money_market")
-    if cash not in ("money_market", "SOFR", "EFFR", "none"):
-        raise ConfigError(f"{source}: run.cash = {cash!r}; expected 'money_market', 'SOFR', 'EFFR' or 'none'")
-    engine = run.get("engine", "vectorbt")
-    if engine not in ("vectorbt", "numba"):
-        raise ConfigError(f"{source}: run.engine = {engine!r}; expected 'vectorbt' or 'numba'")
+    assets = check_assets(run.get("assets", []), catalog, f"{source}: run.assets")
+    fill = check_choice(run.get("fill", "next_close"), FILLS, f"{source}: run.fill")
+    cash = check_choice(run.get("cash", "money_market"), CASH_SOURCES, f"{source}: run.cash")
+    engine = check_choice(run.get("engine", "vectorbt"), ("vectorbt", "numba"), f"{source}: run.engine")
     workers = run.get("workers", 2)
     if not isinstance(workers, int) or not 1 <= workers <= 64:
         raise ConfigError(f"{source}: run.workers = {workers!r}; expected a whole number 1..64")
@@ -153,13 +184,7 @@ def parse_config(doc: Mapping[str, Any], source: str) -> RunConfig:
         raise ConfigError(f"{source}: run.tearsheets = {tearsheets!r}; expected 'all', 'none' or a list of names")
     plugin_dirs = tuple(Path(p) for p in run.get("plugin_dirs", ()))
 
-    costs = dict(DEFAULT_COSTS)
-    for cls, table in doc.get("costs", {}).items():
-        _unknown(table, ("fee_bps", "slippage_bps"), f"{source}: costs.{cls}")
-        try:
-            costs[cls] = Costs(**{**costs.get(cls, Costs()).__dict__, **table})
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{source}: costs.{cls}: {exc}") from None
+    costs = parse_costs(doc, source)
 
     strategies: list[StrategyConfig] = []
     sig_registry = discover_signals(plugin_dirs)

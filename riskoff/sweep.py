@@ -437,8 +437,8 @@ def rankable_metrics(windows: Mapping[str, Any]) -> tuple[str, ...]:
 
 def parse_sweep_config(doc: Mapping[str, Any], source: str) -> SweepConfig:
     """Validate a parsed sweep TOML document (see the module docstring)."""
+    from riskoff.config import CASH_SOURCES, FILLS, check_assets, check_choice, parse_costs
     from riskoff.data.catalog import load_catalog
-    from riskoff.engine import DEFAULT_COSTS, Costs
     from riskoff.signal import discover as discover_signals
     from riskoff.strategy import discover_strategies, strategy_from_toml
     from riskoff.windows import load_windows
@@ -461,40 +461,11 @@ def parse_sweep_config(doc: Mapping[str, Any], source: str) -> SweepConfig:
     end = None if end_raw == "auto" else _date(end_raw, f"{source}: sweep.end")
     if end is not None and end <= start:
         raise ConfigError(f"{source}: sweep.end {end:%Y-%m-%d} is not after sweep.start {start:%Y-%m-%d}")
-    catalog = load_catalog()
-    assets = sw.get("assets", list(base.assets))
-    if isinstance(assets, str):
-        assets = [assets]
-    if not isinstance(assets, list) or not assets or not all(isinstance(a, str) for a in assets):
-        raise ConfigError(f"{source}: sweep.assets = {assets!r}; expected a non-empty list like [\"SPY\", \"BTC-USD\"]")
-    for a in assets:
-        if a not in catalog:
-            raise ConfigError(f"{source}: sweep.assets: unknown asset '{a}'{did_you_mean(a, catalog)}")
-        if catalog[a].family != "prices":
-            raise ConfigError(f"{source}: sweep.assets: '{a}' is a {catalog[a].family} series, not a tradable price")
-    if len(set(assets)) != len(assets):
-        raise ConfigError(f"{source}: sweep.assets lists an asset twice: {assets}")
-    fill = sw.get("fill", "next_close")
-    if fill not in ("next_close", "next_open"):
-        raise ConfigError(f"{source}: sweep.fill = {fill!r}; expected 'next_close' or 'next_open'")
-    cash = sw.get("cash", "money_market")
-    if cash not in ("money_market", "SOFR", "EFFR", "none"):
-        raise ConfigError(f"{source}: sweep.cash = {cash!r}; expected 'money_market', 'SOFR', 'EFFR' or 'none'")
-    kernel = sw.get("kernel", "fused")
-    if kernel not in KERNELS:
-        raise ConfigError(f"{source}: sweep.kernel = {kernel!r}; expected one of {', '.join(KERNELS)}")
-    costs = dict(DEFAULT_COSTS)
-    cost_doc = doc.get("costs", {})
-    if not isinstance(cost_doc, Mapping):
-        raise ConfigError(f"{source}: [costs] must be a table of asset classes")
-    for cls, table in cost_doc.items():
-        if not isinstance(table, Mapping):
-            raise ConfigError(f"{source}: costs.{cls} must be a table {{ fee_bps, slippage_bps }}")
-        _unknown(table, ("fee_bps", "slippage_bps"), f"{source}: costs.{cls}")
-        try:
-            costs[cls] = Costs(**{**costs.get(cls, Costs()).__dict__, **table})
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{source}: costs.{cls}: {exc}") from None
+    assets = check_assets(sw.get("assets", list(base.assets)), load_catalog(), f"{source}: sweep.assets")
+    fill = check_choice(sw.get("fill", "next_close"), FILLS, f"{source}: sweep.fill")
+    cash = check_choice(sw.get("cash", "money_market"), CASH_SOURCES, f"{source}: sweep.cash")
+    kernel = check_choice(sw.get("kernel", "fused"), KERNELS, f"{source}: sweep.kernel")
+    costs = parse_costs(doc, source)
     windows = load_windows(extra={"windows": doc["windows"]} if "windows" in doc else None)
 
     dims = _parse_grid(doc.get("grid"), base, sig_registry, strat_registry, source)
