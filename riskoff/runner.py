@@ -123,7 +123,8 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
         runs = []
         for strat in cfg.strategies_for(asset):
             runs.append(build_exposure(strat, asset, start=cfg.start, end=end, data_dir=data_path,
-                                       signal_cache=cache, strategies=strategies, signals=signals))
+                                       signal_cache=cache, strategies=strategies, signals=signals,
+                                       catalog=catalog))
             bar.update(1)
         exposure = pd.DataFrame({r_cfg.name: r.exposure.reindex(close.index)
                                  for r_cfg, r in zip(cfg.strategies_for(asset), runs)})

@@ -706,10 +706,10 @@ class StrategyRun:
         return exposure_events(self.exposure, self.states)
 
 
-def asset_calendar(asset: str) -> str:
+def asset_calendar(asset: str, catalog: Mapping | None = None) -> str:
     """The asset's native catalog calendar ("us" or "utc")."""
     from riskoff.data.catalog import get_spec, load_catalog
-    cal = get_spec(asset, load_catalog()).calendar
+    cal = get_spec(asset, catalog if catalog is not None else load_catalog()).calendar
     if cal not in PERIODS_PER_YEAR:
         raise ConfigError(f"asset {asset}: calendar {cal!r} cannot be traded; expected 'us' or 'utc'")
     return cal
@@ -721,8 +721,11 @@ def _ts(x):
 
 def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, data_dir=None,
                    signal_cache: dict | None = None, strategies: StrategyRegistry | None = None,
-                   signals=None) -> StrategyRun:
+                   signals=None, catalog: Mapping | None = None) -> StrategyRun:
     """Run one strategy config on one asset between start and end (inclusive).
+
+    ``catalog`` (default: data/catalog.toml) lets a run's own ``[series.ID]`` entries serve as
+    assets and signal inputs.
 
     The calendar is the asset's native catalog calendar. Signals are computed with
     ``run_signal(spec, params, start=None, end=end, calendar=<asset calendar>)`` over all history
@@ -735,9 +738,10 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     spec, params, resolved = validate_config(cfg, strategies=strategies, signals=signals)
     owner = f"strategy {cfg.name} (rule {cfg.rule})"
     start, end = _ts(start), _ts(end)
-    calendar = asset_calendar(asset)
+    calendar = asset_calendar(asset, catalog)
     col = f"{asset}.close"
-    frame = load([asset], None, end, calendar=calendar, data_dir=data_dir, stale="raise" if end is not None else "allow")
+    frame = load([asset], None, end, calendar=calendar, data_dir=data_dir, catalog=catalog,
+                 stale="raise" if end is not None else "allow")
     if col not in frame.columns:
         raise ConfigError(f"{owner}: asset {asset} has no close column (columns: {list(frame.columns)})")
     close = frame[col].astype("float64")
@@ -748,7 +752,8 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     for ref, sspec, sparams in resolved:
         key = (sspec.name, _freeze(sparams), calendar, None, end)
         if key not in cache:
-            cache[key] = run_signal(sspec, sparams, start=None, end=end, calendar=calendar, data_dir=data_dir)
+            cache[key] = run_signal(sspec, sparams, start=None, end=end, calendar=calendar, data_dir=data_dir,
+                                    catalog=catalog)
         out = cache[key]
         state_cols[ref.label] = out["state"].reindex(idx)
         reading_cols[ref.label] = out["reading"].reindex(idx)
