@@ -14,6 +14,7 @@ and without leaving a results folder.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -158,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("riskoff: interrupted; no results folder was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and closed: not an error worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
