@@ -22,6 +22,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from _timing import best_of  # benchmarks/ is on sys.path when a script runs
+
 START = "2015-01-01"
 
 
@@ -71,13 +73,6 @@ def cold_in_subprocess(cache_dir: str | None) -> dict:
     return json.loads(out.stdout)
 
 
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:

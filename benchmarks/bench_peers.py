@@ -36,7 +36,6 @@ import json
 import math
 import os
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -46,6 +45,8 @@ os.environ.setdefault("TQDM_DISABLE", "1")  # backtesting.py's progress bar
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from _timing import best_of  # benchmarks/ is on sys.path when a script runs
 
 START = "2015-01-01"
 WINDOW = 200
@@ -194,13 +195,6 @@ def backtesting_run(ohlc: pd.DataFrame) -> tuple[pd.Series, int]:
 
 
 # ---------------------------------------------------------------------------------------------------
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def sweep_per_backtest(end: pd.Timestamp) -> dict:
@@ -222,7 +216,7 @@ def sweep_per_backtest(end: pd.Timestamp) -> dict:
         clear_caches()
         return run_sweep(plan)
 
-    wall = best(fresh, 3)
+    wall = best_of(fresh, 3)
     # check the (200, no stop) combination against simulate() on the rule's full-history SMA
     combo = next(c for c in range(plan.config.n_combos)
                  if combo_params(plan.config, c) == {"rule.window": 200, "overlays.trailing_stop": 0.0})
@@ -269,12 +263,12 @@ def main() -> None:
         print(json.dumps({"error": "results differ; no timing reported", "checks": checks}, indent=2))
         sys.exit(1)
 
-    t_rk = best(lambda: riskoff_run(ohlc), 20)
+    t_rk = best_of(lambda: riskoff_run(ohlc), 20)
     kern = riskoff_kernel(ohlc)
     kern()
-    t_kernel = best(kern, 50)
-    t_bt = best(lambda: backtrader_run(ohlc), 3)
-    t_bpy = best(lambda: backtesting_run(ohlc), 3)
+    t_kernel = best_of(kern, 50)
+    t_bt = best_of(lambda: backtrader_run(ohlc), 3)
+    t_bpy = best_of(lambda: backtesting_run(ohlc), 3)
     sweep = sweep_per_backtest(ohlc.index[-1])
     per = sweep["per_backtest_s"]
     print(json.dumps({

@@ -290,6 +290,13 @@ def load_sweep_config(path: str | Path) -> SweepConfig:
     return parse_sweep_config(read_toml(path, "sweep config file"), str(path))
 
 
+def _param_values(p: Any, raw: Any, where: str, owner: str) -> list[Any]:
+    """A [grid] value for a declared Param, expanded and validated against its range."""
+    integer = isinstance(p.default, int) and not isinstance(p.default, bool) and p.choices is None
+    return [p.validate(_freeze_value(v) if isinstance(p.default, tuple) else v, owner)
+            for v in _expand(raw, where, integer)]
+
+
 def _expand(raw: Any, where: str, integer: bool) -> list[Any]:
     """A [grid] value: a list, a scalar or a range table {start, stop, step} (stop inclusive)."""
     if isinstance(raw, Mapping):
@@ -357,22 +364,14 @@ def _parse_grid(table: Any, base, sig_registry, strat_registry, where: str) -> t
             if param not in declared:
                 raise ConfigError(f"{w}: signal {sspec.name} declares no parameter '{param}'"
                                   f"{did_you_mean(param, declared)}; declared: {', '.join(declared) or 'none'}")
-            p = declared[param]
-            values = _expand(raw, w, isinstance(p.default, int) and not isinstance(p.default, bool)
-                             and p.choices is None)
-            values = [p.validate(_freeze_value(v) if isinstance(p.default, tuple) else v,
-                                 f"{w}: signal {sspec.name}") for v in values]
+            values = _param_values(declared[param], raw, w, f"{w}: signal {sspec.name}")
         elif prefix == "rule":
             param = rest
             if param not in rule_params:
                 raise ConfigError(f"{w}: rule {base.rule} declares no parameter '{param}'"
                                   f"{did_you_mean(param, rule_params)}; declared: "
                                   f"{', '.join(rule_params) or 'none'}")
-            p = rule_params[param]
-            values = _expand(raw, w, isinstance(p.default, int) and not isinstance(p.default, bool)
-                             and p.choices is None)
-            values = [p.validate(_freeze_value(v) if isinstance(p.default, tuple) else v,
-                                 f"{w}: rule {base.rule}") for v in values]
+            values = _param_values(rule_params[param], raw, w, f"{w}: rule {base.rule}")
         else:
             param = rest
             if param not in overlay_fields:
