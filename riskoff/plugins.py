@@ -90,18 +90,28 @@ class Registry:
 def discover_registry(dirs: Iterable[Path], group: str, namespace: str,
                       from_module: Callable[[ModuleType, str], Any], kind: str
                       ) -> tuple[dict[str, Any], dict[str, Exception]]:
-    """Import plug-in modules and turn each into a spec with ``from_module``; duplicates are errors."""
+    """Import plug-in modules and turn each into a spec with ``from_module``.
+
+    A name declared twice (a user plug-in named like a built-in, two user files, an entry point)
+    is an error naming both origins, and neither is usable under that name: silently preferring
+    one would run code the user did not mean to run.
+    """
     modules, errors = discover_modules(dirs, group, namespace)
     found: dict[str, Any] = {}
+    clashes: dict[str, list[str]] = {}
     for module, origin in modules:
         try:
             spec = from_module(module, origin)
         except PluginError as exc:
             errors[Path(origin).stem] = exc
             continue
-        if spec.name in found:
-            errors[spec.name] = PluginError(f"{kind} name '{spec.name}' is declared twice: "
-                                            f"{found[spec.name].origin} and {origin}")
+        if spec.name in found or spec.name in clashes:
+            clashes.setdefault(spec.name, [str(found.pop(spec.name).origin)] if spec.name in found else [])
+            clashes[spec.name].append(str(origin))
             continue
         found[spec.name] = spec
+    for name, origins in clashes.items():
+        errors[name] = PluginError(f"{kind} name '{name}' is declared {len(origins)} times: "
+                                   f"{' and '.join(origins)}; rename one of them (built-in names are "
+                                   f"listed by `riskoff {namespace} list`)")
     return found, dict(errors)

@@ -31,7 +31,7 @@ from riskoff.data.sources import fingerprint, read_series, series_path
 from riskoff.engine import simulate
 from riskoff.errors import ConfigError
 from riskoff.evaluation import full_period_stats, window_metrics, windows_table
-from riskoff.paths import RESULTS_DIR, resolve_data_dir
+from riskoff.paths import resolve_data_dir, results_dir
 from riskoff.signal import discover as discover_signals
 from riskoff.strategy import StrategyRun, build_exposure, discover_strategies
 
@@ -300,7 +300,7 @@ def _render(run_dir: Path, cfg: RunConfig, keyed: dict, tearsheets: bool | str, 
 
 def default_out(cfg: RunConfig) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return RESULTS_DIR / f"{stamp}-{cfg.name}"
+    return results_dir() / f"{stamp}-{cfg.name}"
 
 
 def ranking_text(result: RunResult, top: int = 40) -> str:

@@ -41,7 +41,7 @@ import pandas as pd
 
 from riskoff.errors import PluginError, RiskoffError, did_you_mean
 from riskoff.params import Param, resolve_params
-from riskoff.paths import SIGNALS_DIR
+from riskoff.paths import plugin_folders
 from riskoff.plugins import Registry, discover_registry
 
 RISK_ON, CAUTION, RISK_OFF = 0, 1, 2
@@ -201,8 +201,9 @@ class SignalRegistry(Registry):
 
 
 def discover(dirs: Sequence[Path] | None = None) -> SignalRegistry:
-    """All signals in ``signals/`` (plus ``dirs``) and the ``riskoff.signals`` entry points."""
-    return SignalRegistry(*discover_registry([SIGNALS_DIR, *(dirs or [])], ENTRY_POINT_GROUP, "signals",
+    """All signals: built-ins, the project's ``signals/`` and ``plugin_dirs`` (see riskoff.paths),
+    ``dirs``, and the ``riskoff.signals`` entry points."""
+    return SignalRegistry(*discover_registry(plugin_folders("signals", dirs), ENTRY_POINT_GROUP, "signals",
                                              spec_from_module, "signal"))
 
 

@@ -96,7 +96,7 @@ from numba import njit
 
 from riskoff.errors import ConfigError, DataError, PluginError, RiskoffError, did_you_mean
 from riskoff.params import Param, resolve_params
-from riskoff.paths import SIGNALS_DIR, STRATEGIES_DIR
+from riskoff.paths import plugin_folders
 from riskoff.plugins import Registry, discover_registry
 from riskoff.signal import CAUTION, RISK_OFF, RISK_ON, STATE_NAMES
 
@@ -197,16 +197,20 @@ class StrategyRegistry(Registry):
 
 
 def discover_strategies(dirs: Sequence[Path] | None = None) -> StrategyRegistry:
-    """All rules in ``strategies/`` (plus ``dirs``) and the ``riskoff.strategies`` entry points."""
-    return StrategyRegistry(*discover_registry([STRATEGIES_DIR, *(dirs or [])], ENTRY_POINT_GROUP, "strategies",
+    """All rules: built-ins, the project's ``strategies/`` and ``plugin_dirs`` (see riskoff.paths),
+    ``dirs``, and the ``riskoff.strategies`` entry points."""
+    return StrategyRegistry(*discover_registry(plugin_folders("strategies", dirs), ENTRY_POINT_GROUP, "strategies",
                                                spec_from_module, "strategy rule"))
 
 
-def _folder_stamp(folder: Path) -> tuple:
-    try:
-        return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in Path(folder).glob("*.py")))
-    except OSError:
-        return ()
+def _folder_stamp(folders: Sequence[Path]) -> tuple:
+    out = []
+    for folder in folders:
+        try:
+            out.extend(sorted((str(p), p.stat().st_mtime_ns) for p in Path(folder).glob("*.py")))
+        except OSError:
+            continue
+    return tuple(out)
 
 
 @lru_cache(maxsize=4)
@@ -221,13 +225,13 @@ def _cached_signals(_stamp: tuple):
 
 
 def default_strategies() -> StrategyRegistry:
-    """``discover_strategies()``, re-run only when a file in ``strategies/`` changes."""
-    return _cached_strategies(_folder_stamp(STRATEGIES_DIR))
+    """``discover_strategies()``, re-run only when a file in a scanned folder changes."""
+    return _cached_strategies(_folder_stamp(plugin_folders("strategies")))
 
 
 def default_signals():
-    """``riskoff.signal.discover()``, re-run only when a file in ``signals/`` changes."""
-    return _cached_signals(_folder_stamp(SIGNALS_DIR))
+    """``riskoff.signal.discover()``, re-run only when a file in a scanned folder changes."""
+    return _cached_signals(_folder_stamp(plugin_folders("signals")))
 
 
 def run_rule(spec: StrategySpec, ctx: StrategyContext, params: Mapping[str, Any] | None = None, *,

@@ -1979,9 +1979,9 @@ def sweep_equity(plan: SweepPlan, asset: str, combos: Sequence[int], *, kernel: 
 # Output
 # =============================================================================================
 def default_out(cfg: SweepConfig) -> Path:
-    from riskoff.paths import RESULTS_DIR
+    from riskoff.paths import results_dir
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return RESULTS_DIR / f"{stamp}-sweep-{cfg.name}"
+    return results_dir() / f"{stamp}-sweep-{cfg.name}"
 
 
 def write_sweep(result: SweepResult, out: str | Path, *, html_report: bool = True) -> Path:
