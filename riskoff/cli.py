@@ -1,142 +1,364 @@
 """The ``riskoff`` command line: it only wires the stages together.
 
+    riskoff init DIR                                     scaffold a user project
     riskoff run [CONFIG] [--data-dir DIR] [--out DIR]    the main job (default backtests/selloffs.toml)
     riskoff compare RUN_A RUN_B [--html FILE]            metric differences between two runs
     riskoff windows list                                 the sell-off window catalog
-    riskoff signals list | show NAME                     discovered signal plug-ins
-    riskoff strategies list                              discovered strategy rules
-    riskoff data status | fetch [ID ...]                 the data dir; live download into data/cache
+    riskoff signals list | show NAME | check NAME|FILE   signal plug-ins; look-ahead + conformance check
+    riskoff strategies list | show NAME | check NAME|FILE  strategy rules; the same for a rule
+    riskoff data status | fetch [ID ...]                 the data dir; live download into the cache
     riskoff sweep CONFIG [--walk-forward] [--backend dask] parameter sweeps and out-of-sample checks
 
+Global options: ``--version``, ``-v`` (debug output, third-party log lines too), ``-q`` (warnings
+and errors only). Progress goes to stderr through :mod:`logging`; results go to stdout. Every
+list prints as the same kind of table.
+
 Bad input (data, config, plug-ins) prints one message and exits with code 2, without a traceback
-and without leaving a results folder.
+and without leaving a results folder. A check that finds a problem exits with code 1.
 """
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from riskoff.errors import RiskoffError
-from riskoff.paths import PROJECT_ROOT, resolve_data_dir
+from riskoff import __version__
+from riskoff.errors import ConfigError, RiskoffError
+from riskoff.paths import find_project, resolve_data_dir
 
-DEFAULT_CONFIG = PROJECT_ROOT / "backtests" / "selloffs.toml"
-
-
+log = logging.getLogger("riskoff")
 _T0 = time.perf_counter()
+#: loggers of libraries riskoff drives; silenced below WARNING unless -v
+THIRD_PARTY = ("yfinance", "urllib3", "requests", "numba", "matplotlib", "quantstats", "vectorbt", "asyncio",
+               "distributed", "PIL", "fontTools", "peewee")
+
+
+class _Elapsed(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = f"[{record.relativeCreated / 1000:6.1f}s] "
+        if record.levelno >= logging.WARNING:
+            prefix += f"{record.levelname.lower()}: "
+        return prefix + record.getMessage()
+
+
+def configure_logging(verbosity: int = 0) -> None:
+    """Progress on stderr: -1 warnings only, 0 riskoff's progress, 1+ debug and third-party lines."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Elapsed())
+    log.handlers[:] = [handler]
+    log.propagate = False
+    log.setLevel(logging.WARNING if verbosity < 0 else logging.DEBUG if verbosity > 0 else logging.INFO)
+    third = logging.DEBUG if verbosity > 1 else logging.INFO if verbosity == 1 else logging.ERROR
+    for name in THIRD_PARTY:
+        logging.getLogger(name).setLevel(third)
+    if verbosity > 0:
+        logging.basicConfig(level=third, handlers=[handler], force=True)
 
 
 def _say(msg: str) -> None:
-    print(f"[{time.perf_counter() - _T0:6.1f}s] {msg}", file=sys.stderr, flush=True)
+    log.info(msg)
+
+
+# ------------------------------------------------------------------------------------ tables
+
+def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None,
+          caption: str | None = None) -> str:
+    """Render rows as the CLI's one table style (rich, plain text when piped)."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(*columns, title=title, caption=caption, box=box.SIMPLE_HEAD, title_justify="left",
+              caption_justify="left", header_style="bold")
+    for row in rows:
+        t.add_row(*("" if v is None else str(v) for v in row))
+    console = Console(width=None if sys.stdout.isatty() else 200, record=True, file=open(os.devnull, "w"),
+                      force_terminal=False, color_system=None)
+    console.print(t)
+    return "\n".join(line.rstrip() for line in console.export_text().splitlines()).strip("\n")
+
+
+def _out(text: str) -> None:
+    print(text, flush=True)
+
+
+# ---------------------------------------------------------------------------------- commands
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from riskoff.scaffold import EXAMPLE_SIGNAL, init_project
+    files = init_project(args.dir)
+    root = Path(args.dir).resolve()
+    _out(table(["created"], [[p.relative_to(root)] for p in files], title=f"riskoff project in {root}"))
+    _out(f"\nnext: cd {args.dir} && riskoff signals check {EXAMPLE_SIGNAL} && "
+         "riskoff run backtests/example.toml && pytest")
+    return 0
+
+
+def _default_config() -> Path:
+    project = find_project()
+    folder = (project.root if project else Path.cwd()) / "backtests"
+    path = folder / "selloffs.toml"
+    if path.is_file():
+        return path
+    found = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    raise ConfigError("riskoff run: name a config file" + (
+        f" (in {folder}: {', '.join(p.name for p in found)})" if found else
+        " (no backtests/ folder here; `riskoff init DIR` creates a project with an example)"))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from riskoff.annualisation import annualisation_note
     from riskoff.config import load_config
     from riskoff.runner import default_out, ranking_text, simulate_config, write_run
 
     t0 = time.perf_counter()
-    cfg = load_config(args.config)
-    result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, show_bar=sys.stderr.isatty())
+    cfg = load_config(args.config or _default_config())
+    result = simulate_config(cfg, data_dir=args.data_dir, progress=_say,
+                             show_bar=sys.stderr.isatty() and log.isEnabledFor(logging.INFO))
     out = Path(args.out) if args.out else default_out(cfg)
     tearsheets = False if args.no_tearsheets else ("all" if args.all_tearsheets else True)
     write_run(result, out, tearsheets=tearsheets, report=not args.no_report, progress=_say)
-    print(ranking_text(result))
-    print(f"\n{len(result.pairs)} strategy x asset pairs, {len(result.windows)} window rows; "
-          "annualised over 365 days for crypto, 252 for US-listed assets")
-    print(f"results: {out}  ({time.perf_counter() - t0:.1f} s)")
+    _out(ranking_text(result))
+    _out(f"\n{len(result.pairs)} strategy x asset pairs, {len(result.windows)} window rows; "
+         f"{annualisation_note((p.calendar, '1d') for p in result.pairs)}")
+    _out(f"results: {out}  ({time.perf_counter() - t0:.1f} s)")
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from riskoff.reports import compare_runs
     text, _ = compare_runs(Path(args.run_a), Path(args.run_b), out_html=Path(args.html) if args.html else None)
-    print(text)
+    _out(text)
     return 0
 
 
 def cmd_windows(args: argparse.Namespace) -> int:
-    from riskoff.windows import format_windows, load_windows
-    print(format_windows(load_windows()))
+    from riskoff.windows import load_windows
+    ws = load_windows()
+    _out(table(["id", "start", "trough", "end", "sample", "assets", "name"],
+               [[w.id, f"{w.start:%Y-%m-%d}", f"{w.trough:%Y-%m-%d}", f"{w.end:%Y-%m-%d}", w.sample,
+                 ",".join(w.assets), w.name] for w in ws.values()], title=f"{len(ws)} sell-off windows"))
     return 0
 
 
-def cmd_signals(args: argparse.Namespace) -> int:
-    from riskoff.signal import discover, format_list, format_show
-    registry = discover([Path(d) for d in args.plugin_dir])
-    if args.action == "show":
-        if not args.name:
-            raise RiskoffError("riskoff signals show NAME: name a signal (see `riskoff signals list`)")
-        print(format_show(registry.get(args.name)))
-    else:
-        print(format_list(registry))
-    return 0
+def _origin(origin: str) -> str:
+    """Where a plug-in comes from, short: 'built-in', a path relative to the project, or the entry point."""
+    from riskoff.paths import SIGNALS_DIR, STRATEGIES_DIR
+    p = Path(origin)
+    if p.parent in (SIGNALS_DIR, STRATEGIES_DIR):
+        return "built-in"
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return origin
 
 
-def cmd_strategies(args: argparse.Namespace) -> int:
+def _plugin_table(kind: str, registry: Any) -> str:
+    from riskoff.signal import SignalSpec
+    rows = []
+    for name, spec in sorted(registry.items.items()):
+        params = ", ".join(f"{p.name}={p.default!r}" for p in spec.params) or "-"
+        extra = [spec.calendar, ", ".join(spec.inputs)] if isinstance(spec, SignalSpec) else []
+        rows.append([name, *extra, params, _origin(spec.origin), spec.summary])
+    for name, err in sorted(registry.errors.items()):
+        rows.append([name, *([""] * (2 if kind == "signals" else 0)), "", "BROKEN", str(err).splitlines()[0]])
+    cols = ["name", *(["calendar", "inputs"] if kind == "signals" else []), "params", "from", "summary"]
+    broken = f", {len(registry.errors)} broken" if registry.errors else ""
+    return table(cols, rows, title=f"{len(registry.items)} {kind}{broken}")
+
+
+def _load_plugin(kind: str, target: str, dirs: list[Path]) -> Any:
+    """A plug-in by name (discovered) or by file path (imported on its own)."""
+    from riskoff.plugins import import_plugin_file
+    path = Path(target)
+    if target.endswith(".py") or path.is_file():
+        if not path.is_file():
+            raise ConfigError(f"{path}: plug-in file not found")
+        if kind == "signals":
+            from riskoff.signal import spec_from_module
+        else:
+            from riskoff.strategy import spec_from_module
+        try:
+            module = import_plugin_file(path.resolve(), f"check_{kind}")
+        except Exception as exc:
+            raise ConfigError(f"{path}: failed to import: {type(exc).__name__}: {exc}") from None
+        return spec_from_module(module, str(path))
+    return _registry(kind, dirs).get(target)
+
+
+def _registry(kind: str, dirs: list[Path]) -> Any:
+    if kind == "signals":
+        from riskoff.signal import discover
+        return discover(dirs)
     from riskoff.strategy import discover_strategies
-    reg = discover_strategies([Path(d) for d in args.plugin_dir])
-    for name, spec in sorted(reg.strategies.items()):
-        params = ", ".join(f"{p.name}={p.default!r} [{p.range_text()}]" for p in spec.params) or "-"
-        print(f"{name:<16} {spec.summary}\n{'':<16} params: {params}")
-    for name, err in sorted(reg.errors.items()):
-        print(f"{name:<16} BROKEN: {err}")
+    return discover_strategies(dirs)
+
+
+def _check_signal(spec: Any, args: argparse.Namespace) -> tuple[list[str], Any]:
+    from riskoff.signal import evaluate, load_signal_data
+    from riskoff.testing import (declaration_problems, first_leak, output_problems, param_problems,
+                                 truncation_mismatches, truncation_leaks, warmup_problems)
+    frame = load_signal_data(spec, args.start, args.end, data_dir=args.data_dir)
+    log.info(f"checking signal {spec.name} on {len(frame)} bars {frame.index[0]:%Y-%m-%d} .. "
+             f"{frame.index[-1]:%Y-%m-%d} ({spec.origin})")
+    try:
+        out = evaluate(spec, frame)
+    except RiskoffError as exc:
+        return [f"signal {spec.name}: evaluate failed: {exc}"], None
+    found = truncation_mismatches(spec, frame, full=out)
+    problems = (declaration_problems(spec) + output_problems(spec, frame, None, out)
+                + warmup_problems(spec, frame, None, out) + param_problems(spec)
+                + truncation_leaks(spec, frame, full=out))
+    return problems, first_leak(found)
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    kind = args.command
+    dirs = [Path(d) for d in args.plugin_dir]
+    if args.action == "list":
+        _out(_plugin_table(kind, _registry(kind, dirs)))
+        return 0
+    if not args.name:
+        raise ConfigError(f"riskoff {kind} {args.action} NAME: name a plug-in (see `riskoff {kind} list`)")
+    spec = _load_plugin(kind, args.name, dirs)
+    if args.action == "show":
+        if kind == "signals":
+            from riskoff.signal import format_show
+            _out(format_show(spec))
+        else:
+            _out(f"{spec.name}\n{'=' * len(spec.name)}\n\n{spec.doc.strip() or '(no docstring)'}\n")
+            _out(f"Needs signals: {'yes' if spec.needs_signals else 'no'}\nOrigin:        {spec.origin}\n")
+            _out(table(["parameter", "default", "allowed", "description"],
+                       [[p.name, repr(p.default), p.range_text(), p.description] for p in spec.params],
+                       title="Parameters"))
+        return 0
+    if kind == "signals":
+        problems, leak = _check_signal(spec, args)
+    else:
+        from riskoff.testing import check_rule
+        problems, leak = check_rule(spec)
+    what = "signal" if kind == "signals" else "strategy rule"
+    if leak is not None:
+        _out(f"LOOK-AHEAD: first leaking bar {leak.day:%Y-%m-%d}: '{leak.column}' was {leak.full!r} with the "
+             f"full data and {leak.truncated!r} once the rows after {leak.cut:%Y-%m-%d} were removed")
+    for p in problems:
+        _out(f"FAIL  {p}")
+    if problems:
+        _out(f"verdict: {what} {spec.name} FAILS ({len(problems)} problem(s))")
+        return 1
+    _out(f"verdict: {what} {spec.name} passes (look-ahead, output shape, warm-up, parameters"
+         f"{', docstring' if kind == 'signals' else ''})")
     return 0
 
 
 def cmd_data(args: argparse.Namespace) -> int:
     from riskoff.data.fetch import fetch, status
-    data_dir, how = resolve_data_dir(args.data_dir)
+    from riskoff.paths import LIVE_DATA_DIR
     if args.action == "fetch":
-        reports = fetch(args.ids or None, since=args.since)
-        for r in reports:
-            print(r)
+        root = Path(args.data_dir) if args.data_dir else LIVE_DATA_DIR
+        log.info(f"fetching into {root}")
+        reports = fetch(args.ids or None, root=root, since=args.since)
+        _out(table(["series", "result", "source", "rows", "added", "last", "note"],
+                   [[r.series, "ok" if r.ok else "FAILED", r.source or "", r.rows if r.ok else "",
+                     r.added if r.ok else "", r.last or "", r.message] for r in reports],
+                   title=f"fetch into {root}"))
         return 0 if all(r.ok for r in reports) else 1
-    print(f"data dir: {data_dir} (from {how})")
-    table = status(data_dir)
-    import pandas as pd
-    with pd.option_context("display.width", 160, "display.max_rows", 500):
-        print(table.to_string(index=False))
+    data_dir, how = resolve_data_dir(args.data_dir)
+    st = status(data_dir)
+    rows = []
+    for r in st.itertuples(index=False):
+        stale = r.present and r.stale_days is not None and r.stale_days > r.max_stale_days
+        flag = "missing" if not r.present else ("STALE" if stale else "ok")
+        rows.append([r.series, r.family, flag, "" if r.rows is None else r.rows, r.first or "", r.last or "",
+                     "" if r.stale_days is None else r.stale_days, r.max_stale_days, r.source or "-"])
+    n_stale = sum(1 for r in rows if r[2] == "STALE")
+    _out(table(["series", "family", "status", "rows", "first", "last", "age (days)", "max stale", "source"], rows,
+               title=f"data dir {data_dir} (from {how}): {len(rows)} series, "
+                     f"{sum(1 for r in rows if r[2] != 'missing')} present, {n_stale} past their max_stale_days"))
+    _out(_next_end(data_dir, args.config))
     return 0
 
 
+def _next_end(data_dir: Path, config: str | None) -> str:
+    """What ``end = "auto"`` would resolve to for the default (or given) config, and why."""
+    from riskoff.config import load_config
+    from riskoff.data.catalog import load_catalog
+    from riskoff.runner import resolve_end, used_series
+    try:
+        cfg = load_config(config or _default_config())
+        catalog = load_catalog(extra={"series": dict(cfg.series)} if cfg.series else None)
+        end, by = resolve_end(cfg, used_series(cfg, catalog)[0], catalog, data_dir)
+    except RiskoffError as exc:
+        return f"next run: cannot tell ({str(exc).splitlines()[0]})"
+    why = "set in the config" if by == "config" else f"the last date every required series covers; limited by {by}"
+    return f"next run of {cfg.source}: ends {end:%Y-%m-%d} ({why})"
+
+
+# ------------------------------------------------------------------------------------ parser
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="riskoff", description="Backtest de-risking strategies across sell-offs.")
+    def verbosity(default: Any) -> argparse.ArgumentParser:
+        # the same options before and after the command; a subcommand's default must not reset them
+        parser = argparse.ArgumentParser(add_help=False)
+        parser.add_argument("-v", "--verbose", action="count", default=0 if default is None else default,
+                            help="more output (-vv: debug, including third-party libraries)")
+        parser.add_argument("-q", "--quiet", action="store_true", default=False if default is None else default,
+                            help="warnings and errors only")
+        return parser
+
+    common = verbosity(argparse.SUPPRESS)
+    p = argparse.ArgumentParser(prog="riskoff", parents=[verbosity(None)],
+                                description="Backtest de-risking strategies across sell-offs.")
+    p.add_argument("--version", action="version", version=f"riskoff {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run a backtest config (the main job)")
-    run.add_argument("config", nargs="?", default=str(DEFAULT_CONFIG))
-    run.add_argument("--data-dir", default=None, help="data dir (else RISKOFF_DATA_DIR, ../shared/data, data/cache)")
-    run.add_argument("--out", default=None, help="results folder (default results/<timestamp>-<config>)")
+
+    def cmd(name: str, **kw: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kw)
+
+    ini = cmd("init", help="create a riskoff project (signals/, strategies/, backtests/, tests/, results/)")
+    ini.add_argument("dir")
+    ini.set_defaults(func=cmd_init)
+    run = cmd("run", help="run a backtest config (the main job)")
+    run.add_argument("config", nargs="?", default=None, help="default: backtests/selloffs.toml of the project")
+    run.add_argument("--data-dir", default=None,
+                     help="data dir (else RISKOFF_DATA_DIR, riskoff.toml's data_dir, ../shared/data, the cache)")
+    run.add_argument("--out", default=None, help="results folder (default <project>/results/<timestamp>-<config>)")
     run.add_argument("--no-tearsheets", action="store_true", help="skip the quantstats tearsheets")
     run.add_argument("--all-tearsheets", action="store_true",
                      help="render a tearsheet for every strategy x asset (default: the config's list)")
     run.add_argument("--no-report", action="store_true", help="skip report.html")
     run.set_defaults(func=cmd_run)
-    cmp_ = sub.add_parser("compare", help="compare two run folders")
+    cmp_ = cmd("compare", help="compare two run folders")
     cmp_.add_argument("run_a")
     cmp_.add_argument("run_b")
     cmp_.add_argument("--html", default=None, help="also write the comparison as HTML")
     cmp_.set_defaults(func=cmd_compare)
-    win = sub.add_parser("windows", help="the sell-off window catalog")
+    win = cmd("windows", help="the sell-off window catalog")
     win.add_argument("action", choices=["list"], nargs="?", default="list")
     win.set_defaults(func=cmd_windows)
-    sig = sub.add_parser("signals", help="discovered signal plug-ins")
-    sig.add_argument("action", choices=["list", "show"], nargs="?", default="list")
-    sig.add_argument("name", nargs="?")
-    sig.add_argument("--plugin-dir", action="append", default=[], help="extra folder of signal modules")
-    sig.set_defaults(func=cmd_signals)
-    st = sub.add_parser("strategies", help="discovered strategy rules")
-    st.add_argument("action", choices=["list"], nargs="?", default="list")
-    st.add_argument("--plugin-dir", action="append", default=[])
-    st.set_defaults(func=cmd_strategies)
-    data = sub.add_parser("data", help="data dir status; live fetch into data/cache")
+    for kind, what in (("signals", "signal plug-ins"), ("strategies", "strategy rules")):
+        sp = cmd(kind, help=f"{what}: list, show NAME, check NAME|FILE")
+        sp.add_argument("action", choices=["list", "show", "check"], nargs="?", default="list")
+        sp.add_argument("name", nargs="?", help="a discovered name, or a .py file (check, show)")
+        sp.add_argument("--plugin-dir", action="append", default=[], help=f"extra folder of {kind} modules")
+        if kind == "signals":
+            sp.add_argument("--start", default="2005-01-01", help="check: first bar of the data (default 2005-01-01)")
+            sp.add_argument("--end", default=None, help="check: last bar (default: the data's end)")
+            sp.add_argument("--data-dir", default=None)
+        sp.set_defaults(func=cmd_plugins)
+    data = cmd("data", help="data dir status; live fetch into the cache")
     data.add_argument("action", choices=["status", "fetch"])
     data.add_argument("ids", nargs="*")
-    data.add_argument("--data-dir", default=None)
+    data.add_argument("--data-dir", default=None, help="status: the data dir to inspect; fetch: where to write")
     data.add_argument("--since", default=None, help="fetch from this date (default: full history)")
+    data.add_argument("--config", default=None, help="status: the config whose next end date to report")
     data.set_defaults(func=cmd_data)
     from riskoff.sweep import add_sweep_parser
     add_sweep_parser(sub)
@@ -149,6 +371,7 @@ def _terminate(signum, frame):  # SIGTERM unwinds like Ctrl-C, so the run remove
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging(-1 if getattr(args, "quiet", False) else getattr(args, "verbose", 0))
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     try:

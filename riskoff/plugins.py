@@ -20,7 +20,8 @@ from typing import Any
 from riskoff.errors import PluginError, did_you_mean
 
 
-def _import_file(path: Path, namespace: str) -> ModuleType:
+def import_plugin_file(path: Path, namespace: str) -> ModuleType:
+    """Import one plug-in file under a private module name unique to its path."""
     name = f"riskoff_plugins.{namespace}.{path.stem}_{abs(hash(str(path.resolve()))) & 0xFFFFFF:x}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -48,7 +49,7 @@ def discover_modules(dirs: Iterable[Path], group: str, namespace: str
             if path.name.startswith("_"):
                 continue
             try:
-                found.append((_import_file(path, namespace), str(path)))
+                found.append((import_plugin_file(path, namespace), str(path)))
             except Exception as exc:  # a broken plug-in must not take the others down
                 errors[path.stem] = PluginError(f"{namespace} plug-in {path} failed to import: "
                                                 f"{type(exc).__name__}: {exc}\n{_last_frame(exc)}")

@@ -72,7 +72,7 @@ class RunResult:
     windows: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _used_series(cfg: RunConfig, catalog: dict[str, SeriesSpec]) -> tuple[list[str], list[str]]:
+def used_series(cfg: RunConfig, catalog: dict[str, SeriesSpec]) -> tuple[list[str], list[str]]:
     """(required series, optional series) behind the config's assets and signals."""
     signals = discover_signals(cfg.plugin_dirs)
     required, optional = list(cfg.assets), []
@@ -98,7 +98,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
     """Build exposures, simulate and evaluate every strategy x asset of ``cfg`` (nothing is written)."""
     data_path, how = resolve_data_dir(data_dir)
     catalog = load_catalog(extra={"series": dict(cfg.series)} if cfg.series else None)
-    required, optional = _used_series(cfg, catalog)
+    required, optional = used_series(cfg, catalog)
     end, limited_by = resolve_end(cfg, required, catalog, data_path)
     if end <= cfg.start:
         raise ConfigError(f"{cfg.source}: the data ends {end:%Y-%m-%d} (limited by {limited_by}), "

@@ -1042,12 +1042,12 @@ def plan_sweep(cfg: SweepConfig, *, data_dir: str | Path | None = None) -> Sweep
     from riskoff.data.align import load
     from riskoff.data.catalog import load_catalog
     from riskoff.paths import resolve_data_dir
-    from riskoff.runner import _used_series, resolve_end
+    from riskoff.runner import used_series, resolve_end
 
     data_path, _ = resolve_data_dir(data_dir)
     catalog = load_catalog()
     rc = _run_config(cfg)
-    required, _opt = _used_series(rc, catalog)
+    required, _opt = used_series(rc, catalog)
     end, limited_by = resolve_end(rc, required, catalog, data_path)
     if end <= cfg.start:
         raise ConfigError(f"{cfg.source}: the data ends {end:%Y-%m-%d} (limited by {limited_by}), before "

@@ -17,13 +17,16 @@ sd), a centred window, ``bfill`` or ``shift(-1)`` all break that and are reporte
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from riskoff.errors import ConfigError, RiskoffError
+from riskoff.annualisation import periods_per_year
 from riskoff.signal import CAUTION, RISK_OFF, RISK_ON, SignalSpec, evaluate
+from riskoff.strategy import StrategyContext, StrategySpec, run_rule
 
 #: cut dates inside documented sell-offs (and a few calm bars): where a leak would matter most
 SELLOFF_CUTS = ("2015-08-24", "2018-02-05", "2019-09-17", "2020-03-09", "2020-03-12", "2020-03-16",
@@ -61,6 +64,48 @@ def cut_points(index: pd.DatetimeIndex, cuts: Iterable[Any] = SELLOFF_CUTS, n_ra
     return sorted(set(out))
 
 
+@dataclass(frozen=True)
+class Leak:
+    """One look-ahead finding: at ``day`` (<= ``cut``), ``column`` was ``truncated`` when every row
+    after ``cut`` was removed but ``full`` with the full data."""
+
+    cut: pd.Timestamp
+    day: pd.Timestamp
+    column: str
+    truncated: float
+    full: float
+
+
+def truncation_mismatches(spec: SignalSpec, frame: pd.DataFrame, cuts: Iterable[Any] = SELLOFF_CUTS, *,
+                          params: Mapping[str, Any] | None = None, columns: Sequence[str] | None = None,
+                          atol: float = 1e-12, n_random: int = 3, full: pd.DataFrame | None = None
+                          ) -> list[Leak | tuple[pd.Timestamp, str]]:
+    """Per cut t that differs: the first bar and column where ``evaluate(frame.loc[:t])`` differs
+    from ``evaluate(frame).loc[:t]`` (a :class:`Leak`), or ``(t, column)`` when the truncated output
+    lacks a column."""
+    full = evaluate(spec, frame, params) if full is None else full
+    cols = list(columns) if columns is not None else list(full.columns)
+    found: list[Leak | tuple[pd.Timestamp, str]] = []
+    for t in cut_points(frame.index, cuts, n_random):
+        part = evaluate(spec, frame.loc[:t], params)
+        ref = full.loc[:t]
+        for col in cols:
+            if col not in part:
+                found.append((t, col))
+                break
+            hit = _first_mismatch(part[col], ref[col], atol)
+            if hit is not None:
+                found.append(Leak(t, hit[0], col, hit[1], hit[2]))
+                break
+    return found
+
+
+def first_leak(found: Iterable[Leak | tuple]) -> Leak | None:
+    """The earliest bar among the findings: the first value that changes when later data goes."""
+    leaks = [f for f in found if isinstance(f, Leak)]
+    return min(leaks, key=lambda lk: (lk.day, lk.cut)) if leaks else None
+
+
 def truncation_leaks(spec: SignalSpec, frame: pd.DataFrame, cuts: Iterable[Any] = SELLOFF_CUTS, *,
                      params: Mapping[str, Any] | None = None, columns: Sequence[str] | None = None,
                      atol: float = 1e-12, n_random: int = 3, full: pd.DataFrame | None = None) -> list[str]:
@@ -69,25 +114,30 @@ def truncation_leaks(spec: SignalSpec, frame: pd.DataFrame, cuts: Iterable[Any] 
     Compares ``columns`` (default: every output column), NaN-equal, exactly or within ``atol``.
     Returns one problem per cut that differs, naming the first bar and column that changed.
     """
-    full = evaluate(spec, frame, params) if full is None else full
-    cols = list(columns) if columns is not None else list(full.columns)
     problems = []
-    for t in cut_points(frame.index, cuts, n_random):
-        part = evaluate(spec, frame.loc[:t], params)
-        ref = full.loc[:t]
-        for col in cols:
-            if col not in part:
-                problems.append(f"signal {spec.name}: cut at {t:%Y-%m-%d}: column '{col}' is missing from "
-                                "the output on the truncated data")
-                break
-            hit = _first_mismatch(part[col], ref[col], atol)
-            if hit is not None:
-                day, got, want = hit
-                problems.append(f"signal {spec.name}: cut at {t:%Y-%m-%d}: '{col}' on {day:%Y-%m-%d} is {got!r} "
-                                f"with data up to the cut but {want!r} with the full data: the value at a bar "
-                                "depends on later rows (look-ahead: full-sample statistic, centred window, "
-                                "bfill or shift(-n)?)")
-                break
+    for f in truncation_mismatches(spec, frame, cuts, params=params, columns=columns, atol=atol,
+                                   n_random=n_random, full=full):
+        if not isinstance(f, Leak):
+            problems.append(f"signal {spec.name}: cut at {f[0]:%Y-%m-%d}: column '{f[1]}' is missing from "
+                            "the output on the truncated data")
+            continue
+        problems.append(f"signal {spec.name}: cut at {f.cut:%Y-%m-%d}: '{f.column}' on {f.day:%Y-%m-%d} is "
+                        f"{f.truncated!r} with data up to the cut but {f.full!r} with the full data: the value "
+                        "at a bar depends on later rows (look-ahead: full-sample statistic, centred window, "
+                        "bfill or shift(-n)?)")
+    return problems
+
+
+def declaration_problems(spec: SignalSpec) -> list[str]:
+    """What a reader of ``riskoff signals show`` needs: a summary line and a paragraph (5+ docstring
+    lines) and a description for every parameter."""
+    problems = []
+    if not spec.summary or len(spec.doc.splitlines()) < 5:
+        problems.append(f"signal {spec.name}: docstring too short: give a summary line, a blank line and a "
+                        "paragraph (5+ lines) saying what the reading measures and when it turns risk-off")
+    for p in spec.params:
+        if not p.description:
+            problems.append(f"signal {spec.name}: parameter {p.name} has no description")
     return problems
 
 
@@ -187,5 +237,80 @@ def check_signal(spec: SignalSpec, frame: pd.DataFrame, cuts: Iterable[Any] = SE
         out = evaluate(spec, frame, params)
     except RiskoffError as exc:
         return [f"signal {spec.name}: evaluate failed: {exc}"]
-    return (output_problems(spec, frame, params, out) + warmup_problems(spec, frame, params, out)
-            + truncation_leaks(spec, frame, cuts, params=params, full=out) + param_problems(spec))
+    return (declaration_problems(spec) + output_problems(spec, frame, params, out)
+            + warmup_problems(spec, frame, params, out) + truncation_leaks(spec, frame, cuts, params=params, full=out)
+            + param_problems(spec))
+
+
+# ------------------------------------------------------------------------------ strategy rules
+
+def make_context(states: Any, close: Any = None, *, calendar: str = "us", asset: str = "TEST",
+                 start: str = "2020-01-01") -> StrategyContext:
+    """A rule context from a {label: list of states} mapping (or a frame) and an optional close path."""
+    if not isinstance(states, pd.DataFrame):
+        states = pd.DataFrame({k: np.asarray(v, dtype="float64") for k, v in states.items()})
+    n = len(states)
+    freq = "D" if calendar == "utc" else "B"
+    idx = pd.date_range(start, periods=n, freq=freq, name="date")
+    states = states.set_axis(idx).astype("float64")
+    if close is None:
+        close = 100.0 * np.cumprod(np.full(n, 1.001))
+    close = pd.Series(np.asarray(close, dtype="float64"), index=idx, name=f"{asset}.close")
+    readings = states * 10.0
+    return StrategyContext(asset=asset, close=close, states=states, readings=readings, calendar=calendar,
+                           periods_per_year=periods_per_year(calendar))
+
+
+def random_context(seed: int, n: int = 300, m: int = 3, *, calendar: str = "us", nan_rate: float = 0.1,
+                   warmup: int = 10) -> StrategyContext:
+    """Sticky random states (regimes last a while), warm-up NaNs, a random-walk close with gaps."""
+    rng = np.random.default_rng(seed)
+    cols = {}
+    for j in range(m):
+        s = np.empty(n)
+        cur = rng.integers(0, 3)
+        for t in range(n):
+            if rng.random() < 0.15:
+                cur = rng.integers(0, 3)
+            s[t] = cur
+        s[rng.random(n) < nan_rate] = np.nan
+        s[: rng.integers(0, warmup + 1)] = np.nan
+        cols[f"sig{j}"] = s
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.03, n)))
+    close[rng.random(n) < 0.02] = np.nan
+    return make_context(cols, close, calendar=calendar)
+
+
+def rule_mismatches(spec: StrategySpec, ctx: StrategyContext, params: Mapping[str, Any] | None = None, *,
+                    n_cuts: int = 8, seed: int = 0) -> list[Leak]:
+    """Look-ahead check for a rule: its target on the context cut at t equals the full run up to t."""
+    full = run_rule(spec, ctx, params)
+    rng = np.random.default_rng(seed)
+    found = []
+    for cut in sorted(rng.choice(len(ctx.index), size=min(n_cuts, len(ctx.index)), replace=False)):
+        t = ctx.index[cut]
+        hit = _first_mismatch(run_rule(spec, ctx.truncate(t), params), full.loc[:t], 1e-12)
+        if hit is not None:
+            found.append(Leak(t, hit[0], "target", hit[1], hit[2]))
+    return found
+
+
+def check_rule(spec: StrategySpec, params: Mapping[str, Any] | None = None, *, seeds: Sequence[int] = (0, 1),
+               calendars: Sequence[str] = ("us", "utc")) -> tuple[list[str], Leak | None]:
+    """Conformance of one rule on random contexts: a summary docstring, exposures in range and no
+    look-ahead. Returns (problems, the earliest leaking bar or None)."""
+    problems = [] if spec.summary else [f"strategy rule {spec.name}: no docstring summary"]
+    leaks: list[Leak] = []
+    for calendar in calendars:
+        for seed in seeds:
+            try:
+                leaks += rule_mismatches(spec, random_context(seed, n=260, calendar=calendar), params, seed=seed)
+            except RiskoffError as exc:
+                problems.append(f"strategy rule {spec.name}: {exc}")
+                break
+    first = first_leak(leaks)
+    if first is not None:
+        problems.append(f"strategy rule {spec.name}: look-ahead: target on {first.day:%Y-%m-%d} is "
+                        f"{first.truncated!r} with data up to {first.cut:%Y-%m-%d} but {first.full!r} with "
+                        "the full data")
+    return problems, first
