@@ -12,7 +12,9 @@ the same run folder as the CLI (tearsheets and report included).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,16 @@ def backtest(strategies: StrategyConfig | Sequence[StrategyConfig], assets: Sequ
     return simulate_config(cfg, data_dir=data_dir)
 
 
-def write(result: RunResult, out: str | Path, *, tearsheets: bool = True, report: bool = True) -> Path:
-    """Write a RunResult to a run folder (same layout as ``riskoff run``)."""
-    return write_run(result, Path(out), tearsheets=tearsheets, report=report)
+def write(result: RunResult, out: str | Path, *, tearsheets: bool = True, report: bool = True,
+          progress: Callable[[str], None] | bool = True) -> Path:
+    """Write a RunResult to a run folder (same layout as ``riskoff run``).
+
+    ``progress``: True prints each step (tables, tearsheets, report) with the elapsed time to
+    stderr, False is silent, or pass your own ``callable(message)``.
+    """
+    if progress is True:
+        t0 = time.perf_counter()
+
+        def progress(msg: str) -> None:
+            print(f"[{time.perf_counter() - t0:5.1f}s] {msg}", file=sys.stderr, flush=True)
+    return write_run(result, Path(out), tearsheets=tearsheets, report=report, progress=progress or None)

@@ -11,10 +11,12 @@ quantstats takes a few seconds per page, so pages render in a process pool.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import os
 import re
+import sys
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -154,8 +156,9 @@ def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2) -
     Returns:
         The written file paths, in the order of ``pairs``.
 
-    The pool uses the "spawn" start method, so like any multiprocessing code a calling script must
-    keep its top-level work under ``if __name__ == "__main__":`` (console entry points already do).
+    The pool uses the "spawn" start method with the caller's ``__main__`` hidden from the workers
+    (see :func:`main_hidden`), so a plain script or a notebook calling this needs no
+    ``if __name__ == "__main__":`` guard.
     """
     run_dir = Path(run_dir)
     summary = read_summary(run_dir)
@@ -182,6 +185,30 @@ def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2) -
         return [_render(j) for j in jobs]
     # spawn, not fork: the parent may hold threads (numba, BLAS) that a forked child would inherit
     # in a locked state.
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=get_context("spawn"),
-                             initializer=_init_worker) as pool:
+    with main_hidden(), ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=get_context("spawn"),
+                                            initializer=_init_worker) as pool:
         return list(pool.map(_render, jobs))
+
+
+@contextlib.contextmanager
+def main_hidden():
+    """Start spawn workers without re-running the caller's ``__main__``.
+
+    A spawned child normally re-imports the parent's main script so that functions defined there
+    can be unpickled; run from an unguarded script that re-runs the whole script in every child
+    (and multiprocessing then refuses to start). The workers here only call functions of this
+    module, so the main module's ``__file__`` and ``__spec__`` are hidden while the pool starts and
+    runs, which makes multiprocessing skip that step.
+    """
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            main.__dict__["__spec__"] = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+            if "__spec__" not in saved:
+                main.__dict__.pop("__spec__", None)
