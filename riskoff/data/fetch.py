@@ -10,6 +10,13 @@ catalog's value columns, rows ascending, no duplicate stamps, missing observatio
 - Coin Metrics' community API: BTC-MVRV (``CapMVRVCur``).
 - Binance's public futures API: BINANCE-BTCUSDT funding prints.
 
+Robustness: the default HTTP getter retries 429, 5xx, connection failures and time-outs with
+exponential back-off and honours ``Retry-After`` (urllib3's ``Retry``); yfinance gets the same
+number of retries through its own configuration. A paged download that fails part-way keeps the
+pages that arrived (written to the cache, reported as partial) and the next fetch resumes from
+them. A fetch that finds nothing new is "up to date", a success. Cache files are written 0644,
+fsynced, then renamed into place; a merge never drops a column the cache holds.
+
 The HTTP fetchers take an injectable ``get(url, timeout=...)`` callable returning a response with
 ``status_code``, ``text`` and ``json()`` (a ``requests`` session's ``get`` fits), and the Yahoo
 fetcher an injectable ``history(symbol, start)`` callable returning a yfinance-shaped frame, so
@@ -35,7 +42,7 @@ import pandas as pd
 
 from riskoff.data.catalog import SeriesSpec, load_catalog
 from riskoff.errors import DataError, RiskoffError, did_you_mean
-from riskoff.paths import CACHE_DIR
+from riskoff.paths import LIVE_DATA_DIR
 
 Getter = Callable[..., Any]
 History = Callable[[str, "str | None"], pd.DataFrame]
@@ -45,6 +52,11 @@ COINMETRICS_URL = "https://community-api.coinmetrics.io/v4/timeseries/asset-metr
 BINANCE_FUNDING_URL = "https://fapi.binance.com/fapi/v1/fundingRate"
 YAHOO_URL = "https://query2.finance.yahoo.com/v8/finance/chart/{symbol}"  # what yfinance calls
 TIMEOUT = 30.0
+RETRIES = 5            # per request: attempts after the first on 429, 5xx, connection errors, time-outs
+BACKOFF = 1.0          # seconds: waits of 1, 2, 4, 8, ... (capped at BACKOFF_MAX), or the server's Retry-After
+BACKOFF_MAX = 60.0
+RETRY_STATUS = (429, 500, 502, 503, 504)
+FILE_MODE = 0o644      # cache files are data other users and tools may read
 FLOAT_FORMAT = "%.10g"  # the snapshot's precision: ample for prices, rates and ratios
 USER_AGENT = "riskoff/0.1 (backtesting research; python-requests)"
 
@@ -92,6 +104,14 @@ class FetchError(RiskoffError):
         super().__init__(f"{source} {url} [series {series}]: {problem}")
 
 
+class PartialDownload(FetchError):
+    """A paged download failed after some pages arrived; ``frame`` holds the rows received so far."""
+
+    def __init__(self, error: FetchError, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        super().__init__(error.problem, source=error.source, url=error.url, series=error.series)
+
+
 @dataclass(frozen=True)
 class FetchReport:
     """The outcome of fetching one series.
@@ -116,16 +136,42 @@ class FetchReport:
 
 # --------------------------------------------------------------------------------------- HTTP
 
-def default_get() -> Getter:
-    """A ``get(url, timeout=...)`` backed by one ``requests`` session (connection reuse).
+def retry_policy(total: int = RETRIES, backoff: float = BACKOFF, backoff_max: float = BACKOFF_MAX) -> Any:
+    """urllib3's ``Retry`` for the live sources: GET retried on :data:`RETRY_STATUS`, connection
+    errors and read time-outs, waiting ``backoff * 2**n`` seconds (at most ``backoff_max``) or the
+    server's ``Retry-After``, whichever the server asked for. The last response is returned when
+    the retries run out, so the caller reports its status."""
+    from urllib3.util.retry import Retry
 
+    class _Retry(Retry):
+        # urllib3 honours Retry-After only on 413/429/503; a 500 or 502 may carry it too
+        RETRY_AFTER_STATUS_CODES = frozenset({413, *RETRY_STATUS})
+
+    return _Retry(total=total, connect=total, read=total, status=total, other=0, backoff_factor=backoff,
+                  backoff_max=backoff_max, status_forcelist=RETRY_STATUS, allowed_methods=frozenset({"GET"}),
+                  respect_retry_after_header=True, raise_on_status=False)
+
+
+def default_get(retries: int = RETRIES, backoff: float = BACKOFF) -> Getter:
+    """A ``get(url, timeout=...)`` backed by one ``requests`` session (connection reuse, retries).
+
+    Args:
+        retries: attempts after the first (see :func:`retry_policy`).
+        backoff: the first back-off wait in seconds.
     Returns:
         The session's ``get`` with a descriptive User-Agent; some sources reject anonymous clients.
     """
-    import requests  # imported here so the offline parts of riskoff never need it
+    try:
+        import requests  # the optional extra `live`: only fetching needs it
+        from requests.adapters import HTTPAdapter
+    except ImportError:
+        raise RiskoffError("fetching live data needs requests: pip install 'riskoff[live]'") from None
 
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
+    adapter = HTTPAdapter(max_retries=retry_policy(retries, backoff))
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
     return session.get
 
 
@@ -207,7 +253,7 @@ def fetch_fred(series_id: str, since: str | date | pd.Timestamp | None = None, *
             raise FetchError(f"line {lineno}: value {raw!r} is not a number", source="fred", url=url,
                              series=series_id) from None
         dates.append(row[0].strip())
-    frame = pd.DataFrame({"date": dates, "value": values})
+    frame = pd.DataFrame({"date": pd.Series(dates, dtype=str), "value": pd.Series(values, dtype="float64")})
     if start is not None:  # in case the server ignored cosd
         frame = frame[frame["date"] >= start.strftime("%Y-%m-%d")]
     return _tidy(frame, "date")
@@ -238,12 +284,17 @@ def fetch_coinmetrics(series_id: str = "BTC-MVRV", since: str | date | pd.Timest
     dates, values, seen = [], [], set()
     while url and url not in seen:  # `seen` stops a server that hands back the same page forever
         seen.add(url)
-        doc = _json(_request(get, url, source="coinmetrics", series=series_id), url,
-                    source="coinmetrics", series=series_id)
-        if not isinstance(doc, dict) or "data" not in doc:
-            err = doc.get("error") if isinstance(doc, dict) else None
-            raise FetchError(f"expected a JSON object with 'data', got {str(err or doc)[:200]}",
-                             source="coinmetrics", url=url, series=series_id)
+        try:
+            doc = _json(_request(get, url, source="coinmetrics", series=series_id), url,
+                        source="coinmetrics", series=series_id)
+            if not isinstance(doc, dict) or "data" not in doc:
+                err = doc.get("error") if isinstance(doc, dict) else None
+                raise FetchError(f"expected a JSON object with 'data', got {str(err or doc)[:200]}",
+                                 source="coinmetrics", url=url, series=series_id)
+        except FetchError as exc:
+            if dates:  # keep the pages that arrived
+                raise PartialDownload(exc, _tidy(pd.DataFrame({"date": dates, "value": values}), "date")) from None
+            raise
         for item in doc["data"]:
             stamp, raw = str(item.get("time", "")), item.get(metric)
             if not _DATE_RE.fullmatch(stamp[:10]) or stamp[10:11] not in ("T", ""):
@@ -282,13 +333,23 @@ def fetch_binance_funding(series_id: str = "BINANCE-BTCUSDT",
     start = _since(since) or BINANCE_EPOCH
     cursor = int(start.value // 1_000_000)  # ns -> ms
     times, rates = [], []
+
+    def frame() -> pd.DataFrame:
+        stamps = pd.to_datetime(pd.Series(times, dtype="int64"), unit="s", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return _tidy(pd.DataFrame({"time": stamps.astype(str), "rate": rates}), "time")
+
     while True:
         url = f"{BINANCE_FUNDING_URL}?{urlencode({'symbol': symbol, 'startTime': cursor, 'limit': limit})}"
-        page = _json(_request(get, url, source="binance", series=series_id), url, source="binance",
-                     series=series_id)
-        if not isinstance(page, list):  # errors come back as {"code": ..., "msg": ...}
-            raise FetchError(f"expected a JSON list of funding prints, got {str(page)[:200]}",
-                             source="binance", url=url, series=series_id)
+        try:
+            page = _json(_request(get, url, source="binance", series=series_id), url, source="binance",
+                         series=series_id)
+            if not isinstance(page, list):  # errors come back as {"code": ..., "msg": ...}
+                raise FetchError(f"expected a JSON list of funding prints, got {str(page)[:200]}",
+                                 source="binance", url=url, series=series_id)
+        except FetchError as exc:
+            if times:  # keep the pages that arrived; the next fetch resumes after the last print
+                raise PartialDownload(exc, frame()) from None
+            raise
         last = cursor - 1
         for item in page:
             try:
@@ -302,8 +363,7 @@ def fetch_binance_funding(series_id: str = "BINANCE-BTCUSDT",
         if len(page) < limit or last < cursor:  # short page = caught up; no progress = stop, not spin
             break
         cursor = last + 1
-    stamps = pd.to_datetime(pd.Series(times, dtype="int64"), unit="s", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return _tidy(pd.DataFrame({"time": stamps.astype(str), "rate": rates}), "time")
+    return frame()
 
 
 def _yfinance_history(symbol: str, start: str | None) -> pd.DataFrame:
@@ -312,8 +372,17 @@ def _yfinance_history(symbol: str, start: str | None) -> pd.DataFrame:
         import yfinance as yf  # optional extra `live`
     except ImportError:
         raise RiskoffError("fetching from Yahoo Finance needs yfinance: pip install 'riskoff[live]'") from None
+    # yfinance 1.x: errors and retries are configuration, not history() arguments (raise_errors is
+    # deprecated); its own retries default to 0.
+    yf.config.debug.hide_exceptions = False
+    yf.config.network.retries = RETRIES
     kwargs: dict[str, Any] = {"start": start} if start else {"period": "max"}
-    return yf.Ticker(symbol).history(interval="1d", auto_adjust=True, actions=False, raise_errors=True, **kwargs)
+    try:
+        return yf.Ticker(symbol).history(interval="1d", auto_adjust=True, actions=False, **kwargs)
+    except Exception as exc:
+        if start and type(exc).__name__ == "YFPricesMissingError":  # nothing since `start`: up to date
+            return pd.DataFrame()
+        raise
 
 
 def fetch_yahoo(spec: SeriesSpec, symbol: str | None = None, since: str | date | pd.Timestamp | None = None, *,
@@ -346,6 +415,8 @@ def fetch_yahoo(spec: SeriesSpec, symbol: str | None = None, since: str | date |
         raise FetchError(f"yfinance failed: {type(exc).__name__}: {exc}", source="yahoo", url=url,
                          series=spec.id) from None
     if raw is None or len(raw) == 0:
+        if start_s is not None:  # nothing since `since` (a holiday, a weekend): up to date, not a failure
+            return pd.DataFrame({"date": pd.Series(dtype=str), **{c: pd.Series(dtype=float) for c in spec.columns}})
         raise FetchError("no rows returned (delisted or unknown symbol?)", source="yahoo", url=url, series=spec.id)
     frame = raw.copy()
     if isinstance(frame.columns, pd.MultiIndex):  # yf.download shape: (field, ticker)
@@ -401,12 +472,13 @@ def _layout(frame: pd.DataFrame, spec: SeriesSpec, where: str | Path) -> list[st
     return [c for c in allowed if c in cols]
 
 
-def write_canonical(df: pd.DataFrame, spec: SeriesSpec, root: str | Path = CACHE_DIR) -> Path:
+def write_canonical(df: pd.DataFrame, spec: SeriesSpec, root: str | Path = LIVE_DATA_DIR) -> Path:
     """Write a frame as ``<root>/series/<family>/<ID>.csv`` in the canonical format, atomically.
 
-    The file is written to a temporary file in the same folder and moved into place with
-    ``os.replace``, so a reader never sees a half-written file and a failure leaves the previous
-    file untouched. Values are written with 10 significant digits, like the snapshot.
+    The file is written to a temporary file in the same folder, fsynced, given mode 0644 and moved
+    into place with ``os.replace`` (the folder is fsynced too), so a reader never sees a
+    half-written file, a crash cannot leave an empty one, and a failure leaves the previous file
+    untouched. Values are written with 10 significant digits, like the snapshot.
 
     Args:
         df: frame with the stamp column (ISO strings) and the spec's value columns.
@@ -438,11 +510,29 @@ def write_canonical(df: pd.DataFrame, spec: SeriesSpec, root: str | Path = CACHE
     try:
         with os.fdopen(fd, "w", newline="") as fh:
             frame.to_csv(fh, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, FILE_MODE)  # mkstemp creates 0600
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable (POSIX); a no-op where folders cannot be opened (Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def read_cached(path: str | Path, spec: SeriesSpec) -> pd.DataFrame:
@@ -467,7 +557,9 @@ def merge_canonical(old: pd.DataFrame, new: pd.DataFrame, spec: SeriesSpec) -> p
     """Combine cached rows with freshly fetched ones.
 
     New stamps are appended, a stamp present in both takes the fetched value (sources revise), and
-    the result is sorted ascending.
+    the result is sorted ascending. A column the cache holds is never dropped: where the fetch
+    lacks it (a response without volume), cached rows keep their values; fetched rows new to the
+    cache cannot be given a value, so that case is an error and the cache stays as it was.
 
     Args:
         old: the cached frame.
@@ -479,8 +571,19 @@ def merge_canonical(old: pd.DataFrame, new: pd.DataFrame, spec: SeriesSpec) -> p
     stamp = spec.stamp_column
     if old is None or old.empty:
         return _tidy(new.copy(), stamp)
-    cols = [c for c in old.columns if c in new.columns]  # volume only if both have it
-    merged = pd.concat([old[cols], new[cols]], ignore_index=True)
+    lacking = [c for c in old.columns if c not in new.columns]
+    if lacking and new[stamp].isin(old[stamp]).all():
+        # the fetch revises cached rows only: take its values, keep the cached column(s) it lacks
+        merged = old.set_index(stamp)
+        merged.update(new.set_index(stamp)[[c for c in new.columns if c != stamp and c in merged.columns]])
+        return _tidy(merged.reset_index(), stamp)
+    if lacking:
+        fresh = new.loc[~new[stamp].isin(old[stamp]), stamp]
+        raise DataError(f"the fetched rows lack column(s) {lacking} that the cache holds (first new row "
+                        f"{fresh.iloc[0]}); nothing merged so the cached {', '.join(lacking)} history is kept",
+                        series=spec.id)
+    cols = list(old.columns) + [c for c in new.columns if c not in old.columns]
+    merged = pd.concat([old, new[[c for c in cols if c in new.columns]]], ignore_index=True)[cols]
     return _tidy(merged, stamp)
 
 
@@ -553,7 +656,7 @@ def _download(spec: SeriesSpec, source: str, symbol: str, since: pd.Timestamp | 
     raise RiskoffError(f"series {spec.id}: unknown source {source!r}")
 
 
-def fetch(ids: list[str] | None = None, root: str | Path = CACHE_DIR,
+def fetch(ids: list[str] | None = None, root: str | Path = LIVE_DATA_DIR,
           since: str | date | pd.Timestamp | None = None, get: Getter | None = None, *,
           history: History | None = None, catalog: Mapping[str, SeriesSpec] | None = None) -> list[FetchReport]:
     """Fetch series from their live sources and merge them into the canonical files under ``root``.
@@ -565,7 +668,7 @@ def fetch(ids: list[str] | None = None, root: str | Path = CACHE_DIR,
 
     Args:
         ids: catalog IDs to fetch; ``None`` = every series with a live source.
-        root: the data dir to write into (default ``data/cache``).
+        root: the data dir to write into (default: the live cache, ``riskoff.paths.LIVE_DATA_DIR``).
         since: only fetch observations from this date on (cached older rows are kept).
         get: the HTTP getter for FRED, Coin Metrics and Binance; ``None`` = a ``requests`` session.
         history: the Yahoo history callable (see :func:`fetch_yahoo`); ``None`` = yfinance.
@@ -608,7 +711,15 @@ def _fetch_one(spec: SeriesSpec, src: tuple[str, str], root: Path, start: pd.Tim
         since = start
         if since is None and source == "binance" and old is not None and len(old):
             since = pd.Timestamp(old[stamp].iloc[-1])  # inclusive: the overlap print is harmless
-        new = _download(spec, source, symbol, since, get, history)
+        try:
+            new = _download(spec, source, symbol, since, get, history)
+        except PartialDownload as part:
+            merged = merge_canonical(old, part.frame, spec)
+            write_canonical(merged, spec, root)
+            return FetchReport(**base, ok=False, fetched=len(part.frame), rows=len(merged),
+                               first=merged[stamp].iloc[0], last=merged[stamp].iloc[-1],
+                               message=f"partial: {part}; kept {len(part.frame)} rows received through "
+                                       f"{part.frame[stamp].iloc[-1]}; fetch again to resume")
         if old is None and new.empty:
             return FetchReport(**base, ok=False, message=f"{source} returned no rows for {symbol}; nothing written")
         if source == "yahoo" and old is not None:
