@@ -1,9 +1,10 @@
 """Point-in-time alignment: one frame on a decision calendar, each value as published by that bar.
 
 Decision calendars:
-    "us"   New York trading days: the dates of SPY and SPX in the data dir, extended past their end
-           by NYSE holiday rules (so a calendar cut at t agrees with the full one up to t). Bar t is decided at 17:00 New York on t
-           (after the 16:00 close, the 16:15 VIX print and the evening breadth figures).
+    "us"   NYSE sessions from exchange_calendars' XNYS (from 1990-01-01; the same dates as SPY's
+           history, and a calendar cut at t agrees with the full one up to t). Bar t is decided at
+           17:00 New York on t (after the 16:00 close, the 16:15 VIX print and the evening breadth
+           figures).
     "utc"  every UTC calendar day. Bar t is decided at 00:00 UTC on t+1, when that UTC day is over.
     or any DatetimeIndex (treated like "us": decided at 17:00 New York).
 
@@ -11,6 +12,11 @@ Rules, applied per series from its catalog entry:
     availability  the value observed on date d is usable from ``d + lag_days`` (US business days or
                   calendar days) at ``publish_time`` in ``publish_tz``. A bar sees a value only if it
                   was available strictly by the bar's decision time (as-of join, never a backfill).
+    non-sessions  some US series carry rows dated on days the NYSE was closed (VIX has 33 such rows
+                  since 1990, S5TH 25, NEW-HIGHS 3: CBOE open on an NYSE holiday, vendor rows on
+                  holidays). They never create a bar; like any value published between two bars,
+                  such a row is visible from the next session's decision, unless a later row of the
+                  same series supersedes it by then.
     staleness     a value is carried forward at most ``max_stale_days`` calendar days after it became
                   available; past that the cell is NaN. There is no other fill.
     funding       intraday prints are summed, averaged and counted per UTC day (a print stamped
@@ -37,11 +43,7 @@ US_DECISION_TIME = "17:00"
 US_TZ = "America/New_York"
 _DAY_NS = 86_400 * 10**9
 CALENDAR_REFERENCE = ("SPY", "SPX")
-
-
-#: NYSE closures that no holiday rule predicts (storms, national days of mourning, 9/11).
-NYSE_SPECIAL_CLOSURES = ("2001-09-11", "2001-09-12", "2001-09-13", "2001-09-14", "2004-06-11", "2007-01-02",
-                         "2012-10-29", "2012-10-30", "2018-12-05", "2025-01-09")
+NYSE_START, NYSE_END = "1990-01-01", "2040-12-31"
 
 
 @lru_cache(maxsize=1)
@@ -52,34 +54,37 @@ def _us_holidays() -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
-def _nyse_holidays() -> np.ndarray:
-    """NYSE full-day holidays by rule, plus the known special closures."""
-    from pandas.tseries.holiday import (MO, AbstractHolidayCalendar, DateOffset, GoodFriday, Holiday,
-                                        USLaborDay, USMemorialDay, USPresidentsDay, USThanksgivingDay,
-                                        nearest_workday, sunday_to_monday)
+def nyse_sessions() -> pd.DatetimeIndex:
+    """Every NYSE session from :data:`NYSE_START` to :data:`NYSE_END` (exchange_calendars' XNYS).
 
-    class NYSE(AbstractHolidayCalendar):
-        rules = [Holiday("New Year", month=1, day=1, observance=sunday_to_monday),
-                 Holiday("MLK", month=1, day=1, offset=DateOffset(weekday=MO(3)), start_date="1998-01-01"),
-                 USPresidentsDay, GoodFriday, USMemorialDay,
-                 Holiday("Juneteenth", month=6, day=19, start_date="2022-01-01", observance=nearest_workday),
-                 Holiday("Independence Day", month=7, day=4, observance=nearest_workday), USLaborDay,
-                 USThanksgivingDay, Holiday("Christmas", month=12, day=25, observance=nearest_workday)]
-
-    rule_days = NYSE().holidays("1990-01-01", "2040-12-31").to_numpy(dtype="datetime64[D]")
-    return np.union1d(rule_days, np.array(NYSE_SPECIAL_CLOSURES, dtype="datetime64[D]"))
+    XNYS is built with an explicit start because its default window begins only 20 years back.
+    The library carries the holiday rules and the unscheduled closures (9/11, Hurricane Sandy,
+    national days of mourning); between 1995 and 2026-06-05 its sessions are exactly SPY's dates.
+    """
+    import exchange_calendars as xcals
+    cal = xcals.get_calendar("XNYS", start=NYSE_START, end=NYSE_END)
+    return pd.DatetimeIndex(cal.sessions.tz_localize(None) if cal.sessions.tz is not None else cal.sessions,
+                            name="date").as_unit("ns")
 
 
 def us_business_days(start, end) -> pd.DatetimeIndex:
-    """NYSE trading days by rule (the US calendar past the end of the reference price data)."""
-    days = np.arange(np.datetime64(pd.Timestamp(start).date(), "D"), np.datetime64(pd.Timestamp(end).date(), "D") + 1)
-    ok = np.is_busday(days, holidays=_nyse_holidays())
-    return pd.DatetimeIndex(days[ok].astype("datetime64[ns]"), name="date")
+    """NYSE sessions between ``start`` and ``end`` inclusive (see :func:`nyse_sessions`)."""
+    lo, hi = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    if lo < pd.Timestamp(NYSE_START) or hi > pd.Timestamp(NYSE_END):
+        raise ConfigError(f"US calendar requested for {lo:%Y-%m-%d} .. {hi:%Y-%m-%d}; NYSE sessions are built "
+                          f"for {NYSE_START} .. {NYSE_END}")
+    sessions = nyse_sessions()
+    return sessions[(sessions >= lo) & (sessions <= hi)]
 
 
 def trading_calendar(calendar: str | pd.DatetimeIndex, start, end, data_dir: Path,
                      catalog: Mapping[str, SeriesSpec]) -> pd.DatetimeIndex:
-    """The decision bars between start and end (inclusive) for ``calendar``."""
+    """The decision bars between start and end (inclusive) for ``calendar``.
+
+    "us" bars are NYSE sessions (:func:`nyse_sessions`); before :data:`NYSE_START` they are the
+    dates of the reference price series (SPY, SPX) in the data dir. ``data_dir`` and ``catalog``
+    serve only that early stretch.
+    """
     if isinstance(calendar, pd.DatetimeIndex):
         idx = calendar
         return pd.DatetimeIndex(idx[(idx >= start) & (idx <= end)], name="date")
@@ -87,17 +92,16 @@ def trading_calendar(calendar: str | pd.DatetimeIndex, start, end, data_dir: Pat
         return pd.date_range(start, end, freq="D", name="date")
     if calendar != "us":
         raise ConfigError(f"calendar = {calendar!r}; expected 'us', 'utc' or a DatetimeIndex")
-    dates = []
-    for sid in CALENDAR_REFERENCE:
-        if sid in catalog and (Path(data_dir) / catalog[sid].relpath()).exists():
-            dates.append(read_series(catalog[sid], data_dir).index)
-    known = dates[0].union(dates[1]) if len(dates) == 2 else (dates[0] if dates else pd.DatetimeIndex([]))
-    if len(known):
-        tail = us_business_days(known[-1] + pd.Timedelta(days=1), max(end, known[-1])) if end > known[-1] else known[:0]
-        known = known.append(tail)
-    else:
-        known = us_business_days(start, end)
-    return pd.DatetimeIndex(known[(known >= start) & (known <= end)], name="date")
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    first = pd.Timestamp(NYSE_START)
+    early = pd.DatetimeIndex([], name="date")
+    if lo < first:
+        for sid in CALENDAR_REFERENCE:
+            if sid in catalog and (Path(data_dir) / catalog[sid].relpath()).exists():
+                early = early.union(read_series(catalog[sid], data_dir).index)
+        early = early[(early >= lo) & (early <= min(hi, first - pd.Timedelta(days=1)))]
+    late = us_business_days(max(lo, first), hi) if hi >= first else early[:0]
+    return pd.DatetimeIndex(early.append(late), name="date")
 
 
 def decision_times(index: pd.DatetimeIndex, calendar: str | pd.DatetimeIndex) -> np.ndarray:
