@@ -10,8 +10,8 @@ export MPLBACKEND := Agg
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,xcheck,dist]'
+	$(BIN)/pip install --quiet --upgrade pip 'setuptools>=77'
+	$(BIN)/pip install --quiet -e '.[dev,live,xcheck,dist]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -19,7 +19,9 @@ install: $(STAMP)
 run: $(STAMP)
 	RISKOFF_DATA_DIR=$(DATA_DIR) $(BIN)/riskoff run backtests/selloffs.toml
 
+# Chromium first: installed when missing and possible, else a clear stop before any test runs.
 test: $(STAMP)
+	.ci/chromium $(BIN)/python
 	RISKOFF_DATA_DIR=$(DATA_DIR) $(BIN)/python -m pytest
 
 bench: $(STAMP)

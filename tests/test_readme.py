@@ -1,14 +1,18 @@
 """The README's examples run as written (so the docs cannot drift from the code)."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 
 from riskoff.signal import discover, run_signal
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
 
 
@@ -24,6 +28,32 @@ def test_write_your_own_signal_example_is_a_working_plugin(tmp_path, data_dir):
     assert "spy_drawdown" in registry.signals, registry.errors
     out = run_signal(registry.get("spy_drawdown"), start="2020-01-01", end="2020-12-31", data_dir=data_dir)
     assert out.loc["2020-03-23", "state"] == 2 and out.loc["2020-01-15", "state"] == 0
+
+
+def test_write_your_own_signal_example_passes_conformance(tmp_path, data_dir):
+    from riskoff.signal import load_signal_data
+    from riskoff.testing import check_signal
+    (tmp_path / "spy_drawdown.py").write_text(next(b for b in BLOCKS if "def compute" in b))
+    spec = discover([tmp_path]).get("spy_drawdown")
+    problems = check_signal(spec, load_signal_data(spec, "2005-01-01", data_dir=data_dir))
+    assert problems == []
+
+
+def test_python_api_example_runs_as_a_plain_script(tmp_path, data_dir):
+    """Saved as a file and run with python: no __main__ guard, tearsheets rendered in worker processes."""
+    example = next(b for b in BLOCKS if "ro.backtest" in b)
+    assert "__main__" not in example
+    script = tmp_path / "study.py"
+    script.write_text(example.replace('start="2018-01-01"', 'start="2024-01-01"'))
+    env = {**os.environ, "RISKOFF_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "RuntimeError" not in proc.stderr and "BrokenProcessPool" not in proc.stderr
+    assert proc.stdout.count("vix_or_mvrv") >= 2  # printed once, not once per worker process
+    pages = sorted(p.name for p in (tmp_path / "results" / "my-study" / "tearsheets").iterdir())
+    assert pages == ["vix_or_mvrv__BTC-USD.html", "vix_or_mvrv__SPY.html"]
+    assert "writing" in proc.stderr and "tearsheets" in proc.stderr  # ro.write reports progress
 
 
 def test_python_api_example_runs(tmp_path, monkeypatch, data_dir):
