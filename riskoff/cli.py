@@ -75,14 +75,15 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str |
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(*columns, title=title, caption=caption, box=box.SIMPLE_HEAD, title_justify="left",
-              caption_justify="left", header_style="bold")
+    t = Table(*columns, box=box.SIMPLE_HEAD, header_style="bold")
     for row in rows:
         t.add_row(*("" if v is None else str(v) for v in row))
     console = Console(width=None if sys.stdout.isatty() else 200, record=True, file=open(os.devnull, "w"),
                       force_terminal=False, color_system=None)
     console.print(t)
-    return "\n".join(line.rstrip() for line in console.export_text().splitlines()).strip("\n")
+    body = "\n".join(line.rstrip() for line in console.export_text().splitlines()).strip("\n")
+    # title and caption as plain lines: rich would wrap them to the table's width
+    return "\n".join(x for x in (title, body, caption) if x)
 
 
 def _out(text: str) -> None:

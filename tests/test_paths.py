@@ -1,0 +1,86 @@
+"""Where riskoff looks: the user's project, plug-in folders, results and the data dir order."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from riskoff import paths
+from riskoff.errors import PluginError
+from riskoff.signal import discover
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    monkeypatch.delenv("RISKOFF_DATA_DIR", raising=False)
+    return monkeypatch
+
+
+def test_project_is_the_nearest_marked_folder_upward(tmp_path, monkeypatch):
+    (tmp_path / "riskoff.toml").write_text('data_dir = "d"\n')
+    inner = tmp_path / "a"
+    inner.mkdir()
+    (inner / "pyproject.toml").write_text('[project]\nname = "x"\n')  # no [tool.riskoff]: not a project
+    deep = inner / "b" / "c"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    project = paths.find_project()
+    assert project.root == tmp_path and project.path("data_dir") == tmp_path / "d"
+    (inner / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.riskoff]\nresults_dir = "out"\n')
+    assert paths.find_project().root == inner and paths.results_dir() == inner / "out"
+
+
+def test_outside_any_project_results_go_to_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert paths.find_project() is None and paths.results_dir() == tmp_path / "results"
+
+
+def test_data_dir_order(tmp_path, clean_env):
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    clean_env.chdir(proj)
+    assert paths.resolve_data_dir() == (paths.LIVE_DATA_DIR, "the live cache (where `riskoff data fetch` writes)")
+    shared = tmp_path / "shared" / "data"
+    shared.mkdir(parents=True)
+    assert paths.resolve_data_dir()[0] == shared  # ../shared/data beside the working directory
+    (proj / "riskoff.toml").write_text('data_dir = "mydata"\n')
+    assert paths.resolve_data_dir() == (proj / "mydata", f"data_dir in {proj / 'riskoff.toml'}")
+    clean_env.setenv("RISKOFF_DATA_DIR", str(tmp_path / "env"))
+    assert paths.resolve_data_dir() == (tmp_path / "env", "RISKOFF_DATA_DIR")
+    assert paths.resolve_data_dir(tmp_path / "x") == (tmp_path / "x", "--data-dir")
+
+
+def test_plugin_folders_builtins_first_then_project_then_extra(tmp_path, monkeypatch):
+    (tmp_path / "riskoff.toml").write_text('plugin_dirs = ["lib"]\n')
+    monkeypatch.chdir(tmp_path)
+    assert paths.plugin_folders("signals", [tmp_path / "more"]) == [
+        paths.SIGNALS_DIR, tmp_path / "signals", tmp_path / "lib", tmp_path / "more"]
+    monkeypatch.chdir(ROOT)  # the checkout is its own project: its signals/ are the built-ins, counted once
+    assert paths.plugin_folders("signals") == [paths.SIGNALS_DIR]
+
+
+def test_project_plugins_are_found_from_a_subfolder(tmp_path, monkeypatch):
+    (tmp_path / "riskoff.toml").write_text("")
+    (tmp_path / "signals").mkdir()
+    (tmp_path / "signals" / "flat.py").write_text(
+        '"""Always risk-on."""\nfrom riskoff import signal_frame\nINPUTS = ["SPY.close"]\n'
+        "def compute(data):\n    return signal_frame(reading=data['SPY.close'] * 0, state=data['SPY.close'] * 0)\n")
+    (tmp_path / "backtests").mkdir()
+    monkeypatch.chdir(tmp_path / "backtests")
+    reg = discover()
+    assert "flat" in reg.signals and "vix_mean_reversion" in reg.signals
+
+
+def test_user_plugin_named_like_a_builtin_is_an_error_naming_both_files(tmp_path, monkeypatch):
+    (tmp_path / "riskoff.toml").write_text("")
+    (tmp_path / "signals").mkdir()
+    mine = tmp_path / "signals" / "ma_break.py"
+    mine.write_text((paths.SIGNALS_DIR / "ma_break.py").read_text())
+    monkeypatch.chdir(tmp_path)
+    reg = discover()
+    assert "ma_break" not in reg.signals  # neither copy is used silently
+    with pytest.raises(PluginError) as err:
+        reg.get("ma_break")
+    assert str(paths.SIGNALS_DIR / "ma_break.py") in str(err.value) and str(mine) in str(err.value)
