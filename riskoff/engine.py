@@ -48,8 +48,12 @@ position is unchanged, nothing is filled at the carried price. With ``fill="next
 trades only if both its open and close are present. An account whose value falls to zero or below
 stops trading (as in vectorbt).
 
-Engines. ``_simulate_kernel`` is a numba kernel that steps bar by bar over 2-D arrays
-(bars x columns) and simulates many accounts in one call; it is the fast path for sweeps.
+Engines. The numba path steps bar by bar with shared per-bar functions: ``account_bar_nb``
+advances a one-asset account (cash accrual, a pending fill, valuation, the bar's decision) and is
+built from the order steps ``order_gap_nb``, ``sell_nb``, ``buy_nb`` and ``accrue_cash_nb``;
+``simulate`` runs one such account per column, ``simulate_portfolio`` runs the same order steps
+on a shared cash balance (sells first), and the sweep kernels and the event-driven engine call
+the same functions.
 ``to_vectorbt`` builds the same simulation as a ``vbt.Portfolio`` (``simulate(engine="vectorbt")``
 wraps it): each account is a cash-sharing group [asset, CASH] where CASH is a synthetic price
 index compounding ``cash_rate``; orders are ``size_type="targetpercent"`` (w on the asset,
