@@ -84,3 +84,12 @@ def test_user_plugin_named_like_a_builtin_is_an_error_naming_both_files(tmp_path
     with pytest.raises(PluginError) as err:
         reg.get("ma_break")
     assert str(paths.SIGNALS_DIR / "ma_break.py") in str(err.value) and str(mine) in str(err.value)
+
+
+def test_run_folders_default_to_the_projects_results(tmp_path, monkeypatch):
+    from riskoff.run_folder import default_out
+    (tmp_path / "riskoff.toml").write_text("")
+    (tmp_path / "backtests").mkdir()
+    monkeypatch.chdir(tmp_path / "backtests")
+    out = default_out("example")
+    assert out.parent == tmp_path / "results" and out.name.endswith("-example")
