@@ -137,3 +137,25 @@ def test_pyproject_hygiene():
     assert any(d.startswith("requests") for d in meta["optional-dependencies"]["live"])
     assert not re.search(r"^\s*import requests|^from requests", "\n".join(
         p.read_text() for p in (ROOT / "riskoff").rglob("*.py") if p.name != "fetch.py"), re.M)
+
+
+def test_editable_install_maps_the_checkout_folders(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=SKIP)
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
+    py = env_dir / "bin" / "python"
+    purelib = Path(subprocess.check_output([py, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                                           text=True).strip())
+    (purelib / "_parent_env.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(src)],
+                   check=True, cwd=tmp_path, capture_output=True)
+    # a signal added after the install is a built-in at once: the folder itself is mapped, not copied
+    (src / "signals" / "zz_added_later.py").write_text((src / "signals" / "ma_break.py").read_text())
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([py, "-c", "from riskoff import paths; from riskoff.signal import discover; "
+                                    "print(paths.SIGNALS_DIR); print(paths.CATALOG_FILE); "
+                                    "print(sorted(discover().items))"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0] == str(src / "signals") and out[1] == str(src / "data" / "catalog.toml")
+    assert "zz_added_later" in out[2]
