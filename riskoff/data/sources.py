@@ -57,7 +57,7 @@ def read_series(spec: SeriesSpec, data_dir: Path, *, parquet_cache: Path | None 
     Args:
         spec: the catalog entry.
         data_dir: the folder holding ``series/<family>/<ID>.csv``.
-        parquet_cache: folder for parsed parquet files; ``None`` = ``data/cache/.parsed`` unless
+        parquet_cache: folder for parsed parquet files; ``None`` = ``<user cache dir>/.parsed`` (riskoff.paths.CACHE_DIR) unless
             ``RISKOFF_PARQUET_CACHE=0``; ``False`` disables it.
     Returns:
         Frame indexed by the observation stamp (naive dates, or naive UTC times for intraday
