@@ -82,3 +82,14 @@ def test_cut_at_every_utc_bar_of_the_covid_crash(mapped, data_dir, tmp_path_fact
         assert part.index[-1] == t
         got, want = part.loc[t].to_numpy(dtype=float), mapped.loc[t].to_numpy(dtype=float)
         assert np.array_equal(got, want, equal_nan=True), (t, got, want)
+
+
+def test_a_us_reading_is_carried_onto_utc_bars_for_at_most_five_days():
+    # Friday 2020-03-13 decided 21:00 UTC; UTC bar d ends 00:00 on d+1: Tue 03-17 ends 4 d 3 h later,
+    # Wed 03-18 ends 5 d 3 h later (past the bound)
+    from riskoff.signal import CROSS_CALENDAR_STALE_DAYS, map_to_calendar
+
+    assert CROSS_CALENDAR_STALE_DAYS == 5
+    friday = pd.DataFrame({"reading": [1.5], "state": [2.0]}, index=pd.DatetimeIndex(["2020-03-13"], name="date"))
+    out = map_to_calendar(friday, "us", "utc", end="2020-03-20")
+    assert out["reading"].dropna().index.strftime("%m-%d").tolist() == ["03-13", "03-14", "03-15", "03-16", "03-17"]

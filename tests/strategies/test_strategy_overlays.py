@@ -206,3 +206,13 @@ def test_idle_exposure_is_held_while_the_rule_has_no_opinion():
     assert apply_overlays(raw, close, Overlays()).tolist() == [0, 0, 1, 0, 0, 1]
     assert apply_overlays(raw, close, Overlays(idle_exposure=1.0)).tolist() == [1, 1, 1, 0, 1, 1]
     assert apply_overlays(raw, close, Overlays(idle_exposure=0.5, min_bars_out=3)).tolist() == [0.5, 0.5, 1, 0, 0, 0]
+
+
+def test_hysteresis_holds_on_a_move_of_exactly_the_band():
+    # 0 -> 0.5 is beyond 0.25; 0.5 -> 0.75 and 0.5 -> 0.25 are exactly 0.25: "more than the band" holds
+    assert hysteresis(np.array([0.5, 0.75, 0.25, 0.2]), 0.25).tolist() == [0.5, 0.5, 0.5, 0.2]
+
+
+def test_trailing_stop_fires_on_a_fall_of_exactly_the_stop_width():
+    close = np.array([100.0, 100.0, 90.0, 95.0])   # 90 = 100 x (1 - 0.10)
+    assert trailing_stop(np.ones(4), close, 0.10, reentry_bars=30).tolist() == [1.0, 1.0, 0.0, 0.0]
