@@ -64,13 +64,15 @@ def best_of(fn: Callable[[], object], repeat: int) -> float:
     return min(times)
 
 
-def fresh_process(script: str | Path, args: Sequence[str], *, cached: bool, numba_dir: Path) -> dict:
+def fresh_process(script: str | Path, args: Sequence[str], *, cached: bool, numba_dir: Path | None) -> dict:
     """Run ``script args`` in a new interpreter and return the JSON of its last stdout line.
 
     ``cached=False`` turns the parquet cache off; numba's kernels are read from and written to
-    ``numba_dir`` (empty for a cold run).
+    ``numba_dir`` (empty for a cold run; None: numba's default cache next to the sources).
     """
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(numba_dir))
+    env = dict(os.environ)
+    if numba_dir is not None:
+        env["NUMBA_CACHE_DIR"] = str(numba_dir)
     if not cached:
         env["RISKOFF_PARQUET_CACHE"] = "0"
     out = subprocess.run([sys.executable, str(script), *args], env=env, capture_output=True, text=True)
