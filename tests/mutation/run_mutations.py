@@ -103,12 +103,16 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         for m in chosen:
             target = work / m.file
-            target.write_text(target.read_text().replace(m.original, m.replacement, 1))
+            original, stat = target.read_text(), target.stat()
+            target.write_text(original.replace(m.original, m.replacement, 1))
             try:
                 rc, failed, secs = run_tests(work, m.tests, args.maxfail)
-            finally:
-                shutil.copy2(ROOT / m.file, target)  # original text and mtime: numba's cache stays valid
-            status = "killed" if rc != 0 else ("equivalent" if m.equivalent else "SURVIVED")
+            finally:  # the copy's own text and mtime (not the checkout's, which may change meanwhile):
+                target.write_text(original)  # numba's cache of the unmutated kernels stays valid
+                os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+            crashed = rc not in (0, 1) or (failed and all(not f.count("::") for f in failed))
+            status = ("killed (crash)" if crashed else "killed") if rc != 0 else (
+                "equivalent" if m.equivalent else "SURVIVED")
             rows.append({"mutation": m.name, "file": m.file, "status": status, "failed_tests": failed,
                          "tests_run": list(m.tests), "seconds": round(secs, 1), "why": m.why,
                          "equivalent": m.equivalent})
@@ -118,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     survivors = [r for r in rows if r["status"] == "SURVIVED"]
-    print(f"\n{len(rows)} mutations: {sum(r['status'] == 'killed' for r in rows)} killed, "
+    print(f"\n{len(rows)} mutations: {sum(r['status'].startswith('killed') for r in rows)} killed "
+          f"({sum(r['status'] == 'killed (crash)' for r in rows)} of them by a crash, not an assertion), "
           f"{sum(r['status'] == 'equivalent' for r in rows)} equivalent, {len(survivors)} survived")
     return 1 if survivors else 0
 
