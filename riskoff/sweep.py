@@ -630,66 +630,18 @@ def _k_overlay(raw, minpos, close, prevmax, first, settings, out):  # pragma: no
 
 
 def _k_sim(x, pos, close, price, growth, fee, slip, floor_frac, init_cash, eq, pv, fl):  # pragma: no cover
-    """riskoff.engine._simulate_kernel for one account holding one asset (no rebalancing rules).
+    """One account holding one asset, stepped by ``riskoff.engine.account_bar_nb`` (no rebalancing rules).
 
     Writes the equity, the position value (units x last close; weight = pv / equity) and the fill
-    flags of every bar.
+    flags of every bar. ``x[pos[t]]`` is the exposure decided at bar t (cash where pos < 0).
     """
-    n = close.shape[0]
-    cash = init_cash
-    units = 0.0
-    last = np.nan
-    decided = 0.0
-    pending = False
-    for t in range(n):
-        if t > 0:
-            cash *= growth[t]
-        p = price[t]
-        c = close[t]
-        live = not (np.isnan(c) or np.isnan(p))
-        fl[t] = 0
-        if live and pending and t > 0:
-            value = cash + units * p if units != 0.0 else cash
-        else:
-            value = 0.0
-        if value > 0.0:
-            pending = False
-            gap = decided * value / p - units
-            if abs(gap) * p <= 1e-12 * value:
-                gap = 0.0
-            if gap < 0.0:
-                notional = -gap * p * (1.0 - slip)
-                cash += notional - notional * fee
-                units += gap
-                fl[t] = 1
-            elif gap > 0.0:
-                spend = min(gap * p, cash - floor_frac * value)
-                if spend > 0.0:
-                    q = spend / (p * (1.0 + slip) * (1.0 + fee))
-                    cash -= spend
-                    units += q
-                    fl[t] = 1
-        if not np.isnan(c):
-            last = c
-        if units != 0.0:
-            v = units * last
-            eq[t] = cash + v
-            pv[t] = v
-        else:
-            eq[t] = cash
-            pv[t] = 0.0
+    state = initial_account_state(init_cash)
+    for t in range(close.shape[0]):
         k = pos[t]
         tgt = x[k] if k >= 0 else 0.0
-        if tgt != decided:
-            decided = tgt
-            pending = True
-
-
-def _k_weight(pv, e):  # pragma: no cover
-    """The engine's weight: units x last / equity, NaN when the account is worth nothing."""
-    if not e > 0.0:
-        return np.nan
-    return pv / e if pv != 0.0 else 0.0
+        state, eq[t], pv[t], filled = account_bar_nb(state, t, price[t], close[t], growth[t], tgt, fee, slip,
+                                                     floor_frac, np.inf, False)
+        fl[t] = 1 if filled != 0.0 else 0
 
 
 def _k_metrics(eq, pv, fl, rbuf, ppy, segs, wins, bh_wdd, st, wo):  # pragma: no cover
@@ -784,7 +736,7 @@ def _k_metrics(eq, pv, fl, rbuf, ppy, segs, wins, bh_wdd, st, wo):  # pragma: no
             wo[k, 1] = mdd
             wo[k, 2] = mdd - bh_wdd[k]
         if tr >= 0:
-            wo[k, 3] = _k_weight(pv[tr], eq[tr])
+            wo[k, 3] = weight_nb(pv[tr], eq[tr])
 
 
 def _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, pos, close, price, growth, fee, slip, floor_frac, init_cash, ppy, segs, wins, bh_wdd,
@@ -797,7 +749,7 @@ def _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, settin
     if s >= 0:
         for t in range(close.shape[0]):
             eq_store[s, t] = eq[t]
-            w_store[s, t] = _k_weight(pv[t], eq[t])
+            w_store[s, t] = weight_nb(pv[t], eq[t])
 
 
 def _k_fused(raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, pos,
@@ -830,7 +782,7 @@ def _k_metrics_batch(eq, pv, fl, ppy, segs, wins, bh_wdd, st_out, w_out):  # pra
         _k_metrics(eq[j], pv[j], fl[j], rb, ppy, segs, wins, bh_wdd, st_out[j], w_out[j])
 
 
-_KERNELS = {"_k_overlay": {}, "_k_sim": {}, "_k_weight": {},
+_KERNELS = {"_k_overlay": {}, "_k_sim": {},
             "_k_metrics": {"error_model": "numpy", "fastmath": {"reassoc"}},
             "_k_fused_one": {}, "_k_fused": {"parallel": True}, "_k_overlay_batch": {"parallel": True},
             "_k_metrics_batch": {"parallel": True}}
@@ -848,12 +800,14 @@ def _jit() -> None:
             return
         import numba
 
+        from riskoff.engine import account_bar_nb, initial_account_state, weight_nb
         from riskoff.overlays import overlay_stream_nb
 
         prange = numba.prange
         g = globals()
         # the shared per-bar steps, resolved by the kernels below as globals when they compile
-        g.update(overlay_stream_nb=overlay_stream_nb)
+        g.update(overlay_stream_nb=overlay_stream_nb, account_bar_nb=account_bar_nb,
+                 initial_account_state=initial_account_state, weight_nb=weight_nb)
         for name, opts in _KERNELS.items():  # callees first: the callers resolve them as globals
             g[name] = numba.njit(cache=True, nogil=True, **opts)(g[name])
         _jitted = True
