@@ -95,14 +95,13 @@ MUTATIONS: list[Mutation] = [
              ("tests/signals/test_map_to_calendar.py",), "a dead US signal keeps steering BTC for weeks"),
     # ---------------------------------------------------------------- engine fills, costs, cash
     Mutation("buy_fee_dropped", "riskoff/engine.py",
-             "q = spend / (p * (1.0 + slip[j]) * (1.0 + fee[j]))", "q = spend / (p * (1.0 + slip[j]))",
+             "return spend, spend / (price * (1.0 + slip) * (1.0 + fee))", "return spend, spend / (price * (1.0 + slip))",
              ENGINE, "buys free of commission"),
     Mutation("sell_fee_dropped", "riskoff/engine.py",
-             "cash[g] += notional - notional * fee[j]", "cash[g] += notional",
+             "    return notional - notional * fee\n", "    return notional\n",
              ENGINE, "sells free of commission"),
     Mutation("sell_slippage_in_the_sellers_favour", "riskoff/engine.py",
-             "notional = -gap[j] * price[t, src[j]] * (1.0 - slip[j])",
-             "notional = -gap[j] * price[t, src[j]] * (1.0 + slip[j])",
+             "    notional = -gap * price * (1.0 - slip)\n", "    notional = -gap * price * (1.0 + slip)\n",
              ENGINE, "sells fill above the close"),
     Mutation("cash_act_365", "riskoff/engine.py",
              "growth[1:] = 1.0 + rate[1:] / 100.0 * days / 360.0",
@@ -113,11 +112,10 @@ MUTATIONS: list[Mutation] = [
              "growth[1:] = 1.0 + rate[1:] / 100.0 / 360.0",
              ENGINE, "weekends earn no interest"),
     Mutation("fill_on_the_decision_bar", "riskoff/engine.py",
-             "            # Fills, valued at this bar's fill prices (carried closes for assets that cannot trade).\n",
-             "            for j in range(a, b):  # mutant: take bar t's decision before its fills\n"
-             "                if target[t, j] != decided[j]:\n"
-             "                    decided[j] = target[t, j]\n"
-             "                    pending[j] = True\n",
+             "    filled = 0.0\n    if pending and not (np.isnan(close) or np.isnan(price)):\n",
+             "    filled = 0.0\n    if target != decided:  # mutant: take bar t's decision before its fill\n"
+             "        decided = target\n        pending = True\n"
+             "    if pending and not (np.isnan(close) or np.isnan(price)):\n",
              ENGINE, "an order fills on the bar that decided it (look-ahead fill)"),
     Mutation("leverage_cap_ignored", "riskoff/engine.py",
              "floor = cash_floor * value", "floor = -1e9 * value",
