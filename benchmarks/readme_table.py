@@ -37,6 +37,7 @@ def cold_warm(r: dict) -> str:
 def rows(results: dict[str, dict]) -> list[tuple[str, str, str]]:
     out = []
     cmd = {k: f"`python benchmarks/bench_{k}.py`" for k in ORDER}
+    cmd["peers"] = "`pip install -e '.[bench]'; python benchmarks/bench_peers.py`"
     if "data" in results:
         out.append((results["data"]["what"], cold_warm(results["data"]), cmd["data"]))
     if "signals" in results:
