@@ -25,6 +25,7 @@ DATA = ("tests/data/test_align.py", "tests/data/test_load.py", "tests/data/test_
 ENGINE = ("tests/engine/test_engine.py", "tests/engine/test_costs.py")
 OVERLAYS = ("tests/strategies/test_strategy_overlays.py",)
 EVALUATION = ("tests/test_evaluation.py",)
+METRICS = ("tests/test_metrics.py", "tests/test_evaluation.py")
 
 MUTATIONS: list[Mutation] = [
     # ---------------------------------------------------------------- the six named in issue 17
@@ -147,11 +148,23 @@ MUTATIONS: list[Mutation] = [
              'row["drawdown_avoided"] = row["bh_max_dd"] - row["strategy_max_dd"]',
              EVALUATION, "protection reported as damage"),
     Mutation("false_alarm_horizon_ignored", "riskoff/evaluation.py",
-             "horizon = bh.loc[first:first + pd.Timedelta(days=FALSE_ALARM_HORIZON_DAYS)]",
-             "horizon = bh.loc[first:]",
+             "horizon = bh_equity.loc[first:first + pd.Timedelta(days=FALSE_ALARM_HORIZON_DAYS)]",
+             "horizon = bh_equity.loc[first:]",
              EVALUATION, "any later crash, years on, justifies a de-risk"),
     Mutation("reentry_lag_counted_from_window_start", "riskoff/evaluation.py",
              'row["reentry_lag_days"] = float((back.index[0] - trough).days)',
              'row["reentry_lag_days"] = float((back.index[0] - window.start).days)',
              EVALUATION, "re-entry lag includes the fall itself"),
+    Mutation("sharpe_ignores_the_cash_rate", "riskoff/metrics.py",
+             "        sx += r - (g[t] - 1.0)\n", "        sx += r\n",
+             METRICS, "Sharpe and Sortino credit the money-market return as skill"),
+    Mutation("volatility_not_annualised", "riskoff/metrics.py",
+             "    out[Metric.VOLATILITY] = std * sq\n", "    out[Metric.VOLATILITY] = std\n",
+             METRICS, "volatility per bar reported as annual"),
+    Mutation("max_drawdown_from_the_first_bar", "riskoff/metrics.py",
+             "        peak = max(peak, e)\n", "        peak = peak\n",
+             METRICS, "drawdowns measured from the start, not from the running peak"),
+    Mutation("cagr_counts_one_bar_too_many", "riskoff/metrics.py",
+             "abs(wealth) ** (1.0 / (cnt / ppy)) - 1.0", "abs(wealth) ** (1.0 / ((cnt + 1) / ppy)) - 1.0",
+             METRICS, "CAGR annualised over one bar too many"),
 ]
