@@ -94,7 +94,8 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from riskoff.errors import ConfigError, DataError, PluginError, RiskoffError, did_you_mean
+from riskoff.config_helpers import freeze, unknown_keys
+from riskoff.errors import ConfigError, DataError, PluginError, RiskoffError
 from riskoff.params import Param, resolve_params
 from riskoff.paths import SIGNALS_DIR, STRATEGIES_DIR
 from riskoff.plugins import Registry, discover_registry
@@ -286,17 +287,6 @@ def state_scores(states: pd.DataFrame) -> pd.DataFrame:
     return states.replace({RISK_ON: 0.0, CAUTION: 0.5, RISK_OFF: 1.0}).astype("float64")
 
 
-def _freeze(obj: Any) -> Any:
-    """A hashable, order-independent form of nested params (for cache keys and hashing)."""
-    if isinstance(obj, Mapping):
-        return tuple(sorted((str(k), _freeze(v)) for k, v in obj.items()))
-    if isinstance(obj, (list, tuple)):
-        return tuple(_freeze(v) for v in obj)
-    if isinstance(obj, (set, frozenset)):
-        return tuple(sorted(_freeze(v) for v in obj))
-    return obj
-
-
 # --------------------------------------------------------------------------------------------
 # Config objects
 # --------------------------------------------------------------------------------------------
@@ -320,7 +310,7 @@ class SignalRef:
             raise ConfigError(f"signal {self.name}: label must be a string, not {self.label!r}")
 
     def __hash__(self) -> int:
-        return hash((self.name, _freeze(self.params), self.label))
+        return hash((self.name, freeze(self.params), self.label))
 
 
 _OVERLAY_INTS = ("min_bars_out", "cooldown_bars", "stop_reentry_bars")
@@ -402,7 +392,7 @@ class StrategyConfig:
         object.__setattr__(self, "assets", assets)
 
     def __hash__(self) -> int:
-        return hash((self.name, self.rule, self.signals, _freeze(self.params), self.overlays, self.assets))
+        return hash((self.name, self.rule, self.signals, freeze(self.params), self.overlays, self.assets))
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -418,13 +408,6 @@ _SIGNAL_KEYS = ("name", "params", "label")
 _OVERLAY_KEYS = tuple(f.name for f in fields(Overlays))
 
 
-def _unknown_keys(table: Mapping, allowed: Sequence[str], where: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise ConfigError(f"{where}: unknown key '{key}'{did_you_mean(str(key), allowed)}; "
-                              f"expected one of: {', '.join(allowed)}")
-
-
 def strategy_from_toml(table: Mapping, where: str, *, validate: bool = True,
                        strategies: StrategyRegistry | None = None, signals=None) -> StrategyConfig:
     """Parse one ``[[strategies]]`` table; errors name ``where`` and the key.
@@ -434,7 +417,7 @@ def strategy_from_toml(table: Mapping, where: str, *, validate: bool = True,
     """
     if not isinstance(table, Mapping):
         raise ConfigError(f"{where}: expected a table, not {table!r}")
-    _unknown_keys(table, _STRATEGY_KEYS, where)
+    unknown_keys(table, _STRATEGY_KEYS, where)
     for key in ("name", "rule"):
         if key not in table:
             raise ConfigError(f"{where}: missing required key '{key}'")
@@ -452,7 +435,7 @@ def strategy_from_toml(table: Mapping, where: str, *, validate: bool = True,
         if isinstance(s, str):
             refs.append(SignalRef(s))
         elif isinstance(s, Mapping):
-            _unknown_keys(s, _SIGNAL_KEYS, w)
+            unknown_keys(s, _SIGNAL_KEYS, w)
             if "name" not in s:
                 raise ConfigError(f"{w}: missing required key 'name'")
             try:
@@ -467,7 +450,7 @@ def strategy_from_toml(table: Mapping, where: str, *, validate: bool = True,
     ov = table.get("overlays", {})
     if not isinstance(ov, Mapping):
         raise ConfigError(f"{where}.overlays = {ov!r}: expected a table")
-    _unknown_keys(ov, _OVERLAY_KEYS, f"{where}.overlays")
+    unknown_keys(ov, _OVERLAY_KEYS, f"{where}.overlays")
     assets = table.get("assets", [])
     if isinstance(assets, str):
         assets = [assets]
@@ -750,7 +733,7 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     state_cols, reading_cols = {}, {}
     cache = signal_cache if signal_cache is not None else {}
     for ref, sspec, sparams in resolved:
-        key = (sspec.name, _freeze(sparams), calendar, None, end)
+        key = (sspec.name, freeze(sparams), calendar, None, end)
         if key not in cache:
             cache[key] = run_signal(sspec, sparams, start=None, end=end, calendar=calendar, data_dir=data_dir,
                                     catalog=catalog)

@@ -146,6 +146,7 @@ import numpy as np
 import pandas as pd
 
 from riskoff import run_folder
+from riskoff.config_helpers import check_choice, freeze, jsonable, parse_date, parse_number, unknown_keys
 from riskoff.errors import ConfigError, RiskoffError, did_you_mean
 
 __all__ = ["SweepConfig", "GridDim", "WalkForwardSpec", "SweepPlan", "SweepResult", "load_sweep_config",
@@ -246,44 +247,6 @@ class SweepConfig:
         return dataclasses.replace(self, walk_forward=spec or self.walk_forward or WalkForwardSpec())
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (dt.date, dt.datetime, pd.Timestamp)):
-        return obj.isoformat()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return obj
-
-
-def _unknown(table: Mapping, allowed: Sequence[str], where: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise ConfigError(f"{where}: unknown key '{key}'{did_you_mean(str(key), allowed)}; "
-                              f"expected one of: {', '.join(allowed)}")
-
-
-def _date(value: Any, where: str) -> pd.Timestamp:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return pd.Timestamp(value).normalize()
-    try:
-        return pd.Timestamp(dt.date.fromisoformat(str(value)[:10]))
-    except ValueError:
-        raise ConfigError(f"{where} = {value!r}: expected a date YYYY-MM-DD") from None
-
-
-def _number(value: Any, where: str, *, low: float | None = None, integer: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"{where} = {value!r}: expected a number")
-    if integer and not float(value).is_integer():
-        raise ConfigError(f"{where} = {value!r}: expected a whole number")
-    if low is not None and value < low:
-        raise ConfigError(f"{where} = {value!r}: expected a number >= {low:g}")
-    return int(value) if integer else float(value)
-
-
 def load_sweep_config(path: str | Path) -> SweepConfig:
     """Parse and validate a sweep config file; every problem is a ConfigError naming file and key."""
     from riskoff.tomlfile import read_toml
@@ -293,20 +256,20 @@ def load_sweep_config(path: str | Path) -> SweepConfig:
 def _param_values(p: Any, raw: Any, where: str, owner: str) -> list[Any]:
     """A [grid] value for a declared Param, expanded and validated against its range."""
     integer = isinstance(p.default, int) and not isinstance(p.default, bool) and p.choices is None
-    return [p.validate(_freeze_value(v) if isinstance(p.default, tuple) else v, owner)
+    return [p.validate(freeze(v) if isinstance(p.default, tuple) else v, owner)
             for v in _expand(raw, where, integer)]
 
 
 def _expand(raw: Any, where: str, integer: bool) -> list[Any]:
     """A [grid] value: a list, a scalar or a range table {start, stop, step} (stop inclusive)."""
     if isinstance(raw, Mapping):
-        _unknown(raw, ("start", "stop", "step"), where)
+        unknown_keys(raw, ("start", "stop", "step"), where)
         for k in ("start", "stop", "step"):
             if k not in raw:
                 raise ConfigError(f"{where}: a range needs start, stop and step; '{k}' is missing")
-        start = _number(raw["start"], f"{where}.start", integer=integer)
-        stop = _number(raw["stop"], f"{where}.stop", integer=integer)
-        step = _number(raw["step"], f"{where}.step", integer=integer)
+        start = parse_number(raw["start"], f"{where}.start", integer=integer)
+        stop = parse_number(raw["stop"], f"{where}.stop", integer=integer)
+        step = parse_number(raw["step"], f"{where}.step", integer=integer)
         if not step > 0:
             raise ConfigError(f"{where}.step = {step!r}: expected a number > 0")
         if stop < start:
@@ -322,14 +285,6 @@ def _expand(raw: Any, where: str, integer: bool) -> list[Any]:
             raise ConfigError(f"{where} = []: expected at least one value")
         return list(raw)
     return [raw]
-
-
-def _freeze_value(v: Any) -> Any:
-    if isinstance(v, list):
-        return tuple(_freeze_value(x) for x in v)
-    if isinstance(v, Mapping):
-        return tuple(sorted((str(k), _freeze_value(x)) for k, x in v.items()))
-    return v
 
 
 def _parse_grid(table: Any, base, sig_registry, strat_registry, where: str) -> tuple[GridDim, ...]:
@@ -381,7 +336,7 @@ def _parse_grid(table: Any, base, sig_registry, strat_registry, where: str) -> t
             for v in values:
                 if isinstance(v, bool) or not isinstance(v, (int, float)):
                     raise ConfigError(f"{w} value {v!r}: expected a number")
-        frozen = [_freeze_value(v) for v in values]
+        frozen = [freeze(v) for v in values]
         dupes = sorted({repr(v) for v in frozen if frozen.count(v) > 1})
         if dupes:
             raise ConfigError(f"{w}: value(s) {', '.join(dupes)} appear twice")
@@ -398,7 +353,7 @@ def _parse_walk_forward(table: Any, where: str) -> WalkForwardSpec:
         return WalkForwardSpec()
     if not isinstance(table, Mapping):
         raise ConfigError(f"{where}: [walk_forward] must be a table")
-    _unknown(table, WF_KEYS, f"{where}: [walk_forward]")
+    unknown_keys(table, WF_KEYS, f"{where}: [walk_forward]")
     kw: dict[str, Any] = {}
     mode = table.get("mode", "windows")
     if mode not in ("windows", "anchored", "rolling"):
@@ -406,12 +361,12 @@ def _parse_walk_forward(table: Any, where: str) -> WalkForwardSpec:
     kw["mode"] = mode
     for k in ("fit_end", "test_start"):
         if k in table:
-            kw[k] = _date(table[k], f"{where}: walk_forward.{k}")
+            kw[k] = parse_date(table[k], f"{where}: walk_forward.{k}")
     for k in ("train_years", "test_years"):
         if k in table:
-            kw[k] = _number(table[k], f"{where}: walk_forward.{k}", low=0.1)
+            kw[k] = parse_number(table[k], f"{where}: walk_forward.{k}", low=0.1)
     if "cost_weight" in table:
-        kw["cost_weight"] = _number(table["cost_weight"], f"{where}: walk_forward.cost_weight", low=0.0)
+        kw["cost_weight"] = parse_number(table["cost_weight"], f"{where}: walk_forward.cost_weight", low=0.0)
     obj = table.get("objective", OBJECTIVE_DD)
     allowed = (OBJECTIVE_DD, *FULL_METRICS)
     if obj not in allowed:
@@ -436,17 +391,17 @@ def rankable_metrics(windows: Mapping[str, Any]) -> tuple[str, ...]:
 
 def parse_sweep_config(doc: Mapping[str, Any], source: str) -> SweepConfig:
     """Validate a parsed sweep TOML document (see the module docstring)."""
-    from riskoff.config import CASH_SOURCES, FILLS, check_assets, check_choice, parse_costs
+    from riskoff.config import CASH_SOURCES, FILLS, check_assets, parse_costs
     from riskoff.data.catalog import load_catalog
     from riskoff.signal import discover as discover_signals
     from riskoff.strategy import discover_strategies, strategy_from_toml
     from riskoff.windows import load_windows
 
-    _unknown(doc, TOP_KEYS, source)
+    unknown_keys(doc, TOP_KEYS, source)
     sw = doc.get("sweep", {})
     if not isinstance(sw, Mapping):
         raise ConfigError(f"{source}: [sweep] must be a table")
-    _unknown(sw, SWEEP_KEYS, f"{source}: [sweep]")
+    unknown_keys(sw, SWEEP_KEYS, f"{source}: [sweep]")
     if "strategy" not in doc:
         raise ConfigError(f"{source}: missing [strategy] (the base strategy: name, rule, signals, params, overlays)")
     plugin_dirs = tuple(str(p) for p in sw.get("plugin_dirs", ()))
@@ -455,9 +410,9 @@ def parse_sweep_config(doc: Mapping[str, Any], source: str) -> SweepConfig:
     base = strategy_from_toml(doc["strategy"], f"{source}: [strategy]", strategies=strat_registry,
                               signals=sig_registry)
     name = str(sw.get("name", base.name))
-    start = _date(sw.get("start", "2015-01-01"), f"{source}: sweep.start")
+    start = parse_date(sw.get("start", "2015-01-01"), f"{source}: sweep.start")
     end_raw = sw.get("end", "auto")
-    end = None if end_raw == "auto" else _date(end_raw, f"{source}: sweep.end")
+    end = None if end_raw == "auto" else parse_date(end_raw, f"{source}: sweep.end")
     if end is not None and end <= start:
         raise ConfigError(f"{source}: sweep.end {end:%Y-%m-%d} is not after sweep.start {start:%Y-%m-%d}")
     assets = check_assets(sw.get("assets", list(base.assets)), load_catalog(), f"{source}: sweep.assets")
@@ -469,7 +424,7 @@ def parse_sweep_config(doc: Mapping[str, Any], source: str) -> SweepConfig:
 
     dims = _parse_grid(doc.get("grid"), base, sig_registry, strat_registry, source)
     n = int(np.prod([len(d) for d in dims], dtype=np.int64))
-    max_c = int(_number(sw.get("max_combinations", DEFAULT_MAX_COMBINATIONS), f"{source}: sweep.max_combinations",
+    max_c = int(parse_number(sw.get("max_combinations", DEFAULT_MAX_COMBINATIONS), f"{source}: sweep.max_combinations",
                         low=1, integer=True))
     if n > max_c:
         raise ConfigError(f"{source}: the grid has {n:,} combinations, above sweep.max_combinations = {max_c:,}; "
@@ -501,11 +456,11 @@ def parse_sweep_config(doc: Mapping[str, Any], source: str) -> SweepConfig:
         name=name, source=source, base=base, dims=dims, assets=tuple(assets), start=start, end=end,
         metric=metric, fill=fill, cash=cash, costs=costs, windows=windows, heatmap=tuple(heat),
         window_metric=wm,
-        stability_penalty=_number(sw.get("stability_penalty", 1.0), f"{source}: sweep.stability_penalty", low=0.0),
-        memory_mb=_number(sw.get("memory_mb", DEFAULT_MEMORY_MB), f"{source}: sweep.memory_mb", low=1.0),
-        chunk_size=int(_number(sw.get("chunk_size", 0), f"{source}: sweep.chunk_size", low=0, integer=True)),
+        stability_penalty=parse_number(sw.get("stability_penalty", 1.0), f"{source}: sweep.stability_penalty", low=0.0),
+        memory_mb=parse_number(sw.get("memory_mb", DEFAULT_MEMORY_MB), f"{source}: sweep.memory_mb", low=1.0),
+        chunk_size=int(parse_number(sw.get("chunk_size", 0), f"{source}: sweep.chunk_size", low=0, integer=True)),
         kernel=kernel, plugin_dirs=plugin_dirs,
-        top=int(_number(sw.get("top", 20), f"{source}: sweep.top", low=1, integer=True)),
+        top=int(parse_number(sw.get("top", 20), f"{source}: sweep.top", low=1, integer=True)),
         walk_forward=wf, raw=doc)
 
 
@@ -1058,8 +1013,8 @@ def plan_sweep(cfg: SweepConfig, *, data_dir: str | Path | None = None) -> Sweep
     segments = [("full", cfg.start, end)]
     for f in folds:
         segments += [(f"{f.name}_train", *f.train), (f"{f.name}_test", *f.test)]
-    token = hashlib.sha256(json.dumps([_jsonable(cfg.raw), str(end), str(data_path), cfg.source,
-                                       _jsonable(dataclasses.asdict(cfg.walk_forward)) if cfg.walk_forward
+    token = hashlib.sha256(json.dumps([jsonable(cfg.raw), str(end), str(data_path), cfg.source,
+                                       jsonable(dataclasses.asdict(cfg.walk_forward)) if cfg.walk_forward
                                        else None], sort_keys=True, default=str).encode()).hexdigest()[:16]
     return SweepPlan(config=cfg, end=end, end_limited_by=limited_by, data_dir=str(data_path), folds=folds,
                      segments=tuple(segments), token=token)
@@ -1331,12 +1286,11 @@ def _build_context(plan: SweepPlan, asset: str) -> _AssetContext:
 
 def _signal_frame(plan: SweepPlan, ctx: _AssetContext, label: str, sub: int) -> tuple[np.ndarray, np.ndarray]:
     from riskoff.signal import run_signal
-    from riskoff.strategy import _freeze
 
     cfg = plan.config
     ref = next(r for r in cfg.base.signals if r.label == label)
     params = ctx.tables.signal_params[label][sub]
-    key = (ref.name, _freeze(params))
+    key = (ref.name, freeze(params))
     hit = ctx.sig_cache.get(key)
     if hit is not None:
         return hit
@@ -1740,7 +1694,7 @@ def _param_column(d: GridDim, idx: np.ndarray) -> Any:
         return np.array(vals, dtype=np.int64)[idx]
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
         return np.array(vals, dtype=np.float64)[idx]
-    text = np.array([v if isinstance(v, str) else json.dumps(_jsonable(v)) for v in vals], dtype=object)
+    text = np.array([v if isinstance(v, str) else json.dumps(jsonable(v)) for v in vals], dtype=object)
     return text[idx]
 
 
@@ -1762,7 +1716,7 @@ def _assemble(plan: SweepPlan, parts: list[ChunkResult], chunk: int, backend: st
             for k in timings:
                 timings[k] += p.timings.get(k, 0.0)
             for c, why in p.reasons.items():
-                params = {k: _jsonable(v) for k, v in combo_params(cfg, c).items()}
+                params = {k: jsonable(v) for k, v in combo_params(cfg, c).items()}
                 skipped.append({"asset": asset, "combo": c, **params, "reason": why})
         order = np.argsort(combos, kind="stable")
         combos, stats, wins, valid = combos[order], stats[order], wins[order], valid[order]
@@ -1945,7 +1899,7 @@ def walk_forward(results: pd.DataFrame, plan: SweepPlan, baseline: pd.DataFrame)
                    "train_windows": ";".join(f.train_windows), "test_windows": ";".join(f.test_windows),
                    "combo": int(chosen["combo"])}
             for d in cfg.dims:
-                row[d.key] = _jsonable(chosen[d.key])
+                row[d.key] = jsonable(chosen[d.key])
             row.update({
                 "is_objective": float(is_obj[best]), "oos_objective": float(oos_obj[best]),
                 "degradation": float(is_obj[best] - oos_obj[best]),
@@ -2007,9 +1961,9 @@ def _best_rows(result: SweepResult) -> list[dict[str, Any]]:
     for asset, g in result.results.groupby("asset", sort=False):
         r = g.sort_values("rank").iloc[0]
         st = g.loc[g["stability"].idxmax()] if g["stability"].notna().any() else r
-        out.append({"asset": asset, "best": {k: _jsonable(r[k]) for k in ["combo", *result.config.keys,
+        out.append({"asset": asset, "best": {k: jsonable(r[k]) for k in ["combo", *result.config.keys,
                                                                            result.config.metric, "stability"]},
-                    "most_stable": {k: _jsonable(st[k]) for k in ["combo", *result.config.keys,
+                    "most_stable": {k: jsonable(st[k]) for k in ["combo", *result.config.keys,
                                                                    result.config.metric, "stability"]}})
     return out
 
@@ -2029,12 +1983,12 @@ def _summary(result: SweepResult) -> dict[str, Any]:
                                "neighbourhood",
                   "layout": "one row per combination x asset; windows as w.<window>.<metric> columns; "
                             "walk-forward periods as p.<segment>.<metric>"},
-        "grid": {d.key: [_jsonable(v) for v in d.values] for d in cfg.dims},
+        "grid": {d.key: [jsonable(v) for v in d.values] for d in cfg.dims},
         "segments": [{"name": n, "start": f"{a:%Y-%m-%d}", "end": f"{b:%Y-%m-%d}"} for n, a, b in plan.segments],
         "best": _best_rows(result),
         "timings": {k: round(v, 4) for k, v in result.timings.items()},
         "data_dir": plan.data_dir,
-        "config": _jsonable(cfg.raw),
+        "config": jsonable(cfg.raw),
         "versions": run_folder.versions(),
     }
 
