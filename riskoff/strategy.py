@@ -76,6 +76,7 @@ from numba import njit
 
 from riskoff.annualisation import CALENDARS, periods_per_year
 from riskoff.config_helpers import freeze, unknown_keys
+from riskoff.data.context import DataContext
 from riskoff.errors import ConfigError, DataError, PluginError, RiskoffError
 from riskoff.overlays import Overlays, apply_overlays, gate, hysteresis, trailing_stop
 from riskoff.params import Param, resolve_params
@@ -524,13 +525,14 @@ def _ts(x):
     return None if x is None else pd.Timestamp(x)
 
 
-def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, data_dir=None,
-                   signal_cache: dict | None = None, strategies: StrategyRegistry | None = None,
+def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, data: DataContext | None = None,
+                   data_dir=None, signal_cache: dict | None = None, strategies: StrategyRegistry | None = None,
                    signals=None, catalog: Mapping | None = None) -> StrategyRun:
     """Run one strategy config on one asset between start and end (inclusive).
 
-    ``catalog`` (default: data/catalog.toml) lets a run's own ``[series.ID]`` entries serve as
-    assets and signal inputs.
+    ``data`` is the command's data context (data dir, catalog with the run's own ``[series.ID]``
+    entries, signal cache); ``data_dir``, ``catalog`` and ``signal_cache`` are the older keywords
+    and override it (default: the resolved data dir, data/catalog.toml and a fresh cache).
 
     The calendar is the asset's native catalog calendar. Signals are computed with
     ``run_signal(spec, params, start=None, end=end, calendar=<asset calendar>)`` over all history
@@ -543,9 +545,10 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     spec, params, resolved = validate_config(cfg, strategies=strategies, signals=signals)
     owner = f"strategy {cfg.name} (rule {cfg.rule})"
     start, end = _ts(start), _ts(end)
-    calendar = asset_calendar(asset, catalog)
+    data = DataContext.of(data, data_dir=data_dir, catalog=catalog)
+    calendar = asset_calendar(asset, data.catalog)
     col = f"{asset}.close"
-    frame = load([asset], None, end, calendar=calendar, data_dir=data_dir, catalog=catalog,
+    frame = load([asset], None, end, calendar=calendar, data_dir=data.data_dir, catalog=data.catalog,
                  stale="raise" if end is not None else "allow")
     if col not in frame.columns:
         raise ConfigError(f"{owner}: asset {asset} has no close column (columns: {list(frame.columns)})")
@@ -553,12 +556,11 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     close.name = col
     idx = close.index
     state_cols, reading_cols = {}, {}
-    cache = signal_cache if signal_cache is not None else {}
+    cache = signal_cache if signal_cache is not None else data.cache
     for ref, sspec, sparams in resolved:
         key = (sspec.name, freeze(sparams), calendar, None, end)
         if key not in cache:
-            cache[key] = run_signal(sspec, sparams, start=None, end=end, calendar=calendar, data_dir=data_dir,
-                                    catalog=catalog)
+            cache[key] = run_signal(sspec, sparams, start=None, end=end, calendar=calendar, data=data)
         out = cache[key]
         state_cols[ref.label] = out["state"].reindex(idx)
         reading_cols[ref.label] = out["reading"].reindex(idx)

@@ -147,6 +147,7 @@ import pandas as pd
 
 from riskoff import run_folder
 from riskoff.config_helpers import check_choice, freeze, jsonable, parse_date, parse_number, unknown_keys
+from riskoff.data.context import DataContext
 from riskoff.errors import ConfigError, RiskoffError, did_you_mean
 
 __all__ = ["SweepConfig", "GridDim", "WalkForwardSpec", "SweepPlan", "SweepResult", "load_sweep_config",
@@ -787,10 +788,14 @@ class SweepPlan:
     config: SweepConfig
     end: pd.Timestamp
     end_limited_by: str
-    data_dir: str
+    data: DataContext
     folds: tuple[Fold, ...]
     segments: tuple[tuple[str, pd.Timestamp, pd.Timestamp], ...]
     token: str
+
+    @property
+    def data_dir(self) -> str:
+        return str(self.data.data_dir)
 
     @property
     def window_ids(self) -> tuple[str, ...]:
@@ -839,23 +844,15 @@ def _folds(cfg: SweepConfig, end: pd.Timestamp) -> tuple[Fold, ...]:
     return tuple(folds)
 
 
-def plan_sweep(cfg: SweepConfig, *, data_dir: str | Path | None = None) -> SweepPlan:
-    """Resolve the span ("auto" end) and check data coverage before any work (like ``riskoff run``)."""
-    from riskoff.data.align import load
-    from riskoff.data.catalog import load_catalog
-    from riskoff.paths import resolve_data_dir
-    from riskoff.runner import _used_series, resolve_end
+def plan_sweep(cfg: SweepConfig, *, data_dir: str | Path | None = None, data: DataContext | None = None
+               ) -> SweepPlan:
+    """Resolve the span ("auto" end) and check data coverage before any work (``riskoff.plan``, as a run)."""
+    from riskoff.plan import plan_run
 
-    data_path, _ = resolve_data_dir(data_dir)
-    catalog = load_catalog()
-    rc = _run_config(cfg)
-    required, _opt = _used_series(rc, catalog)
-    end, limited_by = resolve_end(rc, required, catalog, data_path)
-    if end <= cfg.start:
-        raise ConfigError(f"{cfg.source}: the data ends {end:%Y-%m-%d} (limited by {limited_by}), before "
-                          f"sweep.start {cfg.start:%Y-%m-%d}")
-    for cal in sorted({catalog[a].calendar for a in cfg.assets}):
-        load(required, cfg.start, end, calendar=cal, data_dir=data_path, catalog=catalog, stale="raise")
+    data = data if data is not None else DataContext.create(data_dir)
+    data_path = data.data_dir
+    run_plan = plan_run(_run_config(cfg), data)
+    end, limited_by = run_plan.end, run_plan.end_limited_by
     folds = _folds(cfg, end)
     segments = [("full", cfg.start, end)]
     for f in folds:
@@ -863,7 +860,7 @@ def plan_sweep(cfg: SweepConfig, *, data_dir: str | Path | None = None) -> Sweep
     token = hashlib.sha256(json.dumps([jsonable(cfg.raw), str(end), str(data_path), cfg.source,
                                        jsonable(dataclasses.asdict(cfg.walk_forward)) if cfg.walk_forward
                                        else None], sort_keys=True, default=str).encode()).hexdigest()[:16]
-    return SweepPlan(config=cfg, end=end, end_limited_by=limited_by, data_dir=str(data_path), folds=folds,
+    return SweepPlan(config=cfg, end=end, end_limited_by=limited_by, data=data, folds=folds,
                      segments=tuple(segments), token=token)
 
 
@@ -1077,14 +1074,15 @@ def _build_context(plan: SweepPlan, asset: str) -> _AssetContext:
 
     _jit()
     cfg = plan.config
-    catalog = load_catalog()
+    data = plan.data
+    catalog = data.catalog
     spec = catalog[asset]
-    calendar = asset_calendar(asset)
-    full = load([asset], None, plan.end, calendar=calendar, data_dir=plan.data_dir, stale="raise")
+    calendar = asset_calendar(asset, catalog)
+    full = load([asset], None, plan.end, calendar=calendar, data_dir=data.data_dir, catalog=catalog, stale="raise")
     col = f"{asset}.close"
     close_full = full[col].astype("float64")
     close_full.name = col
-    frame = load([asset], cfg.start, plan.end, calendar=spec.calendar, data_dir=plan.data_dir, catalog=catalog,
+    frame = load([asset], cfg.start, plan.end, calendar=spec.calendar, data_dir=data.data_dir, catalog=catalog,
                  stale="raise")
     close = frame[col]
     opens = frame.get(f"{asset}.open") if cfg.fill == "next_open" else None
@@ -1095,7 +1093,7 @@ def _build_context(plan: SweepPlan, asset: str) -> _AssetContext:
     in_span = idx_full[lo:hi]
     pos = in_span.get_indexer(index)
     pos = np.where(pos >= 0, pos + lo, -1).astype(np.int64)
-    cash_rate = money_market_rate(index, spec.calendar, data_dir=plan.data_dir, source=cfg.cash)
+    cash_rate = money_market_rate(index, spec.calendar, data=data, source=cfg.cash)
     costs = cfg.costs.get(spec.asset_class, cfg.costs.get("equity"))
     tables = _tables(cfg)
     inp = _engine_inputs(close, open=opens, cash_rate=cash_rate, costs=costs, fill=cfg.fill,
@@ -1106,7 +1104,7 @@ def _build_context(plan: SweepPlan, asset: str) -> _AssetContext:
     # buy & hold through the normal path (the runner's baseline)
     sig_reg, strat_reg = _registries(cfg.plugin_dirs)
     bh_run = build_exposure(StrategyConfig(BASELINE_RULE, BASELINE_RULE), asset, start=cfg.start, end=plan.end,
-                            data_dir=plan.data_dir, strategies=strat_reg, signals=sig_reg)
+                            data=data, strategies=strat_reg, signals=sig_reg)
     bh = simulate(close, bh_run.exposure.reindex(index), open=opens, cash_rate=cash_rate, costs=costs,
                   fill=cfg.fill, engine="numba")
     bh_eq = np.ascontiguousarray(bh.equity.iloc[:, 0].to_numpy(dtype=float))
@@ -1152,7 +1150,7 @@ def _signal_frame(plan: SweepPlan, ctx: _AssetContext, label: str, sub: int) -> 
     out = shared.get(key)
     if out is None:
         out = run_signal(sig_reg.get(ref.name), params, start=None, end=plan.end, calendar=ctx.calendar,
-                         data_dir=plan.data_dir)[["state", "reading"]]
+                         data=plan.data)[["state", "reading"]]
         shared.put(key, out)
     val = (np.ascontiguousarray(out["state"].reindex(ctx.index_full).to_numpy(dtype=float)),
            np.ascontiguousarray(out["reading"].reindex(ctx.index_full).to_numpy(dtype=float)))
@@ -1425,7 +1423,9 @@ class SweepResult:
 def _bars(plan: SweepPlan, asset: str) -> int:
     from riskoff.data.align import load
     from riskoff.strategy import asset_calendar
-    return len(load([asset], None, plan.end, calendar=asset_calendar(asset), data_dir=plan.data_dir, stale="allow"))
+    data = plan.data
+    return len(load([asset], None, plan.end, calendar=asset_calendar(asset, data.catalog), data_dir=data.data_dir,
+                    catalog=data.catalog, stale="allow"))
 
 
 def _tasks(plan: SweepPlan, chunk: int) -> list[tuple[str, int, int]]:
