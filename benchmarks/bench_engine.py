@@ -81,7 +81,7 @@ def main() -> None:
     cold_in_subprocess(None)  # make sure the project cache is populated
     cached = cold_in_subprocess(None)
 
-    from riskoff.engine import DEFAULT_COSTS, _run_kernel, _single_inputs, simulate
+    from riskoff.engine import DEFAULT_COSTS, _run_kernel, single_inputs, simulate
 
     close, rate, source = load()
     costs = DEFAULT_COSTS["equity"]
@@ -96,7 +96,7 @@ def main() -> None:
     sweep.columns = [f"sma{w}_x{lv}" for w, lv in sweep.columns]
     kw = dict(open=None, cash_rate=rate, costs=costs, fill="next_close", rebalance=None, rebalance_band=0.05,
               rebalance_every=0, max_leverage=1.0, init_cash=1.0)
-    inp = _single_inputs(close, sweep, **kw)
+    inp = single_inputs(close, sweep, **kw)
     bounds = np.arange(sweep.shape[1] + 1)
     _run_kernel(inp, bounds)
     kernel_1000 = best_of(lambda: _run_kernel(inp, bounds), 5)

@@ -75,11 +75,11 @@ def riskoff_run(ohlc: pd.DataFrame) -> pd.Series:
 
 def riskoff_kernel(ohlc: pd.DataFrame):
     """The bare kernel call (inputs prepared once): what a sweep pays per column."""
-    from riskoff.engine import Costs, _run_kernel, _single_inputs
+    from riskoff.engine import Costs, _run_kernel, single_inputs
     close = ohlc["Close"].rename("SPY")
     sma = close.rolling(WINDOW).mean()
     expo = (close > sma).astype(float).where(sma.notna(), 0.0)
-    inp = _single_inputs(close, expo, open=None, cash_rate=None, costs=Costs(0.0, 0.0), fill="next_close",
+    inp = single_inputs(close, expo, open=None, cash_rate=None, costs=Costs(0.0, 0.0), fill="next_close",
                          rebalance=None, rebalance_band=0.05, rebalance_every=0, max_leverage=1.0, init_cash=1.0)
     bounds = np.arange(2)
     return lambda: _run_kernel(inp, bounds)

@@ -218,7 +218,7 @@ def run_rule(spec: StrategySpec, ctx: StrategyContext, params: Mapping[str, Any]
     """Resolve params, run the rule's ``check`` and ``target``, and check the output shape."""
     owner = owner or f"strategy rule {spec.name}"
     p = spec.resolve(params, owner)
-    _run_check(spec, ctx.labels, p, owner)
+    check_rule_params(spec, ctx.labels, p, owner)
     out = spec.target(ctx, **p)
     if not isinstance(out, pd.Series):
         raise PluginError(f"{owner} ({spec.origin}): target must return a pandas Series, "
@@ -234,7 +234,9 @@ def run_rule(spec: StrategySpec, ctx: StrategyContext, params: Mapping[str, Any]
     return out
 
 
-def _run_check(spec: StrategySpec, labels: Sequence[str], params: Mapping[str, Any], owner: str) -> None:
+def check_rule_params(spec: StrategySpec, labels: Sequence[str], params: Mapping[str, Any], owner: str) -> None:
+    """Run the rule's own ``check(labels, **params)``; its ValueError/TypeError/KeyError becomes a
+    ConfigError naming ``owner`` (the sweep calls it once per parameter group, not per combination)."""
     if spec.check is None:
         return
     try:
@@ -427,7 +429,7 @@ def validate_config(cfg: StrategyConfig, *, strategies: StrategyRegistry | None 
         sspec = signals.get(ref.name)
         sparams = resolve_params(sspec.params, ref.params, f"strategy {cfg.name}: signal {ref.label}")
         resolved.append((ref, sspec, sparams))
-    _run_check(spec, cfg.labels, params, owner)
+    check_rule_params(spec, cfg.labels, params, owner)
     return spec, params, resolved
 
 

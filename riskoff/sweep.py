@@ -529,7 +529,7 @@ def _group_product(cfg: SweepConfig, positions: list[int]) -> list[dict[str, Any
 def _check_groups(dims, base, sig_registry, strat_registry, source) -> None:
     """Pre-check the rule and overlay groups (no data needed): values no combination can use fail."""
     from riskoff.params import resolve_params
-    from riskoff.strategy import Overlays, _run_check
+    from riskoff.strategy import Overlays, check_rule_params
 
     def check_group(group: str, fn: Callable[[dict[str, Any]], None]) -> None:
         gd = [d for d in dims if d.group == group]
@@ -560,7 +560,7 @@ def _check_groups(dims, base, sig_registry, strat_registry, source) -> None:
 
     def rule_ok(vals):
         p = resolve_params(spec.params, {**base.params, **vals}, owner)
-        _run_check(spec, base.labels, p, owner)
+        check_rule_params(spec, base.labels, p, owner)
 
     def overlays_ok(vals):
         Overlays(**{**dataclasses.asdict(base.overlays), **vals})
@@ -832,7 +832,7 @@ class _Tables:
 def _tables(cfg: SweepConfig) -> _Tables:
     from riskoff.params import resolve_params
     from riskoff.overlays import Overlays, overlay_settings_dt
-    from riskoff.strategy import _run_check
+    from riskoff.strategy import check_rule_params
 
     sig_reg, strat_reg = _registries(cfg.plugin_dirs)
     groups = _group_dims(cfg)
@@ -851,7 +851,7 @@ def _tables(cfg: SweepConfig) -> _Tables:
     for vals in _group_product(cfg, groups[-2][2]):
         try:
             p = resolve_params(spec.params, {**cfg.base.params, **vals}, owner)
-            _run_check(spec, cfg.base.labels, p, owner)
+            check_rule_params(spec, cfg.base.labels, p, owner)
             rule_params.append(p)
             rule_errors.append(None)
         except RiskoffError as exc:
@@ -973,8 +973,8 @@ def _segment_rows(plan: SweepPlan, index: pd.DatetimeIndex) -> np.ndarray:
 
 
 def _engine_inputs(close: pd.Series, *, open, cash_rate, costs, fill, max_leverage):
-    from riskoff.engine import _single_inputs
-    return _single_inputs(close, pd.Series(0.0, index=close.index), open=open, cash_rate=cash_rate, costs=costs,
+    from riskoff.engine import single_inputs
+    return single_inputs(close, pd.Series(0.0, index=close.index), open=open, cash_rate=cash_rate, costs=costs,
                           fill=fill, rebalance=None, rebalance_band=0.05, rebalance_every=0,
                           max_leverage=max_leverage, init_cash=1.0)
 
