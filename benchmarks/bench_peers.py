@@ -201,10 +201,10 @@ def sweep_per_backtest(end: pd.Timestamp) -> dict:
     """riskoff's per-backtest time inside a 10,000-combination sweep on the same SPY span."""
     from riskoff.engine import Costs, simulate
     from riskoff.strategy import StrategyConfig, build_exposure
-    from riskoff.sweep import _context, clear_caches, combo_params, parse_sweep_config, plan_sweep, run_sweep
+    from riskoff.sweep import asset_context, clear_caches, combo_params, parse_sweep_config, plan_sweep, run_sweep
 
-    doc = {"sweep": {"name": "peers", "assets": ["SPY"], "start": START, "end": f"{end:%Y-%m-%d}", "cash": "none",
-                     "metric": "sharpe"},
+    doc = {"run": {"name": "peers", "assets": ["SPY"], "start": START, "end": f"{end:%Y-%m-%d}", "cash": "none"},
+           "sweep": {"metric": "sharpe"},
            "strategy": {"name": "ma", "rule": "ma_timing"},
            "grid": {"rule.window": {"start": 110, "stop": 605, "step": 5},
                     "overlays.trailing_stop": {"start": 0.0, "stop": 0.495, "step": 0.005}},
@@ -221,7 +221,7 @@ def sweep_per_backtest(end: pd.Timestamp) -> dict:
     combo = next(c for c in range(plan.config.n_combos)
                  if combo_params(plan.config, c) == {"rule.window": 200, "overlays.trailing_stop": 0.0})
     row = res.results.set_index("combo").loc[combo]
-    ctx = _context(plan, "SPY")
+    ctx = asset_context(plan, "SPY")
     expo = build_exposure(StrategyConfig("m", "ma_timing", params={"window": 200}), "SPY", start=START,
                           end=plan.end).exposure.reindex(ctx.index)
     eq = simulate(ctx.close_s, expo, costs=Costs(0.0, 0.0)).equity.iloc[:, 0]

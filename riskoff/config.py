@@ -126,7 +126,12 @@ def load_config(path: str | Path) -> RunConfig:
     return parse_config(read_toml(path, "config file"), str(path))
 
 
-def parse_config(doc: Mapping[str, Any], source: str) -> RunConfig:
+def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool = True) -> RunConfig:
+    """Validate a parsed run config document (see the module docstring).
+
+    ``baseline_required=False`` is for configs whose strategies come from elsewhere (a sweep's
+    ``[run]`` and its ``[strategy]``): the run schema is the same, but no buy_and_hold baseline is needed.
+    """
     from riskoff.data.catalog import load_catalog
     from riskoff.signal import discover as discover_signals
     from riskoff.strategy import discover_strategies
@@ -182,7 +187,7 @@ def parse_config(doc: Mapping[str, Any], source: str) -> RunConfig:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ConfigError(f"{source}: strategy name(s) {dupes} used twice; names label the outputs")
-    if "buy_and_hold" not in names:
+    if baseline_required and "buy_and_hold" not in names:
         raise ConfigError(f"{source}: the comparison needs the buy_and_hold baseline; add it to [baselines].rules")
     for s in strategies:
         for a in s.assets:
