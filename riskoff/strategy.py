@@ -220,18 +220,24 @@ def run_rule(spec: StrategySpec, ctx: StrategyContext, params: Mapping[str, Any]
     p = spec.resolve(params, owner)
     check_rule_params(spec, ctx.labels, p, owner)
     out = spec.target(ctx, **p)
+    return pd.Series(target_values(spec, out, ctx.close.index, owner), index=out.index, name="target")
+
+
+def target_values(spec: StrategySpec, out: Any, index: pd.Index, owner: str) -> np.ndarray:
+    """A rule's ``target`` output checked (a Series on ``index``, no negative or infinite exposure)
+    and returned as a float64 array; every problem is a PluginError naming ``owner`` and the rule file."""
     if not isinstance(out, pd.Series):
         raise PluginError(f"{owner} ({spec.origin}): target must return a pandas Series, "
                           f"not {type(out).__name__}")
-    if not out.index.equals(ctx.close.index):
+    if not out.index.equals(index):
         raise PluginError(f"{owner} ({spec.origin}): target's index differs from ctx.close.index")
-    out = out.astype("float64")
-    bad = out[(out < 0) | np.isinf(out)]
-    if len(bad):
-        raise PluginError(f"{owner} ({spec.origin}): exposure {bad.iloc[0]!r} on {bad.index[0]:%Y-%m-%d} "
+    v = np.ascontiguousarray(out.to_numpy(dtype=np.float64))
+    bad = (v < 0) | np.isinf(v)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise PluginError(f"{owner} ({spec.origin}): exposure {v[i]!r} on {out.index[i]:%Y-%m-%d} "
                           "is not in 0 .. max_leverage (or NaN)")
-    out.name = "target"
-    return out
+    return v
 
 
 def check_rule_params(spec: StrategySpec, labels: Sequence[str], params: Mapping[str, Any], owner: str) -> None:

@@ -420,21 +420,9 @@ def _signal_frame(plan: SweepPlan, ctx: AssetContext, label: str, sub: int) -> t
 def _run_rule_checked(spec, sctx, params: Mapping[str, Any], owner: str) -> np.ndarray:
     """``riskoff.strategy.run_rule`` on params already resolved and checked (see ``_tables``), with
     the same output checks done on numpy arrays (the pandas ones cost as much as a simple rule)."""
-    from riskoff.errors import PluginError
+    from riskoff.strategy import target_values
 
-    out = spec.target(sctx, **params)
-    if not isinstance(out, pd.Series):
-        raise PluginError(f"{owner} ({spec.origin}): target must return a pandas Series, "
-                          f"not {type(out).__name__}")
-    if not out.index.equals(sctx.close.index):
-        raise PluginError(f"{owner} ({spec.origin}): target's index differs from ctx.close.index")
-    v = np.ascontiguousarray(out.to_numpy(dtype=np.float64))
-    bad = (v < 0) | np.isinf(v)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise PluginError(f"{owner} ({spec.origin}): exposure {v[i]!r} on {out.index[i]:%Y-%m-%d} "
-                          "is not in 0 .. max_leverage (or NaN)")
-    return v
+    return target_values(spec, spec.target(sctx, **params), sctx.close.index, owner)
 
 
 def raw_target(plan: SweepPlan, ctx: AssetContext, rid: int) -> np.ndarray | None:
