@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from riskoff import sweep as sweep_mod
+from riskoff.sweep import output as sweep_output
 from riskoff.errors import ConfigError
 from riskoff.cli import add_sweep_parser
 from riskoff.sweep import chunk_size_for, parse_sweep_config, plan_sweep, run_sweep, write_sweep
@@ -61,7 +62,7 @@ def test_no_partial_folder_on_failure(small, tmp_path, monkeypatch):
     def boom(_result):
         raise RuntimeError("rendering failed")
 
-    monkeypatch.setattr(sweep_mod, "render_html", boom)
+    monkeypatch.setattr(sweep_output, "render_html", boom)
     with pytest.raises(RuntimeError):
         write_sweep(small, tmp_path / "s")
     assert list(tmp_path.iterdir()) == []
