@@ -137,10 +137,10 @@ def test_path_metrics_match_evaluation_per_path():
     spans = np.array([[idx.get_loc(w.start), idx.get_loc(w.end)] for w in windows])
     bh = sim.equity["bh"]
     bh_wdd = np.array([max_drawdown(bh.loc[w.start:w.end]) for w in windows])
-    bh_stats = full_period_stats(bh, sim.exposure["bh"], targets["bh"], bh, "equity")
+    bh_stats = full_period_stats(bh, sim.exposure["bh"], targets["bh"], bh, "equity", "us")
     got = path_metrics(sim.equity.to_numpy(), 252, spans, bh_wdd, bh_stats["cagr"])
     for j, col in enumerate(targets.columns):
-        ref = full_period_stats(sim.equity[col], sim.exposure[col], targets[col], bh, "equity")
+        ref = full_period_stats(sim.equity[col], sim.exposure[col], targets[col], bh, "equity", "us")
         assert got["cagr"][j] == pytest.approx(ref["cagr"], rel=1e-10)
         assert got["calmar"][j] == pytest.approx(ref["calmar"], rel=1e-10)
         assert got["max_drawdown"][j] == pytest.approx(ref["max_drawdown"], rel=1e-12)
