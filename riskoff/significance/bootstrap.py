@@ -8,9 +8,9 @@ so the intervals of the strategies on that asset are comparable. The mean block 
 each strategy's return difference against buy & hold, the median over the asset's strategies,
 at least 1.
 
-For each resample the statistics are those of ``riskoff.evaluation.full_period_stats``
-(quantstats' formulas): CAGR = prod(1 + r) ** (ppy / n) - 1 and Sharpe = mean / sd (ddof 1) x
-sqrt(ppy), zero risk-free rate. The interval is the percentile interval of the resampled
+For each resample the statistics are those of ``riskoff.metrics`` (quantstats' formulas): CAGR =
+prod(1 + r) ** (ppy / n) - 1 and Sharpe = mean / sd (ddof 1) x sqrt(ppy) of the returns in excess
+of the cash return of the same bar (the money-market rate the engine credits to cash). The interval is the percentile interval of the resampled
 differences (strategy minus buy & hold) at ``confidence``; the point estimate is the difference on
 the actual returns. Drawdowns are not bootstrapped: a sell-off window is one path, and about ten
 windows are too few for a trustworthy resample, so the mean drawdown avoided is judged by the
@@ -47,7 +47,7 @@ def resample_indices(n: int, block: float, reps: int, rng: np.random.Generator) 
 
 
 @njit(cache=True, nogil=True)
-def _stats_nb(returns, idx, ppy, cagr, sharpe):  # pragma: no cover - compiled
+def _stats_nb(returns, excess, idx, ppy, cagr, sharpe):  # pragma: no cover - compiled
     reps, n = idx.shape
     m = returns.shape[1]
     logr = np.log1p(returns)
@@ -59,33 +59,37 @@ def _stats_nb(returns, idx, ppy, cagr, sharpe):  # pragma: no cover - compiled
             for t in range(n):
                 i = idx[b, t]
                 s += logr[i, j]
-                s1 += returns[i, j]
-                s2 += returns[i, j] * returns[i, j]
+                s1 += excess[i, j]
+                s2 += excess[i, j] * excess[i, j]
             cagr[b, j] = np.exp(s * ppy / n) - 1.0
             mean = s1 / n
             var = (s2 - n * mean * mean) / (n - 1)
             sharpe[b, j] = mean / np.sqrt(var) * np.sqrt(ppy) if var > 0 else np.nan
 
 
-def resampled_stats(returns: np.ndarray, idx: np.ndarray, ppy: int) -> tuple[np.ndarray, np.ndarray]:
+def resampled_stats(returns: np.ndarray, idx: np.ndarray, ppy: int,
+                    cash_return: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(CAGR, Sharpe), each (reps, columns), of every column of ``returns`` (bars, columns) on
-    each resample ``idx`` (reps, bars)."""
+    each resample ``idx`` (reps, bars); Sharpe in excess of ``cash_return`` (bars,), default 0."""
     returns = np.require(np.asarray(returns, dtype=np.float64).reshape(len(returns), -1), requirements=["C"])
+    cash = np.zeros(len(returns)) if cash_return is None else np.asarray(cash_return, dtype=float)
+    excess = np.ascontiguousarray(returns - cash[:, None])
     idx = np.require(idx, dtype=np.int64, requirements=["C"])
     cagr = np.empty((idx.shape[0], returns.shape[1]))
     sharpe = np.empty_like(cagr)
-    _stats_nb(returns, idx, float(ppy), cagr, sharpe)
+    _stats_nb(returns, excess, idx, float(ppy), cagr, sharpe)
     return cagr, sharpe
 
 
 def difference_intervals(returns: pd.DataFrame, bh: pd.Series, *, ppy: int, reps: int, confidence: float,
-                         rng: np.random.Generator) -> pd.DataFrame:
+                         rng: np.random.Generator, cash_return: pd.Series | None = None) -> pd.DataFrame:
     """Bootstrap intervals of each column's CAGR and Sharpe minus buy & hold's.
 
     Args:
         returns: bar returns (from the second bar on), one column per strategy, no NaN.
         bh: buy & hold's bar returns on the same bars.
         ppy: bars per year; reps: resamples; confidence: e.g. 0.95; rng: the asset's generator.
+        cash_return: the cash return of each bar (Sharpe's benchmark); None = 0.
 
     Returns:
         One row per column: ``cagr_diff``, ``cagr_diff_lo``, ``cagr_diff_hi``, ``sharpe_diff``,
@@ -93,8 +97,9 @@ def difference_intervals(returns: pd.DataFrame, bh: pd.Series, *, ppy: int, reps
     """
     r = np.column_stack([returns.to_numpy(dtype=float), bh.to_numpy(dtype=float)])
     block = block_length(r[:, :-1] - r[:, -1:])
-    point_c, point_s = resampled_stats(r, np.arange(len(r))[None, :], ppy)
-    cagr, sharpe = resampled_stats(r, resample_indices(len(r), block, reps, rng), ppy)
+    cash = None if cash_return is None else cash_return.to_numpy(dtype=float)
+    point_c, point_s = resampled_stats(r, np.arange(len(r))[None, :], ppy, cash)
+    cagr, sharpe = resampled_stats(r, resample_indices(len(r), block, reps, rng), ppy, cash)
     dc, ds = cagr[:, :-1] - cagr[:, -1:], sharpe[:, :-1] - sharpe[:, -1:]
     q = [(1 - confidence) / 2, 1 - (1 - confidence) / 2]
     lo_c, hi_c = np.nanquantile(dc, q, axis=0)

@@ -48,6 +48,7 @@ import pandas as pd
 from numba import njit
 
 from riskoff.engine import Costs, simulate_equity
+from riskoff.metrics import max_drawdown_nb
 
 __all__ = ["FULL", "SHIFT_CHANGE_RATE", "SHIFT_FREE_SHARE", "NullChoice", "NullResult", "classify",
            "episode_paths", "shift_paths", "null_paths", "pair_rng", "drawdowns", "path_metrics", "compare",
@@ -57,6 +58,9 @@ FULL = 0.999  # a target at or above this is fully invested (riskoff.evaluation.
 SHIFT_CHANGE_RATE = 0.30
 SHIFT_FREE_SHARE = 0.10
 _MOVE = 1e-9  # a target change smaller than this is float noise, not a move
+#: null paths per engine call: the engine steps one account through all bars at a time, so a
+#: narrow (bars, 64) batch stays in cache; 1,000 columns at once run ~1.8x slower (measured)
+CHUNK = 64
 
 
 @dataclass(frozen=True)
@@ -237,39 +241,20 @@ def _cagr(equity: np.ndarray, ppy: int) -> np.ndarray:
 
 @njit(cache=True, nogil=True)
 def _drawdowns_nb(equity, spans, mdd, wdd):  # pragma: no cover - compiled
-    """Max drawdown of every column over all bars (mdd) and inside each span (wdd), in one pass
-    over the rows (row-major friendly: the paths of a bar are contiguous)."""
+    """Max drawdown of every column over all bars (mdd) and inside each span (wdd), with the
+    metrics module's one drawdown step."""
     n_bars, n = equity.shape
-    peak = equity[0].copy()
     for j in range(n):
-        mdd[j] = 0.0
-    for t in range(n_bars):
-        for j in range(n):
-            e = equity[t, j]
-            if e > peak[j]:
-                peak[j] = e
-            dd = e / peak[j] - 1.0
-            if dd < mdd[j]:
-                mdd[j] = dd
-    for i in range(spans.shape[0]):
-        a, b = spans[i, 0], spans[i, 1]
-        for j in range(n):
-            peak[j] = equity[a, j]
-            wdd[i, j] = 0.0
-        for t in range(a, b + 1):
-            for j in range(n):
-                e = equity[t, j]
-                if e > peak[j]:
-                    peak[j] = e
-                dd = e / peak[j] - 1.0
-                if dd < wdd[i, j]:
-                    wdd[i, j] = dd
+        col = equity[:, j]
+        mdd[j] = max_drawdown_nb(col, 0, n_bars - 1)
+        for i in range(spans.shape[0]):
+            wdd[i, j] = max_drawdown_nb(col, spans[i, 0], spans[i, 1])
 
 
 def drawdowns(equity: np.ndarray, spans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(max drawdown per column over all bars, (spans, columns) max drawdown inside each span).
 
-    ``riskoff.evaluation.max_drawdown`` for every column of a (bars, columns) array at once;
+    ``riskoff.metrics.max_drawdown_nb`` for every column of a (bars, columns) array at once;
     spans are inclusive (first, last) bar positions.
     """
     equity = np.require(equity, dtype=np.float64, requirements=["C"])
@@ -372,8 +357,12 @@ def run_null(close: pd.Series, target: pd.Series, equity: pd.Series, bh_equity: 
     if not matrix.shape[1]:
         nan = {k: float("nan") for k in PAIR_METRICS}
         return NullResult(choice, 0, observed, nan, dict(nan), nan_w, nan_w.copy(), dict(nan))
-    sim = simulate_equity(close, matrix, open=open, cash_rate=cash_rate, costs=costs, fill=fill)
-    null = path_metrics(sim, ppy, spans, bh_wdd, bh_cagr)
+    parts = []
+    for lo in range(0, matrix.shape[1], CHUNK):
+        eq = simulate_equity(close, np.ascontiguousarray(matrix[:, lo:lo + CHUNK]), open=open, cash_rate=cash_rate,
+                             costs=costs, fill=fill)
+        parts.append(path_metrics(eq, ppy, spans, bh_wdd, bh_cagr))
+    null = {k: np.concatenate([part[k] for part in parts], axis=-1) for k in parts[0]}
     percentile, p = {}, {}
     for k, better_high in PAIR_METRICS.items():
         percentile[k], p[k] = compare(observed[k], null[k], better_high)

@@ -35,6 +35,7 @@ class _Pair(Protocol):
     calendar: str
     equity: pd.Series
     target: pd.Series
+    cash_growth: pd.Series | None
 
     @property
     def key(self) -> str: ...
@@ -71,9 +72,12 @@ def _bootstrap_asset(pairs: Sequence[_Pair], bh: pd.Series, settings: Significan
     eq = pd.DataFrame({p.strategy: p.equity for p in pairs}).dropna()
     rets = eq.pct_change().iloc[1:]
     bh_r = bh.reindex(eq.index).pct_change().iloc[1:]
+    growth = pairs[0].cash_growth
+    cash = None if growth is None else growth.reindex(rets.index).fillna(1.0) - 1.0
     out = difference_intervals(rets, bh_r, ppy=periods_per_year(pairs[0].calendar), reps=settings.reps,
                                confidence=settings.confidence,
-                               rng=pair_rng(settings.bootstrap_seed, f"bootstrap/{pairs[0].asset}"))
+                               rng=pair_rng(settings.bootstrap_seed, f"bootstrap/{pairs[0].asset}"),
+                               cash_return=cash)
     out["confidence"] = settings.confidence
     return out
 

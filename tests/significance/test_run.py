@@ -65,6 +65,8 @@ def test_summary_carries_the_pair_table_and_the_settings(runs):
     for _, r in risky.iterrows():  # the bootstrap's point estimate is the reported CAGR difference
         bh = stats.loc[("buy_and_hold", r["asset"]), "cagr"]
         assert r["cagr_diff"] == pytest.approx(stats.loc[(r["strategy"], r["asset"]), "cagr"] - bh, rel=1e-9)
+        sh = stats.loc[(r["strategy"], r["asset"]), "sharpe"] - stats.loc[("buy_and_hold", r["asset"]), "sharpe"]
+        assert r["sharpe_diff"] == pytest.approx(sh, rel=1e-9, abs=1e-12)  # Sharpe in excess of cash, as reported
 
 
 def test_seeded_and_reproducible(runs, data_dir, tmp_path):
