@@ -39,7 +39,7 @@ import numpy as np
 from scipy.stats import norm
 
 __all__ = ["EULER_GAMMA", "SPA_LIMIT", "BlockStats", "block_stats", "expected_max_sharpe",
-           "probabilistic_sharpe", "deflated_sharpe", "PBOResult", "pbo", "spa"]
+           "probabilistic_sharpe", "deflated_sharpe", "deflated_sharpe_of_best", "PBOResult", "pbo", "spa"]
 
 EULER_GAMMA = 0.5772156649015329
 SPA_LIMIT = 50
@@ -70,6 +70,31 @@ def deflated_sharpe(sharpe: float, n_obs: int, skew: float, kurtosis: float, n_t
     """(DSR, SR0) of a cell selected as the best of ``n_trials`` (per-bar Sharpe ratios)."""
     sr0 = expected_max_sharpe(n_trials, var_sharpe)
     return probabilistic_sharpe(sharpe, sr0, n_obs, skew, kurtosis), sr0
+
+
+def deflated_sharpe_of_best(trial_sharpe: np.ndarray, selected_returns: np.ndarray) -> dict[str, float]:
+    """DSR of a selected cell from a sweep's outputs.
+
+    Args:
+        trial_sharpe: per-bar Sharpe ratio of every trial (cell) of the sweep; NaN cells are not trials.
+        selected_returns: bar returns of the selected cell (skewness, kurtosis, T and its Sharpe).
+
+    Returns:
+        ``dsr``, ``sr0`` (per bar), ``sharpe`` (per bar), ``n_trials``, ``var_trials`` (sample
+        variance of the trials' Sharpe ratios), ``skew``, ``kurtosis`` (non-excess), ``n_obs``.
+    """
+    from scipy.stats import kurtosis, skew
+
+    sr = np.asarray(trial_sharpe, dtype=float)
+    sr = sr[np.isfinite(sr)]
+    x = np.asarray(selected_returns, dtype=float)
+    x = x[np.isfinite(x)]
+    sharpe = float(x.mean() / x.std(ddof=1))
+    var = float(np.var(sr, ddof=1)) if len(sr) > 1 else 0.0
+    g3, g4 = float(skew(x)), float(kurtosis(x, fisher=False))
+    dsr, sr0 = deflated_sharpe(sharpe, len(x), g3, g4, len(sr), var)
+    return {"dsr": dsr, "sr0": sr0, "sharpe": sharpe, "n_trials": len(sr), "var_trials": var, "skew": g3,
+            "kurtosis": g4, "n_obs": len(x)}
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy.stats import kurtosis, rankdata, skew
 
-from riskoff.significance.overfitting import (block_stats, deflated_sharpe, expected_max_sharpe, pbo,
-                                              probabilistic_sharpe, spa)
+from riskoff.significance.overfitting import (block_stats, deflated_sharpe, deflated_sharpe_of_best,
+                                              expected_max_sharpe, pbo, probabilistic_sharpe, spa)
 
 
 def test_dsr_reproduces_the_papers_numerical_example():
@@ -80,9 +80,12 @@ def _grid(n_cells: int, edge: float, seed: int) -> np.ndarray:
 
 def _dsr_of_best(r: np.ndarray) -> float:
     sr = r.mean(axis=0) / r.std(axis=0, ddof=1)
-    best = int(np.argmax(sr))
-    x = r[:, best]
-    return deflated_sharpe(sr[best], len(x), skew(x), kurtosis(x, fisher=False), r.shape[1], float(np.var(sr)))[0]
+    out = deflated_sharpe_of_best(sr, r[:, int(np.argmax(sr))])
+    x = r[:, int(np.argmax(sr))]  # the helper's inputs, recomputed by hand
+    assert out["n_trials"] == r.shape[1] and out["n_obs"] == len(x)
+    assert out["sharpe"] == pytest.approx(sr.max()) and out["var_trials"] == pytest.approx(np.var(sr, ddof=1))
+    assert out["kurtosis"] == pytest.approx(kurtosis(x, fisher=False)) and out["skew"] == pytest.approx(skew(x))
+    return out["dsr"]
 
 
 def test_noise_grids_overfit_and_planted_edges_do_not():
