@@ -39,6 +39,7 @@ paths of a pair do not depend on which other pairs a run contains or in what ord
 """
 from __future__ import annotations
 
+import sys
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,8 +48,10 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+import riskoff.metrics
 from riskoff.engine import Costs, simulate_equity
 from riskoff.metrics import max_drawdown_nb
+from riskoff.numba_cache import drop_stale
 
 __all__ = ["FULL", "SHIFT_CHANGE_RATE", "SHIFT_FREE_SHARE", "NullChoice", "NullResult", "classify",
            "episode_paths", "shift_paths", "null_paths", "pair_rng", "drawdowns", "path_metrics", "compare",
@@ -237,6 +240,10 @@ def null_paths(target: np.ndarray | pd.Series, n: int, rng: np.random.Generator,
 def _cagr(equity: np.ndarray, ppy: int) -> np.ndarray:
     # quantstats' CAGR as riskoff.evaluation uses it: growth ** (ppy / number of returns) - 1
     return (equity[-1] / equity[0]) ** (ppy / (equity.shape[0] - 1)) - 1.0
+
+
+# _drawdowns_nb inlines metrics.max_drawdown_nb; numba's cache would not notice that module change
+drop_stale(sys.modules[__name__], [riskoff.metrics])
 
 
 @njit(cache=True, nogil=True)
