@@ -613,7 +613,7 @@ def simulate_equity(close: pd.Series, exposure: np.ndarray, *, open: pd.Series |
     null (``riskoff.significance.null``), which simulates 1,000 paths per strategy and keeps only
     their equity.
     """
-    inp = _single_inputs(close, pd.DataFrame(exposure, index=close.index), open=open, cash_rate=cash_rate,
+    inp = single_inputs(close, pd.DataFrame(exposure, index=close.index), open=open, cash_rate=cash_rate,
                          costs=costs, fill=fill, rebalance=None, rebalance_band=0.05, rebalance_every=0,
                          max_leverage=max_leverage, init_cash=init_cash)
     return _run_kernel(inp, shared_cash=False)[0]

@@ -23,7 +23,8 @@ from typing import Any
 import pandas as pd
 
 from riskoff.engine import Costs
-from riskoff.errors import ConfigError, did_you_mean
+from riskoff.config_helpers import unknown_keys
+from riskoff.errors import ConfigError
 
 __all__ = ["SIGNIFICANT", "SignificanceSettings", "parse_significance", "Market"]
 
@@ -71,9 +72,7 @@ def parse_significance(doc: Mapping[str, Any], source: str) -> SignificanceSetti
         where = f"{source}: {name}"
         if not isinstance(table, Mapping):
             raise ConfigError(f"{where}: expected a table [{name}]")
-        for k in table:
-            if k not in keys:
-                raise ConfigError(f"{where}: unknown key '{k}'{did_you_mean(k, keys)}")
+        unknown_keys(table, keys, where)
         out[name] = table
     conf = out["bootstrap"].get("confidence", 0.95)
     if isinstance(conf, bool) or not isinstance(conf, (int, float)) or not 0.5 <= conf < 1:
