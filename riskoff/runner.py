@@ -304,15 +304,15 @@ def default_out(cfg: RunConfig) -> Path:
 
 
 def ranking_text(result: RunResult, top: int = 40) -> str:
-    """A compact table for the terminal: full-period stats and mean drawdown avoided per pair."""
-    st = result.stats.copy()
-    if not len(result.windows):
-        st["dd_avoided_mean"] = np.nan
-    else:
-        avoided = result.windows.groupby(["strategy", "asset"])["drawdown_avoided"].mean().rename("dd_avoided_mean")
-        st = st.merge(avoided.reset_index(), on=["strategy", "asset"], how="left")
-    st = st.sort_values(["asset", "calmar"], ascending=[True, False])
-    cols = ["asset", "strategy", "cagr", "max_drawdown", "sharpe", "calmar", "time_in_market",
-            "derisk_episodes", "false_alarms", "dd_avoided_mean"]
+    """A compact table for the terminal: protection next to its cost, in the report's ranking order."""
+    from riskoff.reports.protection import ORDERING_RULE, protection_table
+
+    table = protection_table(result.stats, result.windows, list(result.config.assets))
+    cols = ["asset", "rank", "strategy", "mean_dd_avoided", "cagr_given_up", "sharpe_change", "cagr",
+            "max_drawdown", "sharpe", "time_in_market", "turnover"]
+    if table["p_value"].notna().any():
+        cols.insert(6, "significance")
+    shown = table[cols].rename(columns={"mean_dd_avoided": "dd_avoided", "cagr_given_up": "cagr_given_up",
+                                        "time_in_market": "in_market"})
     with pd.option_context("display.width", 160, "display.max_rows", top, "display.float_format", "{:.3f}".format):
-        return st[cols].head(top).to_string(index=False)
+        return shown.head(top).to_string(index=False) + "\n" + ORDERING_RULE

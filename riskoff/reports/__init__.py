@@ -5,7 +5,8 @@
 They only read the files the runner writes into the run folder, so they can be re-run at any time.
 """
 from riskoff.reports.compare import compare_runs
-from riskoff.reports.report import screenshot, write_report
+from riskoff.reports.browser import screenshot
+from riskoff.reports.report import write_report
 from riskoff.reports.tearsheets import write_tearsheets
 
 __all__ = ["write_report", "write_tearsheets", "compare_runs", "screenshot"]

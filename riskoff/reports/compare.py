@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskoff.reports.report import esc, read_summary, read_windows_table, stats_frame
+from riskoff.reports.runfiles import esc, read_summary, read_windows_table, stats_frame
 
 __all__ = ["compare_runs", "input_warnings"]
 

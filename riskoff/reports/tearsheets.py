@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from riskoff.reports.report import BASELINE, periods_per_year, read_dated_csv, read_summary, split_column, stats_frame
+from riskoff.reports.runfiles import BASELINE, periods_per_year, read_dated_csv, read_summary, split_column, stats_frame
 
 __all__ = ["write_tearsheets", "tearsheet_filename"]
 

@@ -12,7 +12,8 @@ import struct
 
 import pytest
 
-from riskoff.reports.report import CHARTS_CHECK_JS, dump_dom, find_chromium, screenshot
+from riskoff.reports.browser import dump_dom, find_chromium, screenshot
+from riskoff.reports.charts import CHARTS_CHECK_JS
 
 
 @pytest.fixture(scope="module", autouse=True)
