@@ -68,6 +68,8 @@ class RunResult:
     fingerprints: dict[str, str]
     stats: pd.DataFrame = field(default_factory=pd.DataFrame)
     windows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The money-market rate cash earned, per asset on its own calendar (annual, percent).
+    cash_rates: dict[str, pd.Series] = field(default_factory=dict)
 
 
 def _used_series(cfg: RunConfig, catalog: dict[str, SeriesSpec]) -> tuple[list[str], list[str]]:
@@ -111,6 +113,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
     cache: dict = {}
     pairs: list[PairResult] = []
     prices: dict[str, pd.Series] = {}
+    cash_rates: dict[str, pd.Series] = {}
     jobs = [(a, s) for a in cfg.assets for s in cfg.strategies_for(a)]
     bar = _progress_bar(len(jobs), show_bar)
     for asset in cfg.assets:
@@ -129,6 +132,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
         exposure = pd.DataFrame({r_cfg.name: r.exposure.reindex(close.index)
                                  for r_cfg, r in zip(cfg.strategies_for(asset), runs)})
         cash = money_market_rate(close.index, spec.calendar, data_dir=data_path, source=cfg.cash)
+        cash_rates[asset] = cash
         sim = simulate(close, exposure, open=opens if cfg.fill == "next_open" else None, cash_rate=cash,
                        costs=cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), fill=cfg.fill,
                        engine=cfg.engine)
@@ -141,7 +145,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
                                                     ({cfg.cash} - {"none"})))
     prints = {sid: fingerprint(series_path(catalog[sid], data_path)) for sid in used
               if series_path(catalog[sid], data_path).exists()}
-    result = RunResult(cfg, data_path, how, end, limited_by, pairs, prices, prints)
+    result = RunResult(cfg, data_path, how, end, limited_by, pairs, prices, prints, cash_rates=cash_rates)
     say(f"simulated {len(pairs)} strategy x asset pairs; evaluating ...")
     evaluate(result)
     return result
@@ -213,6 +217,8 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
         _union_frame({k: p.equity for k, p in keyed.items()}).to_csv(tmp / "equity.csv", float_format=fmt)
         _union_frame({k: p.exposure for k, p in keyed.items()}).to_csv(tmp / "exposure.csv", float_format=fmt)
         _union_frame(result.prices).to_csv(tmp / "prices.csv", float_format=fmt)
+        if result.cash_rates:  # the tearsheets' risk-free rate
+            _union_frame(result.cash_rates).to_csv(tmp / "cash_rate.csv", float_format=fmt)
         readings, states = {}, {}
         for p in result.pairs:
             for label in p.run.readings.columns:
