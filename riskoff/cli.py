@@ -53,7 +53,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from riskoff.reports import compare_runs
-    text, _ = compare_runs(Path(args.run_a), Path(args.run_b), out_html=Path(args.html) if args.html else None)
+    text, _ = compare_runs(Path(args.run_a), Path(args.run_b), out_html=Path(args.html) if args.html else None,
+                           show_all=args.all)
     print(text)
     return 0
 
@@ -118,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_ = sub.add_parser("compare", help="compare two run folders")
     cmp_.add_argument("run_a")
     cmp_.add_argument("run_b")
-    cmp_.add_argument("--html", default=None, help="also write the comparison as HTML")
+    cmp_.add_argument("--html", default=None, help="also write the comparison as HTML (frontiers, tearsheet headlines)")
+    cmp_.add_argument("--all", action="store_true", help="list every strategy x asset, also unchanged ones")
     cmp_.set_defaults(func=cmd_compare)
     win = sub.add_parser("windows", help="the sell-off window catalog")
     win.add_argument("action", choices=["list"], nargs="?", default="list")

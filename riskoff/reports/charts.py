@@ -125,7 +125,9 @@ RENDER_JS = r"""
     y:y0-dy*w.level,text:w.id,showarrow:false,xanchor:'left',yanchor:'top',font:{size:10,color:'#8a4b0f'}};});}
   var KINDS={};
   KINDS.frontier=function(el,d){
-    var pts=d.points, fr=pts.filter(function(p){return p.frontier;}).concat([{x:0,y:0}]);
+    var pts=d.points, fr=pts.filter(function(p){return p.frontier;});
+    // Buy & hold (0, 0) belongs on the frontier unless a rule avoids at least as much for no more cost.
+    if(!pts.some(function(p){return p.x<=0&&p.y>=0&&(p.x<0||p.y>0);}))fr=fr.concat([{x:0,y:0}]);
     fr.sort(function(a,b){return a.x-b.x;});
     function tr(sel,name,color){var ps=pts.filter(sel);return {type:'scatter',mode:'markers+text',name:name,
       x:ps.map(function(p){return p.x;}),y:ps.map(function(p){return p.y;}),
@@ -140,6 +142,18 @@ RENDER_JS = r"""
       tr(function(p){return !p.frontier;},'dominated','#9aa5b1'),
       {type:'scatter',mode:'markers',name:'buy & hold',x:[0],y:[0],marker:{size:11,color:BH,symbol:'x'},
        hovertemplate:'buy & hold (reference)<extra></extra>'}];
+    if(d.points_b){
+      // A second run: hollow markers, and a grey segment from each rule's A point to its B point.
+      var pb=d.points_b, byName={};pts.forEach(function(p){byName[p.name]=p;});
+      pb.forEach(function(p){var a=byName[p.name];if(a)traces.push({type:'scatter',mode:'lines',showlegend:false,
+        x:[a.x,p.x],y:[a.y,p.y],line:{color:'#b0b7c0',width:1},hoverinfo:'skip'});});
+      traces.push({type:'scatter',mode:'markers+text',name:'run B',x:pb.map(function(p){return p.x;}),
+        y:pb.map(function(p){return p.y;}),text:pb.map(function(p){return String(p.rank);}),textposition:'top center',
+        textfont:{size:9,color:'#c0392b'},customdata:pb.map(function(p){return [p.name];}),
+        hovertemplate:'B #%{text} %{customdata[0]}<br>CAGR given up %{x:.2f} pp/yr<br>mean DD avoided %{y:.1f} pp<extra></extra>',
+        marker:{size:12,color:'rgba(0,0,0,0)',line:{width:2,color:'#c0392b'}}});
+      traces[1].name='run A: on the frontier';traces[2].name='run A: dominated';
+    }
     return Plotly.newPlot(el,traces,{title:{text:d.asset,x:0,font:{size:14}},margin:{l:56,r:12,t:56,b:44},
       legend:{orientation:'h',x:0,y:1.0,yanchor:'bottom',font:{size:10}},
       xaxis:{title:{text:'CAGR given up (pp per year)',font:{size:11}},zeroline:true},
