@@ -39,16 +39,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     from riskoff.run_folder import default_out
     from riskoff.runner import ranking_text, simulate_config, write_run
 
+    from riskoff.phases import Phases
+
     t0 = time.perf_counter()
-    cfg = load_config(args.config)
-    result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, show_bar=sys.stderr.isatty())
+    phases = Phases(_say, live=sys.stderr.isatty())
+    with phases.phase("config", total=1) as bar:
+        cfg = load_config(args.config)
+        bar.update()
+    result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, phases=phases)
     out = Path(args.out) if args.out else default_out(cfg.name)
     tearsheets = False if args.no_tearsheets else ("all" if args.all_tearsheets else True)
-    write_run(result, out, tearsheets=tearsheets, report=not args.no_report, progress=_say)
+    write_run(result, out, tearsheets=tearsheets, report=not args.no_report, progress=_say, phases=phases)
     print(ranking_text(result))
     print(f"\n{len(result.pairs)} strategy x asset pairs, {len(result.windows)} window rows; "
           "annualised over 365 days for crypto, 252 for US-listed assets")
     print(f"results: {out}  ({time.perf_counter() - t0:.1f} s)")
+    print(phases.summary() + "  (tearsheets and report overlap in time)")
     return 0
 
 

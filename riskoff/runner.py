@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +31,7 @@ from riskoff.engine import simulate
 from riskoff.errors import ConfigError
 from riskoff.evaluation import full_period_stats, window_metrics, windows_table
 from riskoff.paths import resolve_data_dir
+from riskoff.phases import Phases
 from riskoff.run_folder import RunFolder, versions
 from riskoff.signal import discover as discover_signals
 from riskoff.strategy import StrategyRun, build_exposure, discover_strategies
@@ -95,8 +96,14 @@ def resolve_end(cfg: RunConfig, required: Sequence[str], catalog, data_dir: Path
 
 
 def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
-                    progress: Callable[[str], None] | None = None, show_bar: bool = False) -> RunResult:
-    """Build exposures, simulate and evaluate every strategy x asset of ``cfg`` (nothing is written)."""
+                    progress: Callable[[str], None] | None = None, show_bar: bool = False,
+                    phases: Phases | None = None) -> RunResult:
+    """Build exposures, simulate and evaluate every strategy x asset of ``cfg`` (nothing is written).
+
+    ``phases`` times each stage and shows its progress (see :mod:`riskoff.phases`); by default a
+    live bar when ``show_bar`` and log lines through ``progress`` otherwise.
+    """
+    phases = phases or Phases(progress, live=show_bar)
     data_path, how = resolve_data_dir(data_dir)
     catalog = load_catalog(extra={"series": dict(cfg.series)} if cfg.series else None)
     required, optional = _used_series(cfg, catalog)
@@ -108,15 +115,16 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
     say(f"data dir: {data_path} (from {how})")
     say(f"run span: {cfg.start:%Y-%m-%d} .. {end:%Y-%m-%d} (end {'from config' if limited_by == 'config' else 'limited by ' + limited_by})")
     # Coverage of every required series is checked up front so a stale file fails before any work.
-    for cal in sorted({catalog[a].calendar for a in cfg.assets}):
-        load(required, cfg.start, end, calendar=cal, data_dir=data_path, catalog=catalog, stale="raise")
+    calendars = sorted({catalog[a].calendar for a in cfg.assets})
+    with phases.phase("data check", total=len(calendars)) as bar:
+        for cal in calendars:
+            load(required, cfg.start, end, calendar=cal, data_dir=data_path, catalog=catalog, stale="raise")
+            bar.update()
     signals, strategies = discover_signals(cfg.plugin_dirs), discover_strategies(cfg.plugin_dirs)
     cache: dict = {}
     pairs: list[PairResult] = []
     prices: dict[str, pd.Series] = {}
     cash_rates: dict[str, pd.Series] = {}
-    jobs = [(a, s) for a in cfg.assets for s in cfg.strategies_for(a)]
-    bar = _progress_bar(len(jobs), show_bar)
     for asset in cfg.assets:
         spec = catalog[asset]
         frame = load([asset], cfg.start, end, calendar=spec.calendar, data_dir=data_path, catalog=catalog,
@@ -125,43 +133,43 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
         opens = frame.get(f"{asset}.open")
         prices[asset] = close
         runs = []
-        for strat in cfg.strategies_for(asset):
-            runs.append(build_exposure(strat, asset, start=cfg.start, end=end, data_dir=data_path,
-                                       signal_cache=cache, strategies=strategies, signals=signals,
-                                       catalog=catalog))
-            bar.update(1)
+        with phases.phase("signals + strategies", total=len(cfg.strategies_for(asset))) as bar:
+            for strat in cfg.strategies_for(asset):
+                runs.append(build_exposure(strat, asset, start=cfg.start, end=end, data_dir=data_path,
+                                           signal_cache=cache, strategies=strategies, signals=signals,
+                                           catalog=catalog))
+                bar.update(1)
         exposure = pd.DataFrame({r_cfg.name: r.exposure.reindex(close.index)
                                  for r_cfg, r in zip(cfg.strategies_for(asset), runs)})
         cash = money_market_rate(close.index, spec.calendar, data_dir=data_path, source=cfg.cash)
         cash_rates[asset] = cash
-        sim = simulate(close, exposure, open=opens if cfg.fill == "next_open" else None, cash_rate=cash,
-                       costs=cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), fill=cfg.fill,
-                       engine=cfg.engine)
+        with phases.phase("engine", total=1) as bar:
+            sim = simulate(close, exposure, open=opens if cfg.fill == "next_open" else None, cash_rate=cash,
+                           costs=cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), fill=cfg.fill,
+                           engine=cfg.engine)
+            bar.update(1)
         for (strat, run) in zip(cfg.strategies_for(asset), runs):
             orders = sim.orders[sim.orders["column"] == strat.name] if len(sim.orders) else sim.orders
             pairs.append(PairResult(strat.name, asset, spec.asset_class, spec.calendar, sim.equity[strat.name],
                                     sim.exposure[strat.name], exposure[strat.name], run, orders))
-    bar.close()
     used = sorted(set(required) | set(optional) | ({*CASH_SERIES} if cfg.cash == "money_market" else
                                                     ({cfg.cash} - {"none"})))
     prints = {sid: fingerprint(series_path(catalog[sid], data_path)) for sid in used
               if series_path(catalog[sid], data_path).exists()}
     result = RunResult(cfg, data_path, how, end, limited_by, pairs, prices, prints, cash_rates=cash_rates)
     say(f"simulated {len(pairs)} strategy x asset pairs; evaluating ...")
-    evaluate(result)
+    with phases.phase("evaluation", total=len(pairs)) as bar:
+        evaluate(result, bar.update)
     return result
 
 
-def _progress_bar(total: int, show: bool):
-    from tqdm import tqdm
-    return tqdm(total=total, desc="strategies x assets", unit="pair", disable=not show, file=sys.stderr)
-
-
-def evaluate(result: RunResult) -> None:
-    """Fill ``result.stats`` (one row per pair) and ``result.windows`` (pair x window)."""
+def evaluate(result: RunResult, tick: Callable[[], None] | None = None) -> None:
+    """Fill ``result.stats`` (one row per pair) and ``result.windows`` (pair x window); ``tick`` per pair."""
     bh = {p.asset: p.equity for p in result.pairs if p.strategy == BASELINE}
     stats, rows = [], []
     for p in result.pairs:
+        if tick is not None:
+            tick()
         s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class, p.calendar)
         stats.append({"strategy": p.strategy, "asset": p.asset, **s})
         for w in result.config.windows.values():
@@ -185,16 +193,18 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 
 def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, report: bool = True,
-              progress: Callable[[str], None] | None = None) -> Path:
+              progress: Callable[[str], None] | None = None, phases: Phases | None = None) -> Path:
     """Write the run folder atomically (temp folder + rename) and return its path.
 
     ``tearsheets``: True = as the config says, False = none, or "all".
     """
     say = progress or (lambda _msg: None)
+    phases = phases or Phases(progress)
     cfg = result.config
     out = Path(out)
     with RunFolder(out, what="run") as tmp:
         say(f"writing {out} ...")
+        started = time.perf_counter()
         keyed = {p.key: p for p in result.pairs}
         fmt = "%.12g"  # fixed precision: byte-identical files for identical inputs
         _union_frame({k: p.equity for k, p in keyed.items()}).to_csv(tmp / "equity.csv", float_format=fmt)
@@ -234,34 +244,42 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
             "windows": [w.as_dict() for w in cfg.windows.values()],
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
-        _render(tmp, cfg, keyed, tearsheets, report, say)
+        phases.record("csv + summary", time.perf_counter() - started)
+        _render(tmp, cfg, keyed, tearsheets, report, say, phases)
     return out
 
 
-def _render(run_dir: Path, cfg: RunConfig, keyed: dict, tearsheets: bool | str, report: bool, say) -> None:
-    """Tearsheets (a process pool) and report.html (this process) rendered at the same time."""
+def _render(run_dir: Path, cfg: RunConfig, keyed: dict, tearsheets: bool | str, report: bool, say,
+            phases: Phases) -> None:
+    """findings.md, then tearsheets (a process pool) and report.html (this process) at the same time."""
     import threading
 
-    from riskoff.reports import write_report, write_tearsheets
+    from riskoff.reports import write_findings, write_report, write_tearsheets
 
+    with phases.phase("findings", total=1) as bar:
+        write_findings(run_dir)
+        bar.update()
     choice = cfg.tearsheets if tearsheets is True else ("none" if tearsheets is False else tearsheets)
     failure: list[BaseException] = []
     worker = None
     if choice != "none":
         pairs = None if choice == "all" else [k for k in keyed if k.split("/")[0] in choice]
-        say(f"rendering {'all' if pairs is None else len(pairs)} tearsheets on {cfg.workers} worker(s) ...")
+        n = len(pairs) if pairs is not None else sum(1 for k in keyed if not k.startswith(BASELINE + "/"))
+        say(f"rendering {n} tearsheets on {cfg.workers} worker(s) ...")
 
         def job() -> None:
             try:
-                write_tearsheets(run_dir, pairs=pairs, workers=cfg.workers)
+                with phases.phase("tearsheets", total=n) as bar:
+                    write_tearsheets(run_dir, pairs=pairs, workers=cfg.workers, on_page=bar.update)
             except BaseException as exc:  # re-raised in the caller's thread
                 failure.append(exc)
         worker = threading.Thread(target=job, name="tearsheets")
         worker.start()
     try:
         if report:
-            say("writing report.html ...")
-            write_report(run_dir)
+            with phases.phase("report", total=1) as bar:
+                write_report(run_dir)
+                bar.update()
     finally:
         if worker is not None:
             worker.join()

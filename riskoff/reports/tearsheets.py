@@ -28,7 +28,8 @@ import html
 import os
 import re
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -292,7 +293,8 @@ def time_in_market(exposure: pd.DataFrame | None, column: str, equity: pd.Series
     return float((exposure[column].reindex(bars).fillna(0.0) > 1e-6).mean())
 
 
-def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2) -> list[Path]:
+def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2,
+                     on_page: Callable[[], None] | None = None) -> list[Path]:
     """Write a quantstats tearsheet per strategy x asset into ``RUN/tearsheets/``.
 
     Each page compares the strategy with that asset's buy & hold and is named
@@ -303,6 +305,7 @@ def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2) -
         pairs: which pages to write, as ``"strategy/asset"`` strings or ``(strategy, asset)``
             tuples; None means every non-baseline ``strategy/asset`` column of ``equity.csv``.
         workers: processes rendering in parallel; 1 renders in this process.
+        on_page: called once per finished page (progress display).
 
     Returns:
         The written file paths, in the order of ``pairs``.
@@ -340,10 +343,19 @@ def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2) -
                          rf))
     if not jobs:
         return []
+    tick = on_page or (lambda: None)
     if workers <= 1 or len(jobs) == 1:
-        return [_render(j) for j in jobs]
+        out = []
+        for j in jobs:
+            out.append(_render(j))
+            tick()
+        return out
     # spawn, not fork: the parent may hold threads (numba, BLAS) that a forked child would inherit
     # in a locked state.
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=get_context("spawn"),
                              initializer=_init_worker) as pool:
-        return list(pool.map(_render, jobs))
+        futures = [pool.submit(_render, j) for j in jobs]
+        for f in as_completed(futures):
+            f.result()
+            tick()
+        return [f.result() for f in futures]
