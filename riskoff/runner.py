@@ -27,7 +27,7 @@ from riskoff.config import RunConfig
 from riskoff.data.align import load
 from riskoff.data.catalog import SeriesSpec, load_catalog
 from riskoff.data.sources import fingerprint, read_series, series_path
-from riskoff.engine import simulate
+from riskoff.engine import cash_growth, simulate
 from riskoff.errors import ConfigError
 from riskoff.evaluation import full_period_stats, window_metrics, windows_table
 from riskoff.paths import resolve_data_dir
@@ -52,6 +52,7 @@ class PairResult:
     target: pd.Series
     run: StrategyRun
     orders: pd.DataFrame
+    cash_growth: pd.Series | None = None  # 1 + the cash return of each bar (Sharpe's benchmark)
 
     @property
     def key(self) -> str:
@@ -143,6 +144,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
                                  for r_cfg, r in zip(cfg.strategies_for(asset), runs)})
         cash = money_market_rate(close.index, spec.calendar, data_dir=data_path, source=cfg.cash)
         cash_rates[asset] = cash
+        growth = pd.Series(cash_growth(cash, close.index), index=close.index)
         with phases.phase("engine", total=1) as bar:
             sim = simulate(close, exposure, open=opens if cfg.fill == "next_open" else None, cash_rate=cash,
                            costs=cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), fill=cfg.fill,
@@ -151,7 +153,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
         for (strat, run) in zip(cfg.strategies_for(asset), runs):
             orders = sim.orders[sim.orders["column"] == strat.name] if len(sim.orders) else sim.orders
             pairs.append(PairResult(strat.name, asset, spec.asset_class, spec.calendar, sim.equity[strat.name],
-                                    sim.exposure[strat.name], exposure[strat.name], run, orders))
+                                    sim.exposure[strat.name], exposure[strat.name], run, orders, growth))
     used = sorted(set(required) | set(optional) | ({*CASH_SERIES} if cfg.cash == "money_market" else
                                                     ({cfg.cash} - {"none"})))
     prints = {sid: fingerprint(series_path(catalog[sid], data_path)) for sid in used
@@ -170,7 +172,8 @@ def evaluate(result: RunResult, tick: Callable[[], None] | None = None) -> None:
     for p in result.pairs:
         if tick is not None:
             tick()
-        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class, p.calendar)
+        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class, p.calendar,
+                              cash_growth=p.cash_growth)
         stats.append({"strategy": p.strategy, "asset": p.asset, **s})
         for w in result.config.windows.values():
             m = window_metrics(w, p.asset, p.equity, bh[p.asset], p.exposure, p.target)
@@ -235,6 +238,7 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
                     "end_limited_by": result.end_limited_by, "fill": cfg.fill, "cash": cfg.cash,
                     "engine": cfg.engine,
                     "annualisation": annualisation_note((p.calendar, "1d") for p in result.pairs),
+                    "sharpe_basis": sharpe_basis(cfg.cash),
                     "costs": {k: {"fee_bps": v.fee_bps, "slippage_bps": v.slippage_bps} for k, v in cfg.costs.items()}},
             "config": json.loads(json.dumps(cfg.raw, default=str)),
             "data": {"data_dir": str(result.data_dir), "data_dir_from": result.data_dir_from,
@@ -247,6 +251,16 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
         phases.record("csv + summary", time.perf_counter() - started)
         _render(tmp, cfg, keyed, tearsheets, report, say, phases)
     return out
+
+
+def sharpe_basis(cash: str) -> str:
+    """What the run's Sharpe and Sortino are measured against, as stated in summary.json and the report."""
+    if cash == "money_market":
+        return ("on returns in excess of the money-market rate that uninvested cash earns (SOFR, EFFR before "
+                "2018-04)")
+    if cash == "none":
+        return "on raw returns (cash earns nothing in this run, so the risk-free rate is 0)"
+    return f"on returns in excess of the rate cash earns in this run ({cash})"
 
 
 def _render(run_dir: Path, cfg: RunConfig, keyed: dict, tearsheets: bool | str, report: bool, say,

@@ -66,7 +66,7 @@ SORT_JS = """
 def risk_free_note(summary: dict) -> str:
     """What Sharpe and Sortino are measured against, as the run recorded it."""
     basis = (summary.get("run") or {}).get("sharpe_basis")
-    return basis or "returns as they are (risk-free rate 0), as recorded by this run"
+    return basis or "this run does not record what they are measured against (older run)"
 
 
 def header(summary: dict, run_dir: Path, note: str) -> str:
