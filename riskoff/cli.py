@@ -66,6 +66,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_findings(args: argparse.Namespace) -> int:
+    from riskoff.reports.findings import findings_markdown, readme_with_findings
+
+    text = findings_markdown(Path(args.run))
+    if args.update_readme:
+        readme = Path(args.update_readme)
+        readme.write_text(readme_with_findings(readme.read_text(encoding="utf-8"), text), encoding="utf-8")
+        print(f"{readme}: findings section replaced from {args.run}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def cmd_windows(args: argparse.Namespace) -> int:
     from riskoff.windows import format_windows, load_windows
     print(format_windows(load_windows()))
@@ -129,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--html", default=None, help="also write the comparison as HTML (frontiers, tearsheet headlines)")
     cmp_.add_argument("--all", action="store_true", help="list every strategy x asset, also unchanged ones")
     cmp_.set_defaults(func=cmd_compare)
+    fnd = sub.add_parser("findings", help="print a run's findings.md (or put it into the README)")
+    fnd.add_argument("run")
+    fnd.add_argument("--update-readme", default=None, metavar="README",
+                     help="replace the README's generated findings section with this run's")
+    fnd.set_defaults(func=cmd_findings)
     win = sub.add_parser("windows", help="the sell-off window catalog")
     win.add_argument("action", choices=["list"], nargs="?", default="list")
     win.set_defaults(func=cmd_windows)

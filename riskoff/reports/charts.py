@@ -41,8 +41,15 @@ def day_deltas(index: pd.DatetimeIndex) -> list[int]:
 def compact(values, sig: int = 4) -> list:
     """Floats to ``sig`` significant digits (NaN -> null), enough for a chart and small in JSON."""
     arr = np.asarray(values, dtype="float64")
-    return [None if not np.isfinite(v) else (int(v) if v == int(v) and abs(v) < 1e15 else float(f"{v:.{sig}g}"))
-            for v in arr]
+    finite = np.isfinite(arr)
+    x = np.where(finite, arr, 0.0)
+    digits = sig - 1 - np.floor(np.log10(np.where(x != 0, np.abs(x), 1.0)))
+    # Divide by an exact power of ten (or multiply by one): the result is the nearest double to the
+    # rounded decimal, so JSON prints it short (0.1234, not 0.12340000000000001).
+    up = np.round(x * 10.0 ** np.clip(digits, 0, None)) / 10.0 ** np.clip(digits, 0, None)
+    down = np.round(x / 10.0 ** np.clip(-digits, 0, None)) * 10.0 ** np.clip(-digits, 0, None)
+    rounded = np.where(digits >= 0, up, down).tolist()
+    return [v if ok else None for v, ok in zip(rounded, finite.tolist())]
 
 
 def label_levels(spans: list[tuple[pd.Timestamp, str]], lo: pd.Timestamp, hi: pd.Timestamp,

@@ -126,22 +126,17 @@ def observed_switch_levels(reading: pd.Series, state: pd.Series) -> list[dict]:
 
 
 def _state_runs(states: pd.Series) -> list[list[int]]:
-    """[start day, stop day, state] runs of equal consecutive non-zero states, for background shading."""
+    """[start day, stop day, state] runs of equal consecutive caution/risk-off states, for shading."""
     s = states.dropna()
     if s.empty:
         return []
-    epoch = pd.Timestamp("1970-01-01")
-    change = s.ne(s.shift()).cumsum()
-    runs = []
-    idx = s.index
-    for _, grp in s.groupby(change, sort=False):
-        st = int(grp.iloc[0])
-        if st not in (1, 2):
-            continue
-        pos = idx.get_loc(grp.index[-1])
-        stop = idx[pos + 1] if pos + 1 < len(idx) else grp.index[-1] + pd.Timedelta(days=1)
-        runs.append([(grp.index[0] - epoch).days, (stop - epoch).days, st])
-    return runs
+    vals = s.to_numpy()
+    days = ((s.index - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1)).to_numpy()
+    cuts = np.flatnonzero(np.diff(vals) != 0) + 1
+    starts, stops = np.r_[0, cuts], np.r_[cuts, len(vals)]
+    # A run lasts until the next bar (or one day past the last bar).
+    return [[int(days[a]), int(days[b]) if b < len(days) else int(days[-1]) + 1, int(vals[a])]
+            for a, b in zip(starts, stops) if vals[a] in (1, 2)]
 
 
 def _window_chart(w: Window, asset: str, prices, readings, states, exposure, strategies: list[str],
@@ -215,6 +210,8 @@ def write_report(run_dir: str | os.PathLike) -> Path:
     states = read_dated_csv(run_dir / "states.csv")
     events = read_events(run_dir)
     meta = window_meta(summary)
+    events_by_asset = ({a: g.sort_values("date", kind="stable") for a, g in events.groupby("asset", sort=False)}
+                       if events is not None else {})
 
     col_pairs = [split_column(c) for c in (equity.columns if equity is not None else [])]
     assets = ordered(list(stats.get("asset", [])), [a for _, a in col_pairs] + list(wtable["asset"].unique()))
@@ -264,7 +261,7 @@ def write_report(run_dir: str | os.PathLike) -> Path:
                              if w.trough is not None else "")
                           + (window_table(rows) if not rows.empty else "")
                           + (chart or "<p class='muted'>No price, reading or exposure data in range.</p>")
-                          + events_table(events, asset, w.start - ZOOM_BEFORE, w.end + ZOOM_AFTER))
+                          + events_table(events_by_asset.get(asset), w.start - ZOOM_BEFORE, w.end + ZOOM_AFTER))
         win_html.append(f"<section class='window' id='w-{esc(re.sub(r'[^A-Za-z0-9_-]', '_', wid))}'>"
                         f"<h2>Window: {esc(w0.name)} <span class='muted small'>({esc(wid)})</span></h2>"
                         f"{info}{''.join(blocks)}</section>")

@@ -159,15 +159,15 @@ def heatmaps(wtable: pd.DataFrame, assets: list[str], strategies: list[str], met
         body = []
         strats = [s for s in strategies if s in set(rows["strategy"])] + \
                  [s for s in rows["strategy"].unique() if s not in strategies]
+        by_cell = {(r["strategy"], r["window"]): r for r in rows.to_dict("records")}
         for s in strats:
             cells = []
             srows = rows[rows["strategy"] == s]
             for w in wids:
-                hit = srows[srows["window"] == w]
-                if hit.empty:
+                r = by_cell.get((s, w))
+                if r is None:
                     cells.append("<td class='muted'>&ndash;</td>")
                     continue
-                r = hit.iloc[0]
                 v, outcome = r["drawdown_avoided"], window_outcome(r)
                 tip = (f"{s} on {asset}, {names.get(w, w)}: {OUTCOMES[outcome]}. Strategy max DD "
                        f"{pct(r.get('strategy_max_dd'))} vs buy & hold {pct(r.get('bh_max_dd'))}; return "
@@ -211,18 +211,20 @@ def window_table(rows: pd.DataFrame) -> str:
     return f"<table>{head}{body}</table>"
 
 
-def events_table(events: pd.DataFrame | None, asset: str, lo, hi, limit: int = 40) -> str:
-    """The exposure changes of one asset in a date range, collapsed under a <details>."""
+def events_table(events: pd.DataFrame | None, lo, hi, limit: int = 40) -> str:
+    """One asset's exposure changes (``events``, sorted by date) in a date range, under a <details>."""
     if events is None or events.empty:
         return ""
-    sel = events[(events["asset"] == asset) & (events["date"] >= lo) & (events["date"] <= hi)]
+    dates = events["date"].to_numpy()
+    a, b = np.searchsorted(dates, np.datetime64(lo), "left"), np.searchsorted(dates, np.datetime64(hi), "right")
+    sel = events.iloc[a:b]
     if sel.empty:
         return "<p class='small muted'>No exposure changes in this range.</p>"
     rows = "".join(
         f"<tr><td>{date(r['date'])}</td><td>{esc(r['strategy'])}</td>"
         f"<td class='n'>{num(r.get('old_exposure'))} &rarr; {num(r.get('new_exposure'))}</td>"
         f"<td class='small'>{esc(r.get('states', ''))}</td></tr>"
-        for _, r in sel.head(limit).iterrows())
+        for r in sel.head(limit).to_dict("records"))
     more = f"<p class='small muted'>... and {len(sel) - limit} more.</p>" if len(sel) > limit else ""
     return (f"<details><summary>Exposure changes ({len(sel)})</summary><table><tr><th>Date</th><th>Strategy"
             f"</th><th>Exposure</th><th>Signal states</th></tr>{rows}</table>{more}</details>")

@@ -109,3 +109,16 @@ def test_html_has_both_frontiers_and_tearsheet_headlines(run_dir, tearsheets, tm
         assert f"<h3>{title}</h3>" in page
     tim = re.search(r"<tr><td>Time in Market</td><td class='n'>([^<]*)</td><td class='n'>([^<]*)</td>", page)
     assert tim and tim.group(1) == tim.group(2) and tim.group(1).endswith("%")
+
+
+def test_default_run_against_one_parameter_changed_fits_a_terminal(default_run, default_run_changed):
+    text, table = compare_runs(default_run, default_run_changed)
+    lines = text.splitlines()
+    print(text)
+    assert len(lines) <= 60
+    assert "CONFIG: 1 key(s) changed: strategies[vix_or_breadth].overlays.min_bars_out: 5 -> 7" in text
+    assert "DATE SPANS DIFFER" not in text and "DATA:" not in text
+    rows = _headline_rows(text)
+    assert rows and {r[0] for r in rows} == {"vix_or_breadth"}  # only the changed rule moved
+    changed = table[table["status"] == "changed"]
+    assert set(changed.loc[changed["section"] == "stats", "strategy"]) == {"vix_or_breadth"}
