@@ -46,10 +46,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     with phases.phase("config", total=1) as bar:
         cfg = load_config(args.config)
         bar.update()
-    result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, phases=phases)
-    out = Path(args.out) if args.out else default_out(cfg.name)
     tearsheets = False if args.no_tearsheets else ("all" if args.all_tearsheets else True)
-    write_run(result, out, tearsheets=tearsheets, report=not args.no_report, progress=_say, phases=phases)
+    pool = None
+    if tearsheets is not False and (tearsheets == "all" or cfg.tearsheets != "none") and cfg.workers > 1:
+        from riskoff.reports.tearsheets import start_pool
+
+        pool = start_pool(cfg.workers)  # its start-up overlaps the backtest
+    try:
+        result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, phases=phases)
+        out = Path(args.out) if args.out else default_out(cfg.name)
+        write_run(result, out, tearsheets=tearsheets, report=not args.no_report, progress=_say, phases=phases,
+                  tearsheet_pool=pool)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     print(ranking_text(result))
     print(f"\n{len(result.pairs)} strategy x asset pairs, {len(result.windows)} window rows; "
           "annualised over 365 days for crypto, 252 for US-listed assets")

@@ -196,10 +196,12 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 
 def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, report: bool = True,
-              progress: Callable[[str], None] | None = None, phases: Phases | None = None) -> Path:
+              progress: Callable[[str], None] | None = None, phases: Phases | None = None,
+              tearsheet_pool=None) -> Path:
     """Write the run folder atomically (temp folder + rename) and return its path.
 
-    ``tearsheets``: True = as the config says, False = none, or "all".
+    ``tearsheets``: True = as the config says, False = none, or "all". ``tearsheet_pool``: a pool from
+    :func:`riskoff.reports.tearsheets.start_pool`, started early so its start-up overlaps the backtest.
     """
     say = progress or (lambda _msg: None)
     phases = phases or Phases(progress)
@@ -249,7 +251,7 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
         phases.record("csv + summary", time.perf_counter() - started)
-        _render(tmp, cfg, keyed, tearsheets, report, say, phases)
+        _render(tmp, cfg, keyed, tearsheets, report, say, phases, tearsheet_pool)
     return out
 
 
@@ -264,7 +266,7 @@ def sharpe_basis(cash: str) -> str:
 
 
 def _render(run_dir: Path, cfg: RunConfig, keyed: dict, tearsheets: bool | str, report: bool, say,
-            phases: Phases) -> None:
+            phases: Phases, pool=None) -> None:
     """findings.md, then tearsheets (a process pool) and report.html (this process) at the same time."""
     import threading
 
@@ -284,7 +286,7 @@ def _render(run_dir: Path, cfg: RunConfig, keyed: dict, tearsheets: bool | str, 
         def job() -> None:
             try:
                 with phases.phase("tearsheets", total=n) as bar:
-                    write_tearsheets(run_dir, pairs=pairs, workers=cfg.workers, on_page=bar.update)
+                    write_tearsheets(run_dir, pairs=pairs, workers=cfg.workers, on_page=bar.update, pool=pool)
             except BaseException as exc:  # re-raised in the caller's thread
                 failure.append(exc)
         worker = threading.Thread(target=job, name="tearsheets")

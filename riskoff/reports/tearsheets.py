@@ -41,7 +41,7 @@ import pandas as pd
 from riskoff.reports.runfiles import BASELINE, periods_per_year, read_dated_csv, read_summary, split_column, stats_frame
 
 __all__ = ["write_tearsheets", "tearsheet_filename", "normalise_pairs", "period_returns", "time_in_market",
-           "eoy_returns", "monthly_returns", "RateSeries", "RISK_FREE_NOTE"]
+           "eoy_returns", "monthly_returns", "RateSeries", "RISK_FREE_NOTE", "start_pool"]
 
 # quantstats' template links a favicon on the web; the pages must work offline, so it is dropped.
 _FAVICON_RE = re.compile(r'\s*<link rel="shortcut icon"[^>]*>')
@@ -280,6 +280,26 @@ def _init_worker() -> None:
     from riskoff import _mpl
 
     _mpl.configure()
+    import quantstats  # noqa: F401  (the slow import happens while the parent is still busy)
+
+
+def _ready() -> bool:
+    return True
+
+
+def start_pool(workers: int) -> ProcessPoolExecutor:
+    """A tearsheet process pool whose workers start importing quantstats right away.
+
+    Start it before the backtest so the workers' start-up (a few seconds each) overlaps the
+    simulation; pass it to :func:`write_tearsheets` and shut it down afterwards.
+    """
+    # spawn, not fork: the parent may hold threads (numba, BLAS) that a forked child would inherit
+    # in a locked state.
+    pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=get_context("spawn"),
+                               initializer=_init_worker)
+    for _ in range(max(1, workers)):
+        pool.submit(_ready)  # makes the pool spawn its workers now
+    return pool
 
 
 def normalise_pairs(pairs, columns: list[str]) -> list[tuple[str, str]]:
@@ -308,7 +328,8 @@ def time_in_market(exposure: pd.DataFrame | None, column: str, equity: pd.Series
 
 
 def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2,
-                     on_page: Callable[[], None] | None = None) -> list[Path]:
+                     on_page: Callable[[], None] | None = None,
+                     pool: ProcessPoolExecutor | None = None) -> list[Path]:
     """Write a quantstats tearsheet per strategy x asset into ``RUN/tearsheets/``.
 
     Each page compares the strategy with that asset's buy & hold and is named
@@ -320,6 +341,7 @@ def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2,
             tuples; None means every non-baseline ``strategy/asset`` column of ``equity.csv``.
         workers: processes rendering in parallel; 1 renders in this process.
         on_page: called once per finished page (progress display).
+        pool: a pool from :func:`start_pool` to render in (left running); by default one is made.
 
     Returns:
         The written file paths, in the order of ``pairs``.
@@ -358,18 +380,20 @@ def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2,
     if not jobs:
         return []
     tick = on_page or (lambda: None)
-    if workers <= 1 or len(jobs) == 1:
+    if pool is None and (workers <= 1 or len(jobs) == 1):
         out = []
         for j in jobs:
             out.append(_render(j))
             tick()
         return out
-    # spawn, not fork: the parent may hold threads (numba, BLAS) that a forked child would inherit
-    # in a locked state.
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=get_context("spawn"),
-                             initializer=_init_worker) as pool:
+    own = pool is None
+    pool = pool or start_pool(min(workers, len(jobs)))
+    try:
         futures = [pool.submit(_render, j) for j in jobs]
         for f in as_completed(futures):
             f.result()
             tick()
         return [f.result() for f in futures]
+    finally:
+        if own:
+            pool.shutdown()
