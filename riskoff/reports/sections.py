@@ -33,7 +33,7 @@ td.o-nothing{background:#f4f5f7;color:#8a929c;font-style:italic}
 td.o-no_gain{background:#fbf6e6;color:#6b5a1e}
 tr.base td{color:#555;background:#fafafa}tr.front td:nth-child(2){font-weight:600}
 .note{background:#f3f7fc;border-left:4px solid #4a7fc1;padding:8px 12px;margin:10px 0}
-.muted{color:#667}.small{font-size:12px}
+.muted{color:#667}.small{font-size:12px}td.nw{white-space:nowrap}
 .plot{width:100%;margin:4px 0 14px}.frontiers{display:grid;grid-template-columns:1fr 1fr;gap:8px}
 .selector{margin:10px 0 0}.selector select{font-size:13px;margin-left:6px;max-width:700px}
 nav a{margin-right:12px}code{background:#f1f3f5;padding:0 3px;border-radius:3px}
@@ -128,7 +128,7 @@ def ranking(table: pd.DataFrame) -> str:
         body.append(
             f"<tr class='{cls}' data-strategy=\"{esc(r['strategy'])}\" data-asset=\"{esc(r['asset'])}\">"
             f"<td class='n' data-v='{int(r['rank'])}'>{int(r['rank'])}</td><td>{esc(r['strategy'])}</td>"
-            f"<td>{esc(r['asset'])}</td>{cell(r['mean_dd_avoided'], pp)}"
+            f"<td class='nw'>{esc(r['asset'])}</td>{cell(r['mean_dd_avoided'], pp)}"
             f"<td class='n' data-v='{sortval(r.get('windows_protected'))}'>{prot}</td>"
             f"{cell(r['cagr_given_up'], pp)}{cell(r['sharpe_change'], lambda x: f'{x:+.2f}' if isnum(x) else '&ndash;')}"
             + sig + "".join(cell(r[c], f) for c, _, f in cols) + "</tr>")
