@@ -1,61 +1,80 @@
-"""Benchmark: the main job (`riskoff run backtests/selloffs.toml`) end to end, cold and warm.
+"""Benchmark: the main job (`riskoff run backtests/selloffs.toml`) end to end, in fresh processes.
 
-Cold = the first run in a fresh process with numba's on-disk cache and the parquet cache
-cleared; warm = later fresh processes with both caches in place (what `make run` sees the second
-time), best of two. Measured with the config's five tearsheets and with `--no-tearsheets`. Each
-run writes to a temporary folder that is deleted afterwards. Prints JSON, including the per-phase
-timing line the run itself prints at the end (phases that overlap in time are each counted).
-
-Targets (issue 14): <= 30 s cold and <= 20 s warm with tearsheets, <= 10 s warm without, on an
-otherwise idle 2-core machine; on a shared machine the figures are only upper bounds.
+cold and cold_cached as defined in benchmarks/_timing.py (cold: numba's kernel cache empty and the
+parquet cache off; cold_cached: the second `make run` on a machine). Each run writes to a temporary
+folder that is deleted afterwards. Checked before any figure is reported: the runs exit 0, cover
+50 strategy x asset pairs and 500 window rows, and write byte-identical windows.csv and
+summary.json stats in both runs. Measured with the config's five tearsheets and again with
+`--no-tearsheets`; the run's own per-phase timing line (riskoff.phases) is included (phases that
+overlap in time, tearsheets and report, are each counted). Targets (issue 14), on an otherwise
+idle 2-core machine: <= 30 s cold and <= 20 s cold_cached with tearsheets, <= 10 s without.
+Prints JSON.
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
 import json
-import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import _timing  # noqa: F401  (first: puts this checkout on sys.path)
+from _timing import ROOT, check_checkout, cold_and_cached, emit, require
+
+CONFIG = ROOT / "backtests" / "selloffs.toml"
 
 
-def run_once(out: Path, *extra: str) -> tuple[float, dict[str, float]]:
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "riskoff.cli", "run", str(ROOT / "backtests" / "selloffs.toml"),
-                           "--out", str(out), *extra], check=True, capture_output=True, text=True)
-    took = time.perf_counter() - t0
-    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("timing: ")), "")
-    phases = {name.strip(): float(sec) for name, sec in re.findall(r"([\w +]+?) ([\d.]+) s", line[len("timing: "):])}
-    return took, phases
+def _phases(stdout: str) -> dict[str, float]:
+    line = next((ln for ln in stdout.splitlines() if ln.startswith("timing: ")), "timing: ")
+    return {name.strip(): float(sec) for name, sec in re.findall(r"([\w +]+?) ([\d.]+) s", line[len("timing: "):])}
 
 
-def main() -> None:
+def child(extra: list[str]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="riskoff-bench-"))
     try:
-        for cache in [*ROOT.glob("riskoff/**/__pycache__/*.nbi"), *ROOT.glob("riskoff/**/__pycache__/*.nbc")]:
-            cache.unlink()
-        shutil.rmtree(ROOT / "data" / "cache" / ".parsed", ignore_errors=True)
-        cold, cold_phases = run_once(tmp / "cold")
-        warm = [run_once(tmp / f"warm{i}") for i in range(2)]
-        bare = [run_once(tmp / f"bare{i}", "--no-tearsheets") for i in range(2)]
-        best_warm, best_bare = min(warm), min(bare)
+        t0 = time.perf_counter()
+        from riskoff.cli import main as cli
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            rc = cli(["run", str(CONFIG), "--out", str(tmp / "run"), *extra])
+        wall = time.perf_counter() - t0
+        run = tmp / "run"
+        summary = json.loads((run / "summary.json").read_text()) if rc == 0 else {}
         print(json.dumps({
-            "benchmark": "main_job_selloffs", "cpus": os.cpu_count(),
-            "load_average_1m": round(os.getloadavg()[0], 2),
-            "cold_s": round(cold, 1), "warm_s": round(best_warm[0], 1),
-            "warm_no_tearsheets_s": round(best_bare[0], 1),
-            "tearsheets": len(list((tmp / "cold" / "tearsheets").glob("*.html"))),
-            "report_html_bytes": (tmp / "cold" / "report.html").stat().st_size,
-            "phases_cold": cold_phases, "phases_warm": best_warm[1], "phases_warm_no_tearsheets": best_bare[1],
-            "outputs": sorted(p.name for p in (tmp / "cold").iterdir())}, indent=2))
+            "exit": rc, "wall_s": wall, "pairs": len(summary.get("stats", [])), "phases": _phases(out.getvalue()),
+            "window_rows": sum(1 for _ in (run / "windows.csv").open()) - 1 if rc == 0 else 0,
+            "windows_sha": hashlib.sha256((run / "windows.csv").read_bytes()).hexdigest() if rc == 0 else "",
+            "stats_sha": hashlib.sha256(json.dumps(summary.get("stats"), sort_keys=True).encode()).hexdigest(),
+            "tearsheets": len(list((run / "tearsheets").glob("*.html"))) if rc == 0 else 0,
+            "outputs": sorted(p.name for p in run.iterdir()) if rc == 0 else []}))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def main() -> None:
+    check_checkout()
+    runs = cold_and_cached(__file__, ["--child"])
+    bare = cold_and_cached(__file__, ["--child", "--no-tearsheets"])
+    cold, cached = runs["cold"], runs["cold_cached"]
+    require(cold["exit"] == cached["exit"] == 0 and cold["pairs"] == 50 and cold["window_rows"] == 500
+            and cold["windows_sha"] == cached["windows_sha"] and cold["stats_sha"] == cached["stats_sha"],
+            "main job: 50 pairs, 500 window rows, identical results in both runs", runs)
+    emit("main_job", {
+        "what": "main job (`make run`: 50 strategy x asset pairs, 10 windows, report and tearsheets)",
+        "cold_s": round(cold["wall_s"], 1), "cold_cached_s": round(cached["wall_s"], 1),
+        "no_tearsheets_cold_s": round(bare["cold"]["wall_s"], 1),
+        "no_tearsheets_cold_cached_s": round(bare["cold_cached"]["wall_s"], 1),
+        "phases_cold": cold["phases"], "phases_cold_cached": cached["phases"],
+        "phases_no_tearsheets_cold_cached": bare["cold_cached"]["phases"],
+        "tearsheets": cold["tearsheets"], "outputs": cold["outputs"],
+        "checks": {"pairs": cold["pairs"], "window_rows": cold["window_rows"], "identical_results": True}},
+        terms=("cold", "cold_cached"))
+
+
 if __name__ == "__main__":
-    main()
+    child([a for a in sys.argv[1:] if a != "--child"]) if "--child" in sys.argv else main()
