@@ -33,9 +33,18 @@ from riskoff.phases import Phases
 from riskoff.plan import plan_run
 from riskoff.run_folder import RunFolder, versions
 from riskoff.signal import discover as discover_signals
+from riskoff.significance.settings import Market
 from riskoff.strategy import StrategyRun, build_exposure, discover_strategies
 
 BASELINE = "buy_and_hold"
+SIGNIFICANCE_METHOD = (
+    "null: per strategy x asset, random exposure paths with the strategy's own de-risking budget through "
+    "the same engine, costs and cash: 'episodes' keeps every de-risk episode (duration, depths) and places "
+    "them at uniformly random admissible gaps; 'shift' rotates the whole exposure path (rules changing "
+    "exposure on >= 30% of bars or at full exposure on < 10%). pct = share of null paths the strategy "
+    "beats; p = (1 + #null at least as good) / (paths + 1); q = Benjamini-Hochberg across pairs. "
+    "bootstrap: arch StationaryBootstrap, mean block = median optimal_block_length of the return "
+    "differences, percentile intervals of CAGR and Sharpe minus buy & hold")
 
 
 @dataclass
@@ -72,6 +81,8 @@ class RunResult:
     windows: pd.DataFrame = field(default_factory=pd.DataFrame)
     # The money-market rate cash earned, per asset on its own calendar (annual, percent).
     cash_rates: dict[str, pd.Series] = field(default_factory=dict)
+    markets: dict[str, Market] = field(default_factory=dict)          # engine inputs per asset
+    significance: pd.DataFrame = field(default_factory=pd.DataFrame)  # riskoff.significance.run
 
 
 def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data: DataContext | None = None,
@@ -96,6 +107,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
     pairs: list[PairResult] = []
     prices: dict[str, pd.Series] = {}
     cash_rates: dict[str, pd.Series] = {}
+    markets: dict[str, Market] = {}
     for asset in cfg.assets:
         spec = catalog[asset]
         frame = load([asset], cfg.start, end, calendar=spec.calendar, data_dir=data.data_dir, catalog=catalog,
@@ -114,10 +126,11 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
         cash = money_market_rate(close.index, spec.calendar, data=data, source=cfg.cash)
         cash_rates[asset] = cash
         growth = pd.Series(cash_growth(cash, close.index), index=close.index)
+        markets[asset] = Market(close, opens if cfg.fill == "next_open" else None, cash,
+                                cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), cfg.fill)
         with phases.phase("engine", total=1) as bar:
-            sim = simulate(close, exposure, open=opens if cfg.fill == "next_open" else None, cash_rate=cash,
-                           costs=cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), fill=cfg.fill,
-                           engine=cfg.engine)
+            sim = simulate(close, exposure, open=markets[asset].open, cash_rate=cash, costs=markets[asset].costs,
+                           fill=cfg.fill, engine=cfg.engine)
             bar.update(1)
         for (strat, run) in zip(cfg.strategies_for(asset), runs):
             orders = sim.orders[sim.orders["column"] == strat.name] if len(sim.orders) else sim.orders
@@ -128,11 +141,27 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
     prints = {sid: fingerprint(series_path(catalog[sid], data.data_dir)) for sid in used
               if series_path(catalog[sid], data.data_dir).exists()}
     result = RunResult(cfg, data.data_dir, data.data_dir_from, end, plan.end_limited_by, pairs, prices, prints,
-                       cash_rates=cash_rates)
+                       cash_rates=cash_rates, markets=markets)
     say(f"simulated {len(pairs)} strategy x asset pairs; evaluating ...")
     with phases.phase("evaluation", total=len(pairs)) as bar:
         evaluate(result, bar.update)
+    with phases.phase("significance", total=1) as bar:
+        assess(result, say)
+        bar.update()
     return result
+
+
+def assess(result: RunResult, say: Callable[[str], None] = lambda _msg: None) -> None:
+    """Skill or luck: fill ``result.significance`` and append the null's columns to ``result.windows``."""
+    from riskoff.significance.run import assess_run  # arch and scipy.stats: loaded only when used
+
+    s = result.config.significance
+    if not (s.null or s.bootstrap):
+        return
+    say(f"skill or luck: random-timing null ({s.paths if s.null else 'off'} paths per pair), bootstrap "
+        f"({s.reps if s.bootstrap else 'off'} resamples) ...")
+    result.significance, result.windows = assess_run(result.pairs, result.windows, result.markets, s,
+                                                     baseline=BASELINE, workers=result.config.workers)
 
 
 def evaluate(result: RunResult, tick: Callable[[], None] | None = None) -> None:
@@ -219,6 +248,9 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
             "stats": _records(result.stats),
             "windows": [w.as_dict() for w in cfg.windows.values()],
         }
+        if len(result.significance):
+            summary["significance"] = {**cfg.significance.as_dict(), "method": SIGNIFICANCE_METHOD,
+                                       "pairs": _records(result.significance)}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
         phases.record("csv + summary", time.perf_counter() - started)
         _render(tmp, cfg, keyed, tearsheets, report, say, phases, tearsheet_pool)
@@ -277,7 +309,11 @@ def ranking_text(result: RunResult, top: int = 40) -> str:
     """A compact table for the terminal: protection next to its cost, in the report's ranking order."""
     from riskoff.reports.protection import ORDERING_RULE, protection_table
 
-    table = protection_table(result.stats, result.windows, list(result.config.assets))
+    stats = result.stats
+    if "dd_avoided_mean_p" in result.significance:  # the random-timing null's p-value
+        stats = stats.merge(result.significance[["strategy", "asset", "dd_avoided_mean_p"]],
+                            on=["strategy", "asset"], how="left")
+    table = protection_table(stats, result.windows, list(result.config.assets))
     cols = ["asset", "rank", "strategy", "mean_dd_avoided", "cagr_given_up", "sharpe_change", "cagr",
             "max_drawdown", "sharpe", "time_in_market", "turnover"]
     if table["p_value"].notna().any():

@@ -17,6 +17,7 @@ import pandas as pd
 
 from riskoff.reports.protection import protection_table, significance_mark
 from riskoff.reports.runfiles import read_summary, read_windows_table, stats_frame
+from riskoff.reports.significance import merge_significance
 
 __all__ = ["compare_runs", "input_differences", "headline_deltas", "config_changes", "TOLERANCE_PP"]
 
@@ -223,7 +224,7 @@ def compare_runs(run_a: str | os.PathLike, run_b: str | os.PathLike, out_html: s
     run_a, run_b = Path(run_a), Path(run_b)
     sa, sb = read_summary(run_a), read_summary(run_b)
     wa, wb = read_windows_table(run_a), read_windows_table(run_b)
-    sta, stb = stats_frame(sa), stats_frame(sb)
+    sta, stb = merge_significance(stats_frame(sa), sa), merge_significance(stats_frame(sb), sb)
     table = _full_table(sa, wa, sb, wb)
     ra, rb = sa.get("run") or {}, sb.get("run") or {}
     head = [f"A: {ra.get('name', run_a.name)}  {ra.get('start', '?')} .. {ra.get('end', '?')}  ({run_a})",

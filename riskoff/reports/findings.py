@@ -19,6 +19,7 @@ import pandas as pd
 
 from riskoff.reports.protection import ORDERING_RULE, protection_table
 from riskoff.reports.runfiles import BASELINE, read_summary, read_windows_table, stats_frame
+from riskoff.reports.significance import merge_significance
 
 __all__ = ["findings_markdown", "write_findings", "readme_with_findings", "README_START", "README_END"]
 
@@ -118,7 +119,7 @@ def findings_markdown(run_dir: str | os.PathLike) -> str:
     """The findings of one run folder as Markdown (deterministic: same run files, same text)."""
     run_dir = Path(run_dir)
     summary = read_summary(run_dir)
-    stats = stats_frame(summary)
+    stats = merge_significance(stats_frame(summary), summary)
     windows = read_windows_table(run_dir)
     run = summary.get("run") or {}
     assets = list(dict.fromkeys(stats["asset"])) if len(stats) else []

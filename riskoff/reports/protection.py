@@ -37,7 +37,9 @@ OUTCOMES = {
     "nothing": "nothing to avoid: buy & hold fell less than 3% inside the window",
 }
 
-_P_RE = re.compile(r"(^|_)p_?value$|^pvalue", re.I)
+# "p_value", or the random-timing null's "dd_avoided_mean_p" (riskoff.significance), "sig_"-prefixed
+# when merged from summary.json.
+_P_RE = re.compile(r"(^|_)p_?value$|^pvalue$|^(sig_)?dd_avoided_mean_p$", re.I)
 
 
 def window_outcome(row) -> str:

@@ -30,6 +30,7 @@ from riskoff.reports.runfiles import (BASELINE, Window, asset_windows, esc, orde
                                       read_events, read_summary, read_windows_table, split_column, stats_frame,
                                       window_meta)
 from riskoff.reports.sections import CSS, SORT_JS, events_table, header, heatmaps, ranking, risk_free_note, window_table
+from riskoff.reports.significance import merge_significance, significance_note
 
 ZOOM_BEFORE = pd.Timedelta(days=30)
 ZOOM_AFTER = pd.Timedelta(days=60)
@@ -218,14 +219,15 @@ def write_report(run_dir: str | os.PathLike) -> Path:
     strategies = ordered(([BASELINE] if BASELINE in set(stats.get("strategy", [])) or
                           any(s == BASELINE for s, _ in col_pairs) else []) + list(stats.get("strategy", [])),
                          [s for s, _ in col_pairs] + list(wtable["strategy"].unique()))
-    table = protection_table(stats, wtable, assets)
+    table = protection_table(merge_significance(stats, summary), wtable, assets)
     levels = ({c: observed_switch_levels(readings[c], states[c]) for c in readings.columns if c in states}
               if readings is not None and states is not None else {})
 
     sections: list[tuple[str, str, str]] = []  # (anchor, title, html)
     frontiers = "".join(f"<div>{_frontier_chart(a, table)}</div>" for a in assets) if not table.empty else ""
     sections.append(("protection", "Protection vs cost",
-                     (f"<div class='frontiers'>{frontiers}</div>" if frontiers else "") + ranking(table)))
+                     (f"<div class='frontiers'>{frontiers}</div>" if frontiers else "") + ranking(table)
+                     + significance_note(summary)))
     sections.append(("heatmap", "Per window: protected, held through or nothing to avoid",
                      heatmaps(wtable, assets, strategies, meta)))
     if equity is not None and not table.empty:

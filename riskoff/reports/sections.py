@@ -12,6 +12,7 @@ import pandas as pd
 from riskoff.reports.fmt import cell, date, heat_color, integer, isnum, num, pct, pp, sortval
 from riskoff.reports.protection import OUTCOMES, ORDERING_RULE, window_outcome
 from riskoff.reports.runfiles import BASELINE, asset_windows, esc
+from riskoff.reports.significance import significance_cells, significance_head
 
 __all__ = ["header", "ranking", "heatmaps", "window_table", "events_table", "CSS", "SORT_JS", "risk_free_note"]
 
@@ -33,7 +34,7 @@ td.o-nothing{background:#f4f5f7;color:#8a929c;font-style:italic}
 td.o-no_gain{background:#fbf6e6;color:#6b5a1e}
 tr.base td{color:#555;background:#fafafa}tr.front td:nth-child(2){font-weight:600}
 .note{background:#f3f7fc;border-left:4px solid #4a7fc1;padding:8px 12px;margin:10px 0}
-.muted{color:#667}.small{font-size:12px}td.nw{white-space:nowrap}
+.muted{color:#667}.small{font-size:12px}td.nw{white-space:nowrap}td.sig{font-weight:600}
 .plot{width:100%;margin:4px 0 14px}.frontiers{display:grid;grid-template-columns:1fr 1fr;gap:8px}
 .selector{margin:10px 0 0}.selector select{font-size:13px;margin-left:6px;max-width:700px}
 nav a{margin-right:12px}code{background:#f1f3f5;padding:0 3px;border-radius:3px}
@@ -106,7 +107,10 @@ def ranking(table: pd.DataFrame) -> str:
     """The ranking table from :func:`riskoff.reports.protection.protection_table` (already ordered)."""
     if table.empty:
         return "<p class='muted'>No stats in summary.json.</p>"
-    has_p = table["p_value"].notna().any()
+    # A run with a skill-or-luck block (riskoff.significance) gets its full columns; a bare p-value
+    # column gets the mark alone.
+    has_block = any(str(c).startswith("sig_") for c in table.columns)
+    has_p = table["p_value"].notna().any() and not has_block
     cols = [("cagr", "CAGR", pct), ("sharpe", "Sharpe", num), ("sortino", "Sortino", num),
             ("max_drawdown", "Max DD", pct), ("time_in_market", "Time in mkt", lambda x: pct(x, 0)),
             ("turnover", "Turnover", num), ("derisk_episodes", "De-risk episodes", integer),
@@ -117,7 +121,8 @@ def ranking(table: pd.DataFrame) -> str:
             "<th>Windows protected</th><th title='buy &amp; hold CAGR minus the strategy CAGR'>CAGR given up</th>"
             "<th title='strategy Sharpe minus buy &amp; hold Sharpe'>Sharpe change</th>"
             + ("<th title='random-timing p-value: ** p&lt;0.01, * p&lt;0.05'>Sig.</th>" if has_p else "")
-            + "".join(f"<th>{esc(label)}</th>" for _, label, _ in cols) + "</tr>")
+            + "".join(f"<th>{esc(label)}</th>" for _, label, _ in cols)
+            + (significance_head() if has_block else "") + "</tr>")
     body = []
     for _, r in table.iterrows():
         prot = (f"{int(r['windows_protected'])}/{int(r['n_windows'])}"
@@ -131,7 +136,8 @@ def ranking(table: pd.DataFrame) -> str:
             f"<td class='nw'>{esc(r['asset'])}</td>{cell(r['mean_dd_avoided'], pp)}"
             f"<td class='n' data-v='{sortval(r.get('windows_protected'))}'>{prot}</td>"
             f"{cell(r['cagr_given_up'], pp)}{cell(r['sharpe_change'], lambda x: f'{x:+.2f}' if isnum(x) else '&ndash;')}"
-            + sig + "".join(cell(r[c], f) for c, _, f in cols) + "</tr>")
+            + sig + "".join(cell(r[c], f) for c, _, f in cols)
+            + (significance_cells(r) if has_block else "") + "</tr>")
     return (f'<table class="sortable" id="ranking"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
             f"<p class='small muted'>Ordering rule: {esc(ORDERING_RULE)} Bold names are on the frontier. "
             "Click a column header to re-sort.</p>")
