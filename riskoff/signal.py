@@ -15,8 +15,9 @@ A signal is one short module in ``signals/`` (see the README, "Write your own si
                             state=(data["SPY.close"] < ma).map({True: RISK_OFF, False: RISK_ON}).where(ma.notna()))
 
 Optional module attributes: ``NAME`` (default: file name), ``OPTIONAL_INPUTS`` (loaded when the
-data has them, otherwise absent from ``data``), ``CALENDAR`` ("us" or "utc": the bars ``compute``
-runs on; default "us"). ``compute`` must be pure and causal: the value at bar t may use rows up to
+data has them, otherwise absent from ``data``), ``CALENDAR`` ("us", "utc" or an intraday bar clock
+such as "1h" or "5m": the bars ``compute`` runs on; default "us"; on a bar clock bar T is decided
+at its close and sees every series as published by then, see ``riskoff.data.align``). ``compute`` must be pure and causal: the value at bar t may use rows up to
 t only. The conformance suite (tests/signals) checks this for every discovered signal.
 
 States: ``RISK_ON`` (0), ``CAUTION`` (1), ``RISK_OFF`` (2), NaN while warming up (strategies read
@@ -170,8 +171,8 @@ def spec_from_module(module: Any, origin: str) -> SignalSpec:
         if p.name not in sig.parameters and not takes_kwargs:
             raise PluginError(f"{where}: compute() has no argument for declared parameter '{p.name}'")
     calendar = getattr(module, "CALENDAR", "us")
-    if calendar not in ("us", "utc"):
-        raise PluginError(f"{where}: CALENDAR = {calendar!r}; expected 'us' or 'utc'")
+    if not is_signal_calendar(calendar):
+        raise PluginError(f"{where}: CALENDAR = {calendar!r}; expected 'us', 'utc' or a bar clock such as '1h'")
     rule = getattr(module, "warmup", getattr(module, "WARMUP", 0))
     if isinstance(rule, str) and rule not in names:
         raise PluginError(f"{where}: WARMUP = {rule!r} names no declared parameter{did_you_mean(rule, names)}")
@@ -188,6 +189,17 @@ def spec_from_module(module: Any, origin: str) -> SignalSpec:
         raise PluginError(f"{where}: WARMUP cannot be evaluated with the default parameters: "
                           f"{type(exc).__name__}: {exc}") from None
     return spec
+
+
+def is_signal_calendar(calendar: Any) -> bool:
+    """True for "us", "utc" and intraday bar clocks ("1h", "5m", ...)."""
+    from riskoff.data.align import bar_clock
+    if calendar in ("us", "utc"):
+        return True
+    try:
+        return isinstance(calendar, str) and bar_clock(calendar) is not None
+    except RiskoffError:
+        return False
 
 
 class SignalRegistry(Registry):
@@ -249,8 +261,11 @@ def run_signal(spec: SignalSpec, params: Mapping[str, Any] | None = None, *, sta
         target = out
     else:
         target = map_to_calendar(out, spec.calendar, calendar, start, end, data_dir=data_dir, catalog=catalog)
+    from riskoff.data.align import bar_clock, last_bar
+
+    step = bar_clock(calendar)
     lo = pd.Timestamp(start) if start is not None else target.index[0]
-    hi = pd.Timestamp(end) if end is not None else target.index[-1]
+    hi = target.index[-1] if end is None else (pd.Timestamp(end) if step is None else last_bar(end, step))
     return target.loc[lo:hi]
 
 
@@ -265,7 +280,7 @@ def load_signal_data(spec: SignalSpec, start=None, end=None, *, data_dir=None, c
     extra = [s for s in spec.optional_series_ids if s not in spec.series_ids]
     if not extra or not len(frame):
         return frame
-    bars = frame.index if spec.calendar == "us" else "utc"
+    bars = frame.index if spec.calendar == "us" else spec.calendar
 
     def _load(ids):
         return load(ids, frame.index[0], frame.index[-1], calendar=bars, data_dir=data_dir, catalog=catalog,

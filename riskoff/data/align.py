@@ -94,12 +94,16 @@ def bar_clock(calendar: str | pd.DatetimeIndex) -> pd.Timedelta | None:
                           "or a DatetimeIndex") from None
 
 
+def last_bar(end, step: pd.Timedelta) -> pd.Timestamp:
+    """The last bar (open time) a run ending at ``end`` has on a clock of ``step``: a date-only
+    ``end`` (midnight) means that whole UTC day."""
+    hi = pd.Timestamp(end)
+    return hi.normalize() + pd.Timedelta(days=1) - step if hi == hi.normalize() else hi.floor(step)
+
+
 def bar_range(start, end, step: pd.Timedelta) -> pd.DatetimeIndex:
-    """Bar open times on a 24/7 UTC clock of ``step`` from ``start`` to ``end``; a date-only ``end``
-    (midnight) means that whole UTC day."""
-    lo, hi = pd.Timestamp(start).floor(step), pd.Timestamp(end)
-    last = hi.normalize() + pd.Timedelta(days=1) - step if hi == hi.normalize() else hi.floor(step)
-    return pd.date_range(lo, last, freq=step, name="time")
+    """Bar open times on a 24/7 UTC clock of ``step`` from ``start`` to ``end`` (see :func:`last_bar`)."""
+    return pd.date_range(pd.Timestamp(start).floor(step), last_bar(end, step), freq=step, name="time")
 
 
 def trading_calendar(calendar: str | pd.DatetimeIndex, start, end, data_dir: Path,
@@ -111,8 +115,8 @@ def trading_calendar(calendar: str | pd.DatetimeIndex, start, end, data_dir: Pat
     if isinstance(calendar, pd.DatetimeIndex):
         idx = calendar
         return pd.DatetimeIndex(idx[(idx >= start) & (idx <= end)], name="date")
-    if calendar == "utc":
-        return pd.date_range(start, end, freq="D", name="date")
+    if calendar == "utc":  # daily bars are dates, even when the span comes from intraday stamps
+        return pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), freq="D", name="date")
     if calendar != "us":
         raise ConfigError(f"calendar = {calendar!r}; expected 'us', 'utc' or a DatetimeIndex")
     dates = []
