@@ -21,13 +21,13 @@ def money_market_rate(index: pd.DatetimeIndex, calendar: str, *, data_dir: Path 
 
     Args:
         index: the asset's bars.
-        calendar: "us" or "utc" (how the bars' decision times are placed).
+        calendar: "us", "utc" or a bar clock such as "1h" (how the bars' decision times are placed).
         source: "money_market" (SOFR then EFFR), "SOFR", "EFFR" or "none".
     """
     if source == "none":
         return pd.Series(0.0, index=index, name="cash_rate")
     ids = list(CASH_SERIES) if source == "money_market" else [source]
-    frame = load(ids, index[0], index[-1], calendar=index if calendar == "us" else "utc",
+    frame = load(ids, index[0], index[-1], calendar=index if calendar == "us" else calendar,
                  data_dir=data_dir, stale="allow").reindex(index)
     rate = frame[ids[0]]
     for other in ids[1:]:

@@ -10,13 +10,14 @@ whole number of bars is an error, never silently rounded.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from riskoff.errors import ConfigError
 
-__all__ = ["span", "to_bars", "DAY"]
+__all__ = ["span", "to_bars", "is_span", "params_on_clock", "DAY"]
 
 DAY = pd.Timedelta(days=1)
 _SPAN_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|m|min|s)\s*$")
@@ -52,8 +53,9 @@ def to_bars(value: Any, bar: str | pd.Timedelta = "1d", *, key: str = "duration"
         raise ConfigError(f"{key} = {value!r}: expected a bar count or a time span such as '5d' or '24h'")
     try:
         td = span(value)
-    except ConfigError as exc:
-        raise ConfigError(f"{key}: {exc}") from None
+    except ConfigError:
+        raise ConfigError(f"{key} = {value!r}: expected a bar count or a time span such as '5d', '24h' or "
+                          "'30m' (minutes)") from None
     step = span(bar) if isinstance(bar, str) else pd.Timedelta(bar)
     n, rest = divmod(td, step)
     if rest != pd.Timedelta(0):
@@ -67,3 +69,36 @@ def _fmt(step: pd.Timedelta) -> str:
         if secs % size == 0:
             return f"{secs // size}{unit}"
     return f"{secs}s"
+
+
+def is_span(value: Any) -> bool:
+    """True for a time-span string ("5d", "24h"); False for bar counts and anything else."""
+    if not isinstance(value, str):
+        return False
+    try:
+        span(value)
+    except ConfigError:
+        return False
+    return True
+
+
+def params_on_clock(declared, given: Mapping[str, Any] | None, bar: str | pd.Timedelta | None,
+                    owner: str) -> dict[str, Any]:
+    """``given`` with every time span for a whole-number parameter converted to bars of ``bar``.
+
+    ``declared`` are the plug-in's ``riskoff.Param`` objects. With ``bar=None`` (checking a config
+    before its clock is known) a span's syntax is checked and the parameter's default stands in
+    for it, so the range check of the other values can run.
+    """
+    out = dict(given or {})
+    ints = {p.name: p for p in declared if p.choices is None and isinstance(p.default, int)
+            and not isinstance(p.default, bool)}
+    for name, value in out.items():
+        if name in ints and isinstance(value, str):
+            key = f"{owner}.{name}"
+            if bar is None:
+                to_bars(value, "1s", key=key)  # syntax only: the clock decides the bar count later
+                out[name] = ints[name].default
+            else:
+                out[name] = to_bars(value, bar, key=key)
+    return out

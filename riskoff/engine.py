@@ -310,9 +310,12 @@ def _growth(cash_rate: pd.Series | None, index: pd.DatetimeIndex) -> np.ndarray:
         raise EngineInputError(f"cash_rate must be a pandas Series, got {type(cash_rate).__name__}")
     _check_index(index, cash_rate.index, "cash_rate")
     rate = np.nan_to_num(cash_rate.to_numpy(dtype=float), nan=0.0)
-    # Calendar days between the bars' local dates: a tz-aware index crossing a DST change still
-    # counts whole days.
-    dates = (index.tz_localize(None) if index.tz is not None else index).normalize()
+    # Elapsed time between bars in days (ACT/360 per bar: an hourly run earns what a daily one
+    # does). Daily bars count calendar days between their local dates, so a tz-aware index
+    # crossing a DST change still counts whole days.
+    stamps = index.tz_localize(None) if index.tz is not None else index
+    intraday = len(stamps) and (stamps != stamps.normalize()).any()
+    dates = stamps if intraday else stamps.normalize()
     days = np.asarray((dates[1:] - dates[:-1]) / pd.Timedelta(days=1), dtype=float)
     growth[1:] = 1.0 + rate[1:] / 100.0 * days / 360.0
     return growth

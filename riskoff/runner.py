@@ -26,7 +26,7 @@ import pandas as pd
 from riskoff.annualisation import annualisation_note
 from riskoff.cash import CASH_SERIES, money_market_rate
 from riskoff.config import RunConfig
-from riskoff.data.align import load
+from riskoff.data.align import clock_of, clock_parts, load
 from riskoff.data.catalog import SeriesSpec, load_catalog
 from riskoff.data.sources import fingerprint, read_series, series_path
 from riskoff.engine import simulate
@@ -34,6 +34,7 @@ from riskoff.errors import ConfigError
 from riskoff.evaluation import full_period_stats, window_metrics, windows_table
 from riskoff.paths import RESULTS_DIR, resolve_data_dir
 from riskoff.signal import discover as discover_signals
+from riskoff.windows import format_instant
 from riskoff.strategy import StrategyRun, build_exposure, discover_strategies
 
 BASELINE = "buy_and_hold"
@@ -107,7 +108,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
     say(f"data dir: {data_path} (from {how})")
     say(f"run span: {cfg.start:%Y-%m-%d} .. {end:%Y-%m-%d} (end {'from config' if limited_by == 'config' else 'limited by ' + limited_by})")
     # Coverage of every required series is checked up front so a stale file fails before any work.
-    for cal in sorted({catalog[a].calendar for a in cfg.assets}):
+    for cal in sorted({clock_of(catalog[a]) for a in cfg.assets}):
         load(required, cfg.start, end, calendar=cal, data_dir=data_path, catalog=catalog, stale="raise")
     signals, strategies = discover_signals(cfg.plugin_dirs), discover_strategies(cfg.plugin_dirs)
     cache: dict = {}
@@ -117,7 +118,8 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
     bar = _progress_bar(len(jobs), show_bar)
     for asset in cfg.assets:
         spec = catalog[asset]
-        frame = load([asset], cfg.start, end, calendar=spec.calendar, data_dir=data_path, catalog=catalog,
+        clock = clock_of(spec)
+        frame = load([asset], cfg.start, end, calendar=clock, data_dir=data_path, catalog=catalog,
                      stale="raise")
         close = frame[f"{asset}.close"]
         opens = frame.get(f"{asset}.open")
@@ -130,13 +132,13 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
             bar.update(1)
         exposure = pd.DataFrame({r_cfg.name: r.exposure.reindex(close.index)
                                  for r_cfg, r in zip(cfg.strategies_for(asset), runs)})
-        cash = money_market_rate(close.index, spec.calendar, data_dir=data_path, source=cfg.cash)
+        cash = money_market_rate(close.index, clock, data_dir=data_path, source=cfg.cash)
         sim = simulate(close, exposure, open=opens if cfg.fill == "next_open" else None, cash_rate=cash,
                        costs=cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), fill=cfg.fill,
                        engine=cfg.engine)
         for (strat, run) in zip(cfg.strategies_for(asset), runs):
             orders = sim.orders[sim.orders["column"] == strat.name] if len(sim.orders) else sim.orders
-            pairs.append(PairResult(strat.name, asset, spec.asset_class, spec.calendar, sim.equity[strat.name],
+            pairs.append(PairResult(strat.name, asset, spec.asset_class, clock, sim.equity[strat.name],
                                     sim.exposure[strat.name], exposure[strat.name], run, orders))
     bar.close()
     used = sorted(set(required) | set(optional) | ({*CASH_SERIES} if cfg.cash == "money_market" else
@@ -159,14 +161,14 @@ def evaluate(result: RunResult) -> None:
     bh = {p.asset: p.equity for p in result.pairs if p.strategy == BASELINE}
     stats, rows = [], []
     for p in result.pairs:
-        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class, p.calendar)
+        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class, *clock_parts(p.calendar))
         stats.append({"strategy": p.strategy, "asset": p.asset, **s})
         for w in result.config.windows.values():
-            m = window_metrics(w, p.asset, p.equity, bh[p.asset], p.exposure, p.target)
+            m = window_metrics(w, p.asset, p.equity, bh[p.asset], p.exposure, p.target, clock=p.calendar)
             if m is not None:
                 rows.append({"strategy": p.strategy, "asset": p.asset, "window": w.id,
-                             "start": f"{w.start:%Y-%m-%d}", "trough": f"{w.trough_for(p.asset):%Y-%m-%d}",
-                             "end": f"{w.end:%Y-%m-%d}", **m})
+                             "start": format_instant(w.start), "trough": format_instant(w.trough_for(p.asset)),
+                             "end": format_instant(w.end), **m})
     result.stats = pd.DataFrame(stats)
     result.windows = windows_table(rows)
 
@@ -226,7 +228,8 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
         events = []
         for p in result.pairs:
             ev = p.run.events()
-            events.append(pd.DataFrame({"date": ev["date"].dt.strftime("%Y-%m-%d"), "strategy": p.strategy,
+            stamp = "%Y-%m-%d" if p.calendar in ("us", "utc") else "%Y-%m-%dT%H:%MZ"
+            events.append(pd.DataFrame({"date": ev["date"].dt.strftime(stamp), "strategy": p.strategy,
                                         "asset": p.asset, "old_exposure": ev["old"], "new_exposure": ev["new"],
                                         "states": ev["states"]}))
         pd.concat(events, ignore_index=True).to_csv(tmp / "events.csv", index=False, float_format=fmt)
@@ -237,7 +240,7 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
                     "start": f"{cfg.start:%Y-%m-%d}", "end": f"{result.end:%Y-%m-%d}",
                     "end_limited_by": result.end_limited_by, "fill": cfg.fill, "cash": cfg.cash,
                     "engine": cfg.engine,
-                    "annualisation": annualisation_note((p.calendar, "1d") for p in result.pairs),
+                    "annualisation": annualisation_note(clock_parts(p.calendar) for p in result.pairs),
                     "costs": {k: {"fee_bps": v.fee_bps, "slippage_bps": v.slippage_bps} for k, v in cfg.costs.items()}},
             "config": json.loads(json.dumps(cfg.raw, default=str)),
             "data": {"data_dir": str(result.data_dir), "data_dir_from": result.data_dir_from,

@@ -94,7 +94,8 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from riskoff.annualisation import CALENDARS, periods_per_year
+from riskoff.annualisation import periods_per_year
+from riskoff.durations import params_on_clock, to_bars
 from riskoff.errors import ConfigError, DataError, PluginError, RiskoffError, did_you_mean
 from riskoff.params import Param, resolve_params
 from riskoff.paths import SIGNALS_DIR, STRATEGIES_DIR
@@ -339,8 +340,13 @@ class Overlays:
     idle_exposure: float = 0.0
 
     def __post_init__(self) -> None:
+        spans = {f.name for f in fields(self) if f.name in _OVERLAY_INTS and isinstance(getattr(self, f.name), str)}
+        for name in spans:  # a time span ("5d"): converted to bars per clock by on_clock()
+            to_bars(getattr(self, name), "1s", key=f"overlays.{name}")
         for f in fields(self):
             v = getattr(self, f.name)
+            if f.name in spans:
+                continue
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
                 raise ConfigError(f"overlays.{f.name} = {v!r}: expected a number")
             if f.name in _OVERLAY_INTS:
@@ -358,8 +364,14 @@ class Overlays:
                   ("idle_exposure", 0 <= self.idle_exposure <= self.max_leverage,
                    f"0 .. max_leverage ({self.max_leverage:g})")]
         for key, ok, rng in checks:
-            if not ok:
+            if not ok and key not in spans:
                 raise ConfigError(f"overlays.{key} = {getattr(self, key)!r} is out of range; expected {rng}")
+
+    def on_clock(self, bar: str) -> "Overlays":
+        """These overlays with every time span ("5d", "24h") as a bar count on a clock of ``bar``."""
+        spans = {k: to_bars(getattr(self, k), bar, key=f"overlays.{k}") for k in _OVERLAY_INTS
+                 if isinstance(getattr(self, k), str)}
+        return replace(self, **spans) if spans else self
 
 
 @dataclass(frozen=True)
@@ -407,6 +419,18 @@ class StrategyConfig:
     @property
     def labels(self) -> tuple[str, ...]:
         return tuple(s.label for s in self.signals)
+
+    def on_clock(self, bar: str, strategies: StrategyRegistry | None = None, signals=None) -> "StrategyConfig":
+        """This config with every duration given as a time span converted to bars of ``bar``
+        (overlays, and whole-number rule and signal parameters such as ``window``)."""
+        strategies = strategies if strategies is not None else default_strategies()
+        signals = signals if signals is not None else default_signals()
+        rule = strategies.get(self.rule)
+        refs = tuple(replace(r, params=params_on_clock(signals.get(r.name).params, r.params, bar,
+                                                       f"strategy {self.name}: signal {r.label}"))
+                     for r in self.signals)
+        return replace(self, params=params_on_clock(rule.params, self.params, bar, f"strategy {self.name}"),
+                       signals=refs, overlays=self.overlays.on_clock(bar))
 
 
 def _bad_signal(name: str, s: Any):
@@ -493,13 +517,14 @@ def validate_config(cfg: StrategyConfig, *, strategies: StrategyRegistry | None 
     signals = signals if signals is not None else default_signals()
     owner = f"strategy {cfg.name} (rule {cfg.rule})"
     spec = strategies.get(cfg.rule)
-    params = spec.resolve(cfg.params, owner)
+    params = spec.resolve(params_on_clock(spec.params, cfg.params, None, owner), owner)
     if spec.needs_signals and not cfg.signals:
         raise ConfigError(f"{owner}: the rule reads signal states; list at least one signal in signals = [...]")
     resolved = []
     for ref in cfg.signals:
         sspec = signals.get(ref.name)
-        sparams = resolve_params(sspec.params, ref.params, f"strategy {cfg.name}: signal {ref.label}")
+        where = f"strategy {cfg.name}: signal {ref.label}"
+        sparams = resolve_params(sspec.params, params_on_clock(sspec.params, ref.params, None, where), where)
         resolved.append((ref, sspec, sparams))
     _run_check(spec, cfg.labels, params, owner)
     return spec, params, resolved
@@ -707,12 +732,14 @@ class StrategyRun:
 
 
 def asset_calendar(asset: str, catalog: Mapping | None = None) -> str:
-    """The asset's native catalog calendar ("us" or "utc")."""
+    """The asset's decision clock: its catalog calendar ("us" or "utc"), or its bar ("1h", "5m")
+    for an intraday bar series."""
+    from riskoff.data.align import clock_of
     from riskoff.data.catalog import get_spec, load_catalog
-    cal = get_spec(asset, catalog if catalog is not None else load_catalog()).calendar
-    if cal not in CALENDARS:
-        raise ConfigError(f"asset {asset}: calendar {cal!r} cannot be traded; expected 'us' or 'utc'")
-    return cal
+    spec = get_spec(asset, catalog if catalog is not None else load_catalog())
+    if spec.calendar not in ("us", "utc"):
+        raise ConfigError(f"asset {asset}: calendar {spec.calendar!r} cannot be traded; expected 'us' or 'utc'")
+    return clock_of(spec)
 
 
 def _ts(x):
@@ -735,10 +762,14 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     from riskoff.data.align import load
     from riskoff.signal import run_signal
 
+    from riskoff.data.align import bar_clock, clock_parts, last_bar
+
+    calendar = asset_calendar(asset, catalog)
+    cal_bar = clock_parts(calendar)
+    cfg = cfg.on_clock(cal_bar[1], strategies=strategies, signals=signals)
     spec, params, resolved = validate_config(cfg, strategies=strategies, signals=signals)
     owner = f"strategy {cfg.name} (rule {cfg.rule})"
     start, end = _ts(start), _ts(end)
-    calendar = asset_calendar(asset, catalog)
     col = f"{asset}.close"
     frame = load([asset], None, end, calendar=calendar, data_dir=data_dir, catalog=catalog,
                  stale="raise" if end is not None else "allow")
@@ -760,11 +791,11 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     states = pd.DataFrame(state_cols, index=idx, columns=list(cfg.labels), dtype="float64")
     readings = pd.DataFrame(reading_cols, index=idx, columns=list(cfg.labels), dtype="float64")
     ctx = StrategyContext(asset=asset, close=close, states=states, readings=readings, calendar=calendar,
-                          periods_per_year=periods_per_year(calendar))
+                          periods_per_year=periods_per_year(*cal_bar))
     raw = run_rule(spec, ctx, params, owner=owner)
     exposure = apply_overlays(raw, close, cfg.overlays)
     lo = start if start is not None else idx[0]
-    hi = end if end is not None else idx[-1]
+    hi = idx[-1] if end is None else (end if cal_bar[1] == "1d" else last_bar(end, bar_clock(calendar)))
     exposure = exposure.loc[lo:hi]
     if exposure.empty:
         raise DataError(f"{owner}: {asset} has no bars between {lo:%Y-%m-%d} and {hi:%Y-%m-%d}", series=asset)

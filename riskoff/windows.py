@@ -42,19 +42,36 @@ class SellOffWindow:
         return self.troughs.get(asset, self.trough)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "start": f"{self.start:%Y-%m-%d}",
-                "trough": f"{self.trough:%Y-%m-%d}", "end": f"{self.end:%Y-%m-%d}", "assets": list(self.assets),
+        return {"id": self.id, "name": self.name, "start": format_instant(self.start),
+                "trough": format_instant(self.trough), "end": format_instant(self.end), "assets": list(self.assets),
                 "description": self.description, "source": self.source, "sample": self.sample,
-                "troughs": {k: f"{v:%Y-%m-%d}" for k, v in self.troughs.items()}}
+                "troughs": {k: format_instant(v) for k, v in self.troughs.items()}}
 
 
 def _date(value: Any, key: str) -> pd.Timestamp:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return pd.Timestamp(value).normalize()
+    """A date, or an instant with a time of day (UTC): 2025-10-10, "2025-10-10T21:20Z", or a TOML
+    datetime (with an offset it is converted to UTC; without one it is read as UTC)."""
+    if isinstance(value, dt.datetime):
+        ts = pd.Timestamp(value)
+        return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+    if isinstance(value, dt.date):
+        return pd.Timestamp(value)
+    text = str(value)
     try:
-        return pd.Timestamp(dt.date.fromisoformat(str(value)))
+        return pd.Timestamp(dt.date.fromisoformat(text))
     except ValueError:
-        raise ConfigError(f"{key} = {value!r}: expected a date YYYY-MM-DD") from None
+        pass
+    try:
+        ts = pd.Timestamp(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        raise ConfigError(f"{key} = {value!r}: expected a date YYYY-MM-DD or a UTC time "
+                          "YYYY-MM-DDTHH:MMZ") from None
+    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def format_instant(t: pd.Timestamp) -> str:
+    """A window bound as written: the date, plus the UTC time when it has one (2025-10-10T21:20Z)."""
+    return f"{t:%Y-%m-%d}" if t == t.normalize() else f"{t:%Y-%m-%dT%H:%M}Z"
 
 
 def parse_windows(doc: Mapping[str, Any], origin: str) -> dict[str, SellOffWindow]:

@@ -94,6 +94,16 @@ def bar_clock(calendar: str | pd.DatetimeIndex) -> pd.Timedelta | None:
                           "or a DatetimeIndex") from None
 
 
+def clock_of(spec: SeriesSpec) -> str:
+    """The decision clock an asset trades on: its bar ("1h") for intraday bar series, else its calendar."""
+    return spec.bar if spec.is_bar_series else spec.calendar
+
+
+def clock_parts(clock: str) -> tuple[str, str]:
+    """(calendar, bar) of a clock for ``riskoff.annualisation``: "us" -> ("us", "1d"), "1h" -> ("utc", "1h")."""
+    return (clock, "1d") if clock in ("us", "utc") else ("utc", clock)
+
+
 def last_bar(end, step: pd.Timedelta) -> pd.Timestamp:
     """The last bar (open time) a run ending at ``end`` has on a clock of ``step``: a date-only
     ``end`` (midnight) means that whole UTC day."""
