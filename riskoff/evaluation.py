@@ -146,7 +146,8 @@ def window_metrics(window: SellOffWindow, asset: str, equity: pd.Series, bh_equi
         def hours_to(bar: pd.Timestamp) -> float:
             return float((decision_times(pd.DatetimeIndex([bar]), clock)[0] - trough.value) / 3.6e12)
         row["lead_time_hours"] = -hours_to(first_off) if not np.isnan(lead) else np.nan
-        row["reentry_lag_hours"] = hours_to(back.index[0]) if len(back) else np.nan
+        out_at_trough = bool(len(recent)) and recent.iloc[-1] < FULL
+        row["reentry_lag_hours"] = hours_to(back.index[0]) if len(back) and out_at_trough else np.nan
     post = slice(window.end, window.end + pd.Timedelta(days=AFTER_WINDOW_DAYS))
     if eq.index[-1] >= window.end + pd.Timedelta(days=AFTER_WINDOW_DAYS):
         s_post = _at_or_before(eq, post.stop) / _at_or_before(eq, window.end) - 1.0

@@ -355,16 +355,18 @@ class Overlays:
                 object.__setattr__(self, f.name, int(v))
             else:
                 object.__setattr__(self, f.name, float(v))
-        checks = [("min_bars_out", 0 <= self.min_bars_out <= 100_000, "0 .. 100000"),
-                  ("cooldown_bars", 0 <= self.cooldown_bars <= 100_000, "0 .. 100000"),
+        def g(key: str):  # a span stands in as one bar here; its bar count is checked per clock
+            return 1 if key in spans else getattr(self, key)
+        checks = [("min_bars_out", 0 <= g("min_bars_out") <= 100_000, "0 .. 100000"),
+                  ("cooldown_bars", 0 <= g("cooldown_bars") <= 100_000, "0 .. 100000"),
                   ("max_leverage", 0 < self.max_leverage <= 10, "> 0 and <= 10"),
                   ("hysteresis", 0 <= self.hysteresis < self.max_leverage, f"0 .. < max_leverage ({self.max_leverage:g})"),
                   ("trailing_stop", 0 <= self.trailing_stop < 1, "0 .. < 1 (a fraction: 0.2 = 20% below the peak)"),
-                  ("stop_reentry_bars", 1 <= self.stop_reentry_bars <= 100_000, "1 .. 100000"),
+                  ("stop_reentry_bars", 1 <= g("stop_reentry_bars") <= 100_000, "1 .. 100000"),
                   ("idle_exposure", 0 <= self.idle_exposure <= self.max_leverage,
                    f"0 .. max_leverage ({self.max_leverage:g})")]
         for key, ok, rng in checks:
-            if not ok and key not in spans:
+            if not ok:
                 raise ConfigError(f"overlays.{key} = {getattr(self, key)!r} is out of range; expected {rng}")
 
     def on_clock(self, bar: str) -> "Overlays":
