@@ -26,9 +26,19 @@ def money_market_rate(index: pd.DatetimeIndex, calendar: str, *, data_dir: Path 
     """
     if source == "none":
         return pd.Series(0.0, index=index, name="cash_rate")
-    ids = list(CASH_SERIES) if source == "money_market" else [source]
+    ids = cash_series(source)
     frame = load(ids, index[0], index[-1], calendar=index if calendar == "us" else calendar,
                  data_dir=data_dir, stale="allow").reindex(index)
+    return combine_rates(frame, ids)
+
+
+def cash_series(source: str) -> list[str]:
+    """The series behind a cash source, in order of preference ("none" -> [])."""
+    return [] if source == "none" else list(CASH_SERIES) if source == "money_market" else [source]
+
+
+def combine_rates(frame: pd.DataFrame, ids: list[str]) -> pd.Series:
+    """The first available rate of ``ids`` on each bar of an as-of frame (NaN where none is)."""
     rate = frame[ids[0]]
     for other in ids[1:]:
         rate = rate.fillna(frame[other])

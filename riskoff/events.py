@@ -54,6 +54,7 @@ class SeriesEvents:
     observed: np.ndarray
     published: np.ndarray
     values: pd.DataFrame
+    max_stale_ns: int | None = None  # how long a value stays usable after publication (catalog max_stale_days)
 
     def __len__(self) -> int:
         return len(self.published)
@@ -73,7 +74,8 @@ def series_events(spec: SeriesSpec, data_dir: str | Path | None = None, start=No
     lo = 0 if start is None else int(np.searchsorted(published, utc_ns(start), side="left"))
     hi = len(published) if end is None else int(np.searchsorted(published, utc_ns(end), side="right"))
     observed = obs.index.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    return SeriesEvents(spec.id, observed[lo:hi], published[lo:hi], obs.iloc[lo:hi])
+    return SeriesEvents(spec.id, observed[lo:hi], published[lo:hi], obs.iloc[lo:hi],
+                        int(spec.max_stale_days * 86_400 * 10**9))
 
 
 class EventStream:
@@ -106,7 +108,7 @@ class EventStream:
         """The stream without every event published after instant ``t``."""
         t_ns = utc_ns(t)
         return EventStream([SeriesEvents(s.id, s.observed[:s.upto(t_ns)], s.published[:s.upto(t_ns)],
-                                         s.values.iloc[:s.upto(t_ns)]) for s in self.series.values()])
+                                         s.values.iloc[:s.upto(t_ns)], s.max_stale_ns) for s in self.series.values()])
 
     def as_of(self, t) -> "PointInTimeView":
         """The point-in-time view at instant ``t``: events published at or before ``t`` only."""
@@ -116,20 +118,25 @@ class EventStream:
         """Per series, how many events are published by each instant (vectorised ``as_of``)."""
         return {sid: np.searchsorted(s.published, times_ns, side="right") for sid, s in self.series.items()}
 
-    def asof_frame(self, times_ns: np.ndarray, index: pd.Index | None = None) -> pd.DataFrame:
+    def asof_frame(self, times_ns: np.ndarray, index: pd.Index | None = None, *, stale: bool = False
+                   ) -> pd.DataFrame:
         """Latest published value of every column of every series at each instant (NaN before the first).
 
-        Columns are ``ID.col`` (``ID`` alone for single-value series); no staleness cut-off: the
-        consumer decides how old a value may be (see ``age_frame``).
+        Columns are ``ID.col`` (``ID`` alone for single-value series). With ``stale`` a value older
+        than its series' ``max_stale_ns`` (measured from publication, as the daily as-of join does)
+        is NaN instead of carried.
         """
         blocks = {}
         for sid, s in self.series.items():
             n = np.searchsorted(s.published, times_ns, side="right")
             vals = s.values.to_numpy(dtype=np.float64)
             take = np.maximum(n - 1, 0)
+            ok = n > 0
+            if stale and s.max_stale_ns is not None and len(vals):
+                ok &= times_ns - s.published[take] <= s.max_stale_ns
             for j, col in enumerate(s.values.columns):
                 v = vals[take, j] if len(vals) else np.full(len(times_ns), np.nan)
-                v = np.where(n > 0, v, np.nan)
+                v = np.where(ok, v, np.nan)
                 blocks[sid if list(s.values.columns) == ["value"] else f"{sid}.{col}"] = v
         return pd.DataFrame(blocks, index=pd.RangeIndex(len(times_ns)) if index is None else index)
 
