@@ -79,7 +79,7 @@ def _used_series(cfg: RunConfig, catalog: dict[str, SeriesSpec]) -> tuple[list[s
     for strat in cfg.strategies:
         for ref in strat.signals:
             spec = signals.get(ref.name)
-            required += list(spec.series_ids)
+            required += list(spec.required_series(ref.params))
             optional += [s for s in spec.optional_series_ids if s in catalog]
     return list(dict.fromkeys(required)), [s for s in dict.fromkeys(optional) if s not in required]
 

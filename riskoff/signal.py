@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskoff.errors import PluginError, RiskoffError, did_you_mean
+from riskoff.errors import ConfigError, PluginError, RiskoffError, did_you_mean
 from riskoff.params import Param, resolve_params
 from riskoff.paths import SIGNALS_DIR
 from riskoff.plugins import Registry, discover_registry
@@ -125,6 +125,19 @@ class SignalSpec:
     def resolve(self, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return resolve_params(self.params, params, f"signal {self.name}")
 
+    def required_series(self, params: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+        """The series a run must cover for these params: the inputs' series, except that a parameter
+        whose default names an input series and whose value names an optional one (``asset``,
+        ``source``) swaps the one for the other."""
+        p = self.resolve(params)
+        ids = list(self.series_ids)
+        for par in self.params:
+            chosen = p[par.name]
+            if isinstance(par.default, str) and par.default in ids and chosen != par.default \
+                    and chosen in self.optional_series_ids:
+                ids[ids.index(par.default)] = chosen
+        return tuple(dict.fromkeys(ids))
+
     def warmup(self, params: Mapping[str, Any] | None = None) -> int:
         p = self.resolve(params)
         rule = self.warmup_rule
@@ -189,6 +202,19 @@ def spec_from_module(module: Any, origin: str) -> SignalSpec:
         raise PluginError(f"{where}: WARMUP cannot be evaluated with the default parameters: "
                           f"{type(exc).__name__}: {exc}") from None
     return spec
+
+
+def source_columns(data: pd.DataFrame, signal: str, source: str, fields: Sequence[str]) -> list[pd.Series]:
+    """The ``source.field`` columns a signal with a ``source`` parameter reads, or a ConfigError
+    naming the missing column (the source's file is not in the data dir, or not over this span)."""
+    out = []
+    for f in fields:
+        col = f"{source}.{f}"
+        if col not in data:
+            raise ConfigError(f"signal {signal}: source = {source!r} needs column '{col}', which is not in the "
+                              "data (is the series file in the data dir?)")
+        out.append(data[col])
+    return out
 
 
 def is_signal_calendar(calendar: Any) -> bool:
@@ -278,6 +304,13 @@ def load_signal_data(spec: SignalSpec, start=None, end=None, *, data_dir=None, c
     frame = load(spec.series_ids, start, end, calendar=spec.calendar, data_dir=data_dir, catalog=catalog,
                  stale=stale)
     extra = [s for s in spec.optional_series_ids if s not in spec.series_ids]
+    if extra and not len(frame):
+        # the required series do not reach this span (Binance bars start 2021): the bars come from
+        # whichever optional series do, e.g. a signal reading another venue through a parameter
+        present = [s for s in extra if _has_file(s, data_dir, catalog)]
+        if present:
+            return load([*spec.series_ids, *present], start, end, calendar=spec.calendar, data_dir=data_dir,
+                        catalog=catalog, stale="allow")
     if not extra or not len(frame):
         return frame
     bars = frame.index if spec.calendar == "us" else spec.calendar
@@ -295,6 +328,15 @@ def load_signal_data(spec: SignalSpec, start=None, end=None, *, data_dir=None, c
         except RiskoffError:
             continue
     return frame
+
+
+def _has_file(series_id: str, data_dir, catalog) -> bool:
+    from riskoff.data.catalog import load_catalog
+    from riskoff.data.sources import series_path
+    from riskoff.paths import resolve_data_dir
+    cat = catalog if catalog is not None else load_catalog()
+    path = resolve_data_dir(data_dir)[0] if data_dir is None else data_dir
+    return series_id in cat and series_path(cat[series_id], path).exists()
 
 
 def map_to_calendar(frame: pd.DataFrame, src_calendar: str, dst: str | pd.DatetimeIndex, start=None, end=None,

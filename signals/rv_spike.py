@@ -19,10 +19,14 @@ confirms a shock in progress; alone it is rarely early.
 import numpy as np
 
 from riskoff import Param, signal_frame, states_from_levels
+from riskoff.signal import source_columns
 
+SOURCES = ("BINANCE-BTCUSDT-1H", "CRYPTOCOMPARE-BTCUSD-1H")
 CALENDAR = "1h"
 INPUTS = ["BINANCE-BTCUSDT-1H.close"]
+OPTIONAL_INPUTS = ["CRYPTOCOMPARE-BTCUSD-1H.close"]
 PARAMS = [
+    Param("source", SOURCES[0], choices=SOURCES, description="which hourly bars to read"),
     Param("window", 24, low=4, high=24 * 14, description="hours of log returns in the realised vol"),
     Param("baseline", 720, low=48, high=24 * 365, description="hours in the trailing median the vol is compared with"),
     Param("caution", 2.0, low=1.0, high=20.0, description="vol / baseline at or above this = caution"),
@@ -32,8 +36,8 @@ WARMUP = lambda window, baseline, **_: window + baseline  # noqa: E731
 HOURS_PER_YEAR = 8760
 
 
-def compute(data, window=24, baseline=720, caution=2.0, risk_off=3.0):
-    close = data["BINANCE-BTCUSDT-1H.close"]
+def compute(data, source=SOURCES[0], window=24, baseline=720, caution=2.0, risk_off=3.0):
+    (close,) = source_columns(data, "rv_spike", source, ("close",))
     vol = np.log(close).diff().rolling(window, min_periods=window).std() * np.sqrt(HOURS_PER_YEAR)
     norm = vol.rolling(baseline, min_periods=baseline).median().shift(1)
     reading = vol / norm

@@ -21,7 +21,7 @@ NEEDS_SIGNALS = False
 PARAMS = [
     Param("stop", 0.08, low=0.005, high=0.9, description="exit when close <= entry price x (1 - stop)"),
     Param("wait", 24, low=1, high=100_000, description="bars after a stop (and between thirds) before buying"),
-    Param("lookback", 24, low=2, high=100_000, description="a third is bought on a close above this many bars' high"),
+    Param("lookback", 24, low=1, high=100_000, description="a third is bought on a close above this many bars' high"),
     Param("exit_state", 2, low=1, high=2, description="a listed signal at or above this state also exits"),
 ]
 
