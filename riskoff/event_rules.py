@@ -188,4 +188,5 @@ def as_target(rule_class: type[EventRule]) -> Callable[..., pd.Series]:
         run = run_event_rule(rule, ctx.index, ctx.close.to_numpy(), states, readings, ctx.calendar)
         return run.target.rename(None)
     target.__doc__ = f"Targets of the event-driven rule {rule_class.__name__}, one callback per bar."
+    target.rule_class = rule_class  # type: ignore[attr-defined]  (for benchmarks and direct runs)
     return target
