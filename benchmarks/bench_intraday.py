@@ -51,14 +51,15 @@ def main() -> dict:
     n_events = events()
     t_events = best_of(events, 3)
 
-    close = load([H1], START, END, calendar="1h", stale="allow")[f"{H1}.close"]
+    frame = load([H1], START, END, calendar="1h", stale="allow")
+    close, opens = frame[f"{H1}.close"], frame[f"{H1}.open"]
     cfg = StrategyConfig(name="three", rule="k_of_n", signals=("crash_speed", "range_volume_shock", "rv_spike"),
                          params={"k": 2}, overlays={"min_bars_out": "24h", "cooldown_bars": "12h", "idle_exposure": 1.0})
 
     def compiled():
         run = build_exposure(cfg, H1, start=START, end=END, signal_cache={})
         return simulate(close, run.exposure.reindex(close.index).to_frame("three"), fill="next_open",
-                        open=None, engine="numba")
+                        open=opens, engine="numba")
 
     compiled()
     t_compiled = best_of(compiled, 3)

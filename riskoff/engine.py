@@ -48,8 +48,12 @@ position is unchanged, nothing is filled at the carried price. With ``fill="next
 trades only if both its open and close are present. An account whose value falls to zero or below
 stops trading (as in vectorbt).
 
-Engines. ``_simulate_kernel`` is a numba kernel that steps bar by bar over 2-D arrays
-(bars x columns) and simulates many accounts in one call; it is the fast path for sweeps.
+Engines. The numba path steps bar by bar with shared per-bar functions: ``account_bar_nb``
+advances a one-asset account (cash accrual, a pending fill, valuation, the bar's decision) and is
+built from the order steps ``order_gap_nb``, ``sell_nb``, ``buy_nb`` and ``accrue_cash_nb``;
+``simulate`` runs one such account per column, ``simulate_portfolio`` runs the same order steps
+on a shared cash balance (sells first), and the sweep kernels and the event-driven engine call
+the same functions.
 ``to_vectorbt`` builds the same simulation as a ``vbt.Portfolio`` (``simulate(engine="vectorbt")``
 wraps it): each account is a cash-sharing group [asset, CASH] where CASH is a synthetic price
 index compounding ``cash_rate``; orders are ``size_type="targetpercent"`` (w on the asset,
@@ -84,7 +88,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Costs", "DEFAULT_COSTS", "EngineInputError", "SimResult", "simulate", "simulate_portfolio",
            "to_vectorbt", "AccountState", "initial_account_state", "account_bar_nb", "accrue_cash_nb", "order_gap_nb",
-           "sell_nb", "buy_nb", "weight_nb"]
+           "sell_nb", "buy_nb", "weight_nb", "cash_growth"]
 
 FILLS = ("next_close", "next_open")
 REBALANCES = (None, "threshold")
@@ -404,7 +408,9 @@ def _check_weights(values: np.ndarray, columns: pd.Index, index: pd.Index, max_l
                                f"is outside [0, {max_leverage}]")
 
 
-def _growth(cash_rate: pd.Series | None, index: pd.DatetimeIndex) -> np.ndarray:
+def cash_growth(cash_rate: pd.Series | None, index: pd.DatetimeIndex) -> np.ndarray:
+    """1 + the cash return of each bar: rate_t / 100 x days elapsed since the previous bar / 360
+    (ACT/360; growth[0] = 1). ``cash_rate`` is annual, in percent, on ``index``; NaN earns nothing."""
     growth = np.ones(len(index))
     if cash_rate is None:
         return growth
@@ -480,7 +486,7 @@ def _prepare(close: pd.DataFrame, target: pd.DataFrame, src: np.ndarray, *, open
     return _Inputs(index=index, columns=target.columns, close=close_v, price=price_v,
                    src=_kernel_array(src, np.int64),
                    target=_kernel_array(np.nan_to_num(target_v, nan=0.0)),
-                   growth=_growth(cash_rate, index), fee=fee, slip=slip,
+                   growth=cash_growth(cash_rate, index), fee=fee, slip=slip,
                    band=float(rebalance_band) if rebalance == "threshold" else np.inf,
                    every=int(rebalance_every), max_leverage=float(max_leverage), init_cash=float(init_cash))
 
