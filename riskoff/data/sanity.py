@@ -1,7 +1,7 @@
 """Sanity rules on a series' observation stamps, shared by every loader (one rule, one place).
 
-:func:`first_gap_over` is the gap rule: the first place where two consecutive stamps are further
-apart than a series' declared maximum gap (``max_gap`` in the catalog; 6 h for Binance BTCUSDT
+:func:`gaps_over` is the gap rule: the places where two consecutive stamps are further apart
+than a series' declared maximum gap (``max_gap`` in the catalog; 6 h for Binance BTCUSDT
 1h bars, whose real exchange outages last up to 5 h). Loaders turn a hit into a DataError naming
 the file, series and row.
 """
@@ -10,23 +10,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["first_gap_over", "first_off_grid"]
+__all__ = ["gaps_over", "first_off_grid"]
 
 
 def _ns(stamps: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
     return np.asarray(pd.DatetimeIndex(stamps).as_unit("ns").asi8)
 
 
-def first_gap_over(stamps: pd.DatetimeIndex | np.ndarray, max_gap: pd.Timedelta) -> int | None:
-    """Position of the first stamp that follows a step longer than ``max_gap`` (None if there is none).
-
-    The step is measured stamp to stamp (a 1h series with one missing bar has a 2 h step).
-    """
+def gaps_over(stamps: pd.DatetimeIndex | np.ndarray, max_gap_ns: int) -> np.ndarray:
+    """Positions of the stamps that follow a step (stamp to stamp) longer than ``max_gap_ns``:
+    the gap rule for time-stamped series (a 1h series missing one bar has a 2 h step)."""
     ns = _ns(stamps)
-    if len(ns) < 2:
-        return None
-    over = np.diff(ns) > pd.Timedelta(max_gap).value
-    return int(np.argmax(over)) + 1 if over.any() else None
+    return np.flatnonzero(np.diff(ns) > max_gap_ns) + 1 if len(ns) > 1 else np.array([], dtype=np.int64)
 
 
 def first_off_grid(stamps: pd.DatetimeIndex | np.ndarray, bar: pd.Timedelta) -> int | None:

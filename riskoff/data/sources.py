@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from riskoff.data.catalog import SeriesSpec
-from riskoff.data.sanity import first_gap_over, first_off_grid
+from riskoff.data.sanity import first_off_grid, gaps_over
 from riskoff.errors import DataError
 from riskoff.paths import CACHE_DIR
 
@@ -224,8 +224,9 @@ def check_bar_stamps(index: pd.DatetimeIndex, spec: SeriesSpec, path: Path) -> N
         raise DataError(f"time {stamp(i)} is off the {spec.bar} bar grid; expected bar OPEN times on "
                         f"multiples of {spec.bar} from 00:00 UTC", file=path, series=spec.id, row=i + 2)
     if spec.max_gap is not None:
-        i = first_gap_over(index, spec.max_gap_delta)
-        if i is not None:
+        over = gaps_over(index, spec.max_gap_delta.value)
+        if len(over):
+            i = int(over[0])
             raise DataError(f"gap of {index[i] - index[i - 1]} between bars {stamp(i - 1)} and {stamp(i)} is "
                             f"longer than the declared max_gap {spec.max_gap} (an outage the series must not "
                             "have; fix the file or raise max_gap)", file=path, series=spec.id, row=i + 2)

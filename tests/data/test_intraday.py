@@ -9,7 +9,7 @@ import pytest
 
 from riskoff.data import load, load_catalog, read_series
 from riskoff.data.align import bar_range, decision_times
-from riskoff.data.sanity import first_gap_over, first_off_grid
+from riskoff.data.sanity import first_off_grid, gaps_over
 from riskoff.errors import ConfigError, DataError
 
 CATALOG = load_catalog()
@@ -91,9 +91,10 @@ def test_real_outages_pass_6h_and_the_longest_is_caught_by_a_4h_rule(data_dir):
 
 def test_sanity_rules_on_plain_stamps():
     idx = pd.DatetimeIndex(["2021-01-01 00:00", "2021-01-01 01:00", "2021-01-01 04:00", "2021-01-01 05:00"])
-    assert first_gap_over(idx, pd.Timedelta("3h")) is None
-    assert first_gap_over(idx, pd.Timedelta("2h")) == 2
-    assert first_gap_over(idx[:1], pd.Timedelta("1h")) is None
+    assert list(gaps_over(idx, pd.Timedelta("3h").value)) == []
+    assert list(gaps_over(idx, pd.Timedelta("2h").value)) == [2]
+    assert list(gaps_over(idx, pd.Timedelta("30min").value)) == [1, 2, 3]
+    assert list(gaps_over(idx[:1], pd.Timedelta("1h").value)) == []
     assert first_off_grid(idx, pd.Timedelta("1h")) is None
     assert first_off_grid(idx, pd.Timedelta("2h")) == 1
 
