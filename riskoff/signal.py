@@ -367,6 +367,8 @@ def map_to_calendar(frame: pd.DataFrame, src_calendar: str, dst: str | pd.Dateti
 _CALENDAR_TEXT = {
     "us": "us (New York trading days; bar t decided at 17:00 New York)",
     "utc": "utc (every UTC day; bar t decided at 00:00 UTC on t+1)",
+    "1h": "1h (24/7 UTC hourly bars, indexed by open time; bar T decided at its close, T + 1h)",
+    "5m": "5m (24/7 UTC five-minute bars; bar T decided at its close, T + 5m)",
 }
 
 

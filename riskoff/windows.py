@@ -112,8 +112,8 @@ def load_windows(path: Path = WINDOWS_FILE, extra: Mapping[str, Any] | None = No
 
 
 def format_windows(windows: Mapping[str, SellOffWindow]) -> str:
-    rows = [f"{'id':<24} {'start':<10} {'trough':<10} {'end':<10} {'sample':<6} assets / name"]
+    rows = [f"{'id':<24} {'start':<10} {'trough':<17} {'end':<10} {'sample':<6} assets / name"]
     for w in windows.values():
-        rows.append(f"{w.id:<24} {w.start:%Y-%m-%d} {w.trough:%Y-%m-%d} {w.end:%Y-%m-%d} {w.sample:<6} "
+        rows.append(f"{w.id:<24} {w.start:%Y-%m-%d} {format_instant(w.trough):<17} {w.end:%Y-%m-%d} {w.sample:<6} "
                     f"{','.join(w.assets)} / {w.name}")
     return "\n".join(rows)
