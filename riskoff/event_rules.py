@@ -152,30 +152,29 @@ def run_event_rule(rule: EventRule, index: pd.DatetimeIndex, close: np.ndarray |
     view = BarView(index, close_a, {k: np.asarray(v, dtype=np.float64) for k, v in states.items()},
                    {k: np.asarray(v, dtype=np.float64) for k, v in readings.items()}, calendar)
     rule.start(view)
-    target = np.empty(n)
-    equity = np.empty(n)
-    position = np.empty(n)
-    fills = np.zeros(n)
+    # Python floats and lists in the loop: a numpy scalar per bar costs more than the step itself
+    closes, prices, growths = close_a.tolist(), price_a.tolist(), growth_a.tolist()
+    target, equity, position, fills = [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n
     state = initial_account_state(1.0)
-    floor = 1.0 - max_leverage
+    floor, inf, nan = 1.0 - max_leverage, float("inf"), float("nan")
+    on_bar, step = rule.on_bar, account_bar_nb
     for t in range(n):
-        units_before = state.units
-        state, eq, pv, filled = account_bar_nb(state, t, price_a[t], close_a[t], growth_a[t], state.decided,
-                                               fee, slip, floor, np.inf, False)
-        if filled and units_before == 0.0 and state.units > 0.0:
-            view.entry_price, view.entry_bar = price_a[t], t
-        elif state.units == 0.0:
-            view.entry_price, view.entry_bar = np.nan, -1
-        view.t, view.close = t, close_a[t]
-        view.equity = eq
-        view.position = pv / eq if eq > 0.0 else np.nan
-        view.target = state.decided
-        new = rule.on_bar(view)
-        if new is not None and not np.isnan(new) and new != state.decided:
+        units_before = state[1]  # AccountState: cash, units, last, decided, pending
+        state, eq, pv, filled = step(state, t, prices[t], closes[t], growths[t], state[3], fee, slip, floor, inf,
+                                     False)
+        if filled != 0.0 and units_before == 0.0 and state[1] > 0.0:
+            view.entry_price, view.entry_bar = prices[t], t
+        elif state[1] == 0.0 and view.entry_bar >= 0:
+            view.entry_price, view.entry_bar = nan, -1
+        view.t, view.close, view.equity = t, closes[t], eq
+        view.position = pv / eq if eq > 0.0 else nan
+        view.target = state[3]
+        new = on_bar(view)
+        if new is not None and new == new and new != state[3]:
             # the decision of bar t, taken after its valuation: filled on the next bar with a price
             state = state._replace(decided=float(min(max(new, 0.0), max_leverage)), pending=True)
-        target[t], equity[t], position[t], fills[t] = state.decided, eq, view.position, filled
-    mk = (lambda a, name: pd.Series(a, index=index, name=name))
+        target[t], equity[t], position[t], fills[t] = state[3], eq, view.position, filled
+    mk = (lambda a, name: pd.Series(np.asarray(a, dtype=np.float64), index=index, name=name))
     return EventRuleRun(mk(target, "target"), mk(equity, "equity"), mk(position, "position"), mk(fills, "fills"))
 
 
