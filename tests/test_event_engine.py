@@ -156,3 +156,18 @@ def test_an_event_run_ending_at_t_agrees_with_the_full_run_up_to_t(cut):
     for p in simulate_events(cfg, pd.Timestamp(cut)):
         ref = full[(p.strategy, p.asset)].equity.loc[:p.equity.index[-1]]
         np.testing.assert_allclose(p.equity.to_numpy(), ref.to_numpy(), rtol=1e-12, err_msg=p.strategy)
+
+
+def test_a_five_minute_asset_runs_on_its_own_clock():
+    doc = {"run": {"name": "m5", "start": pd.Timestamp("2025-10-08").date(), "end": pd.Timestamp("2025-10-12").date(),
+                   "assets": ["BINANCE-BTCUSDT-5M"], "fill": "next_open", "cash": "money_market", "engine": "numba"},
+           "baselines": {"rules": ["buy_and_hold"]},
+           "strategies": [{"name": "shock", "rule": "any_off", "signals": ["range_volume_shock"],
+                           "overlays": {"min_bars_out": "1h", "idle_exposure": 1.0}}],
+           "windows": {"w": {"start": "2025-10-09", "trough": "2025-10-10T21:20Z", "end": "2025-10-11"}}}
+    res = simulate_config(parse_config(doc, "m5-test"))
+    assert all(len(p.equity) == 5 * 288 for p in res.pairs)
+    assert set(res.stats["periods_per_year"]) == {105_120}
+    row = res.windows.set_index("strategy").loc["shock"]
+    # the hourly shock reading of the 20:00 bar (decided 21:00) reaches the 5m clock at 21:00: out 20 min early
+    assert row["exposure_at_trough"] == 0.0 and row["lead_time_hours"] == pytest.approx(1 / 3)
