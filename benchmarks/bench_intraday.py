@@ -9,7 +9,7 @@ Python callback path (bars/s) and the intraday study, warm. Prints JSON.
 - callback: the shipped entry-price stop example (entry_stop_thirds) on the same bars, the
   point-in-time view and the engine's per-bar account step included.
 - study: `simulate_config` + evaluation + writing the run folder of backtests/intraday_crypto.toml
-  (no report, no tearsheets), warm.
+  (no report, no tearsheets), warm; skipped with ``--no-study``.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ H1 = "BINANCE-BTCUSDT-1H"
 START, END = "2021-01-01", "2026-04-21"
 
 
-def main() -> dict:
+def main(study_too: bool = True) -> dict:
     import pandas as pd
 
     from riskoff.config import load_config
@@ -74,15 +74,17 @@ def main() -> dict:
     callback_run()
     t_callback = best_of(callback_run, 3)
 
-    study_cfg = load_config(ROOT / "backtests" / "intraday_crypto.toml")
+    t_study = None
+    if study_too:
+        study_cfg = load_config(ROOT / "backtests" / "intraday_crypto.toml")
 
-    def study():
-        with tempfile.TemporaryDirectory() as tmp:
-            result = simulate_config(study_cfg)
-            write_run(result, Path(tmp) / "run", tearsheets=False, report=False)
+        def study():
+            with tempfile.TemporaryDirectory() as tmp:
+                result = simulate_config(study_cfg)
+                write_run(result, Path(tmp) / "run", tearsheets=False, report=False)
 
-    study()
-    t_study = best_of(study, 2)
+        study()
+        t_study = round(best_of(study, 2), 2)
     return {
         "events": {"events": n_events, "decision_instants": len(when), "seconds": round(t_events, 3),
                    "events_per_s": round(n_events / t_events)},
@@ -91,10 +93,11 @@ def main() -> dict:
                                               "events_per_s": round(n_events / t_compiled)},
         "callback_entry_stop_thirds": {"bars": len(prices), "seconds": round(t_callback, 3),
                                        "bars_per_s": round(len(prices) / t_callback)},
-        "intraday_study_warm_s": round(t_study, 2),
+        "intraday_study_warm_s": t_study,
         "machine_note": "shared 2-core machine; best of 2-3 warm runs",
     }
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(), indent=2))
+    # --no-study: the three fast figures only (a few seconds; the study alone takes ~40 s warm x 3)
+    print(json.dumps(main(study_too="--no-study" not in sys.argv), indent=2))
