@@ -5,7 +5,6 @@ with the same fields; ``riskoff windows list`` prints the catalog.
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from riskoff.config_helpers import parse_instant
 from riskoff.errors import ConfigError, did_you_mean
 from riskoff.paths import WINDOWS_FILE
 from riskoff.tomlfile import read_toml
@@ -48,27 +48,6 @@ class SellOffWindow:
                 "troughs": {k: format_instant(v) for k, v in self.troughs.items()}}
 
 
-def _date(value: Any, key: str) -> pd.Timestamp:
-    """A date, or an instant with a time of day (UTC): 2025-10-10, "2025-10-10T21:20Z", or a TOML
-    datetime (with an offset it is converted to UTC; without one it is read as UTC)."""
-    if isinstance(value, dt.datetime):
-        ts = pd.Timestamp(value)
-        return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
-    if isinstance(value, dt.date):
-        return pd.Timestamp(value)
-    text = str(value)
-    try:
-        return pd.Timestamp(dt.date.fromisoformat(text))
-    except ValueError:
-        pass
-    try:
-        ts = pd.Timestamp(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
-        raise ConfigError(f"{key} = {value!r}: expected a date YYYY-MM-DD or a UTC time "
-                          "YYYY-MM-DDTHH:MMZ") from None
-    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
-
-
 def format_instant(t: pd.Timestamp) -> str:
     """A window bound as written: the date, plus the UTC time when it has one (2025-10-10T21:20Z)."""
     return f"{t:%Y-%m-%d}" if t == t.normalize() else f"{t:%Y-%m-%dT%H:%M}Z"
@@ -87,8 +66,8 @@ def parse_windows(doc: Mapping[str, Any], origin: str) -> dict[str, SellOffWindo
         for k in ("start", "trough", "end"):
             if k not in raw:
                 raise ConfigError(f"{key}: missing '{k}' (a date YYYY-MM-DD)")
-        start, trough, end = (_date(raw[k], f"{key}.{k}") for k in ("start", "trough", "end"))
-        troughs = {a: _date(v, f"{key}.troughs.{a}") for a, v in raw.get("troughs", {}).items()}
+        start, trough, end = (parse_instant(raw[k], f"{key}.{k}") for k in ("start", "trough", "end"))
+        troughs = {a: parse_instant(v, f"{key}.troughs.{a}") for a, v in raw.get("troughs", {}).items()}
         if not start <= end:
             raise ConfigError(f"{key}: start {start:%Y-%m-%d} is after end {end:%Y-%m-%d}")
         for label, t in [("trough", trough), *((f"troughs.{a}", v) for a, v in troughs.items())]:
