@@ -32,10 +32,19 @@ from riskoff.evaluation import full_period_stats, window_metrics, windows_table
 from riskoff.plan import plan_run
 from riskoff.run_folder import RunFolder, versions
 from riskoff.signal import discover as discover_signals
+from riskoff.significance.settings import Market
 from riskoff.windows import format_instant
 from riskoff.strategy import StrategyRun, build_exposure, discover_strategies
 
 BASELINE = "buy_and_hold"
+SIGNIFICANCE_METHOD = (
+    "null: per strategy x asset, random exposure paths with the strategy's own de-risking budget through "
+    "the same engine, costs and cash: 'episodes' keeps every de-risk episode (duration, depths) and places "
+    "them at uniformly random admissible gaps; 'shift' rotates the whole exposure path (rules changing "
+    "exposure on >= 30% of bars or at full exposure on < 10%). pct = share of null paths the strategy "
+    "beats; p = (1 + #null at least as good) / (paths + 1); q = Benjamini-Hochberg across pairs. "
+    "bootstrap: arch StationaryBootstrap, mean block = median optimal_block_length of the return "
+    "differences, percentile intervals of CAGR and Sharpe minus buy & hold")
 
 
 @dataclass
@@ -70,6 +79,8 @@ class RunResult:
     fingerprints: dict[str, str]
     stats: pd.DataFrame = field(default_factory=pd.DataFrame)
     windows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    markets: dict[str, Market] = field(default_factory=dict)          # engine inputs per asset
+    significance: pd.DataFrame = field(default_factory=pd.DataFrame)  # riskoff.significance.run
 
 
 def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data: DataContext | None = None,
@@ -87,6 +98,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
     say(f"run span: {plan.span_text(cfg.start)}")
     pairs: list[PairResult] = []
     prices: dict[str, pd.Series] = {}
+    markets: dict[str, Market] = {}
     jobs = [(a, s) for a in cfg.assets for s in cfg.strategies_for(a)]
     bar = _progress_bar(len(jobs), show_bar)
     for asset in cfg.assets:
@@ -106,9 +118,10 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
                                  for r_cfg, r in zip(cfg.strategies_for(asset), runs)})
         cash = money_market_rate(close.index, clock, data=data, source=cfg.cash)
         growth = pd.Series(cash_growth(cash, close.index), index=close.index)
-        sim = simulate(close, exposure, open=opens if cfg.fill == "next_open" else None, cash_rate=cash,
-                       costs=cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), fill=cfg.fill,
-                       engine=cfg.engine)
+        markets[asset] = Market(close, opens if cfg.fill == "next_open" else None, cash,
+                                cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), cfg.fill)
+        sim = simulate(close, exposure, open=markets[asset].open, cash_rate=cash, costs=markets[asset].costs,
+                       fill=cfg.fill, engine=cfg.engine)
         for (strat, run) in zip(cfg.strategies_for(asset), runs):
             orders = sim.orders[sim.orders["column"] == strat.name] if len(sim.orders) else sim.orders
             pairs.append(PairResult(strat.name, asset, spec.asset_class, clock, sim.equity[strat.name],
@@ -118,10 +131,25 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
                                                     ({cfg.cash} - {"none"})))
     prints = {sid: fingerprint(series_path(catalog[sid], data.data_dir)) for sid in used
               if series_path(catalog[sid], data.data_dir).exists()}
-    result = RunResult(cfg, data.data_dir, data.data_dir_from, end, plan.end_limited_by, pairs, prices, prints)
+    result = RunResult(cfg, data.data_dir, data.data_dir_from, end, plan.end_limited_by, pairs, prices, prints,
+                       markets=markets)
     say(f"simulated {len(pairs)} strategy x asset pairs; evaluating ...")
     evaluate(result)
+    assess(result, say)
     return result
+
+
+def assess(result: RunResult, say: Callable[[str], None] = lambda _msg: None) -> None:
+    """Skill or luck: fill ``result.significance`` and append the null's columns to ``result.windows``."""
+    from riskoff.significance.run import assess_run  # arch and scipy.stats: loaded only when used
+
+    s = result.config.significance
+    if not (s.null or s.bootstrap):
+        return
+    say(f"skill or luck: random-timing null ({s.paths if s.null else 'off'} paths per pair), bootstrap "
+        f"({s.reps if s.bootstrap else 'off'} resamples) ...")
+    result.significance, result.windows = assess_run(result.pairs, result.windows, result.markets, s,
+                                                     baseline=BASELINE, workers=result.config.workers)
 
 
 def _progress_bar(total: int, show: bool):
@@ -205,6 +233,9 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
             "stats": _records(result.stats),
             "windows": [w.as_dict() for w in cfg.windows.values()],
         }
+        if len(result.significance):
+            summary["significance"] = {**cfg.significance.as_dict(), "method": SIGNIFICANCE_METHOD,
+                                       "pairs": _records(result.significance)}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
         _render(tmp, cfg, keyed, tearsheets, report, say)
     return out
@@ -252,5 +283,9 @@ def ranking_text(result: RunResult, top: int = 40) -> str:
     st = st.sort_values(["asset", "calmar"], ascending=[True, False])
     cols = ["asset", "strategy", "cagr", "max_drawdown", "sharpe", "calmar", "time_in_market",
             "derisk_episodes", "false_alarms", "dd_avoided_mean"]
+    if "dd_avoided_mean_p" in result.significance:  # the random-timing null's p-value next to it
+        st = st.merge(result.significance[["strategy", "asset", "dd_avoided_mean_p"]].rename(
+            columns={"dd_avoided_mean_p": "p_vs_random"}), on=["strategy", "asset"], how="left")
+        cols.append("p_vs_random")
     with pd.option_context("display.width", 160, "display.max_rows", top, "display.float_format", "{:.3f}".format):
         return st[cols].head(top).to_string(index=False)

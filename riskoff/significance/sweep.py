@@ -1,0 +1,57 @@
+"""Overfitting statistics of a finished sweep: number of trials, DSR of the selected cell, SPA.
+
+Per asset of a sweep result:
+    n_trials       combinations with a Sharpe ratio (every one the sweep tried and could score)
+    selected       the combination ranked first by the sweep's metric
+    dsr, sr0       Deflated Sharpe Ratio of the selected cell (riskoff.significance.overfitting):
+                   the trials' Sharpe ratios give N and their variance, the selected cell's bar
+                   returns (in excess of the cash return, as the sweep's Sharpe) its skewness and
+                   kurtosis; sr0 and sharpe are annualised here for reading
+    spa_*          Hansen's SPA p-values of "none of the top cells beats buy & hold" on bar returns,
+                   the top ``SPA_LIMIT`` (50) cells by the sweep's ranking, re-simulated through the
+                   sweep's own kernel (the sweep keeps no return matrix)
+PBO by CSCV needs per-block sums and sums of squares of every cell from the sweep kernel; that
+accumulation is not in the kernel yet, so ``pbo`` is left out of this table.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import kurtosis, skew
+
+from riskoff.engine import simulate
+from riskoff.significance.overfitting import SPA_LIMIT, deflated_sharpe, spa
+
+__all__ = ["sweep_overfitting", "SWEEP_COLUMNS"]
+
+SWEEP_COLUMNS = ["asset", "n_trials", "selected", "sharpe", "sr0", "dsr", "spa_models", "spa_p_lower",
+                 "spa_p_consistent", "spa_p_upper", "spa_block_size"]
+
+
+def sweep_overfitting(result, *, top: int = SPA_LIMIT, reps: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """One row per asset of ``result`` (a ``riskoff.sweep.SweepResult``) with ``SWEEP_COLUMNS``."""
+    from riskoff.sweep import asset_context, sweep_equity
+
+    rows = []
+    for asset, g in result.results.groupby("asset", sort=False):
+        ctx = asset_context(result.plan, asset)
+        root = np.sqrt(ctx.ppy)
+        scored = g[np.isfinite(g["sharpe"].to_numpy(dtype=float))].sort_values("rank")
+        if scored.empty:
+            continue
+        combos = [int(c) for c in scored["combo"].head(top)]
+        eq, _, _ = sweep_equity(result.plan, asset, combos)
+        rets = eq.pct_change().iloc[1:]
+        cash = pd.Series(ctx.growth, index=ctx.index).reindex(rets.index).fillna(1.0) - 1.0
+        best = rets[combos[0]].to_numpy() - cash.to_numpy()
+        trial = scored["sharpe"].to_numpy(dtype=float) / root
+        dsr, sr0 = deflated_sharpe(trial[0], len(best), float(skew(best)), float(kurtosis(best, fisher=False)),
+                                   len(trial), float(np.var(trial, ddof=1)) if len(trial) > 1 else 0.0)
+        bh = simulate(ctx.close_s, pd.Series(1.0, index=ctx.close_s.index), cash_rate=ctx.cash_rate,
+                      costs=ctx.costs).equity.iloc[:, 0].reindex(eq.index)
+        test = spa(bh.pct_change().iloc[1:].to_numpy(), rets.to_numpy(), reps=reps, seed=seed)
+        rows.append({"asset": asset, "n_trials": len(trial), "selected": combos[0], "sharpe": trial[0] * root,
+                     "sr0": sr0 * root, "dsr": dsr, "spa_models": test["models"], "spa_p_lower": test["p_lower"],
+                     "spa_p_consistent": test["p_consistent"], "spa_p_upper": test["p_upper"],
+                     "spa_block_size": test["block_size"]})
+    return pd.DataFrame(rows, columns=SWEEP_COLUMNS)
