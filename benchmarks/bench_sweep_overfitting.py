@@ -2,8 +2,8 @@
 
 Runs the sweep once, then times ``riskoff.significance.sweep.sweep_overfitting`` (number of trials,
 DSR of the selected cell, SPA on the top 50 cells with 1,000 bootstrap resamples, per asset; the
-top cells re-simulated through the sweep kernel). PBO is not in it yet (the kernel does not
-accumulate per-block sums). Budget of the issue: PBO + DSR + SPA <= 30 s warm. Prints JSON.
+top cells re-simulated through the sweep kernel) and PBO by CSCV over every cell (16 blocks; each cell's
+excess returns re-simulated in chunks and reduced to per-block sums). Budget of the issue: PBO + DSR + SPA <= 30 s warm. Prints JSON.
 """
 from __future__ import annotations
 

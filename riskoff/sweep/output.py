@@ -30,7 +30,11 @@ OVERFITTING_NOTE = (
     "annualised Sharpe the best of n_trials skill-less trials reaches by chance; spa_p_* = Hansen's SPA "
     "p-values (arch) of 'none of the top cells beats buy & hold', on the top 50 cells by the ranking metric "
     "(cells below the top 50 are left out: SPA is driven by the best cells, so the test is at most slightly "
-    "liberal). PBO by CSCV needs per-block sums from the sweep kernel and is not computed yet.")
+    "liberal); pbo = Probability of Backtest Overfitting by combinatorially symmetric cross-validation "
+    "(Bailey, Borwein, Lopez de Prado & Zhu; 16 blocks, every scored cell, Sharpe in excess of cash): the share "
+    "of the 12,870 in/out-of-sample splits whose in-sample winner ranks below the out-of-sample median "
+    "(near 0.5 or above = the selection is noise); pbo_slope = out-of-sample vs in-sample Sharpe of the winner; "
+    "pbo_prob_oos_loss = share of splits where the winner lost out of sample.")
 
 
 def default_out(cfg: SweepConfig) -> Path:
@@ -51,7 +55,7 @@ def write_sweep(result: SweepResult, out: str | Path, *, html_report: bool = Tru
             result.skipped.to_csv(tmp / "skipped.csv", index=False)
         if result.walkforward is not None:
             result.walkforward.to_csv(tmp / "walkforward.csv", index=False, float_format=fmt)
-        ovf = sweep_overfitting(result)  # skill or luck: trials, DSR of the selected cell, SPA on the top cells
+        ovf = sweep_overfitting(result)  # skill or luck: trials, DSR of the selected cell, SPA, PBO
         ovf.to_csv(tmp / "overfitting.csv", index=False, float_format=fmt)
         summary = _summary(result)
         summary["overfitting"] = {"method": OVERFITTING_NOTE, "assets": json.loads(ovf.to_json(orient="records"))}

@@ -34,6 +34,23 @@ def test_trials_selection_and_dsr_inputs(swept):
     assert row.spa_p_lower <= row.spa_p_consistent <= row.spa_p_upper
     eq, _, _ = sweep_equity(swept.plan, "SPY", [int(row.selected)])
     assert len(eq) > 1000
+    assert 0.0 <= row.pbo <= 1.0 and row.pbo_blocks == 16
+
+
+def test_chunked_block_stats_equal_the_full_return_matrix(swept):
+    """PBO's inputs streamed in chunks equal block_stats of the whole (bars x cells) excess-return matrix."""
+    from riskoff.significance.overfitting import block_stats
+    from riskoff.significance.sweep import sweep_block_stats
+
+    combos = [int(c) for c in swept.results["combo"]]
+    got = sweep_block_stats(swept, "SPY", combos, chunk=3)
+    eq, _, _ = sweep_equity(swept.plan, "SPY", combos)
+    ctx = asset_context(swept.plan, "SPY")
+    excess = eq.pct_change().iloc[1:].to_numpy() - (ctx.growth[1:] - 1.0)[:, None]
+    ref = block_stats(excess, 16)
+    np.testing.assert_allclose(got.sums, ref.sums, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(got.sumsq, ref.sumsq, rtol=1e-12, atol=1e-15)
+    assert got.count.sum() == len(excess)
 
 
 def test_written_to_summary_csv_and_html(swept, tmp_path):
