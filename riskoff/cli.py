@@ -62,8 +62,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     print(ranking_text(result))
+    from riskoff.annualisation import annualisation_note
+    from riskoff.data.align import clock_parts
     print(f"\n{len(result.pairs)} strategy x asset pairs, {len(result.windows)} window rows; "
-          "annualised over 365 days for crypto, 252 for US-listed assets")
+          f"{annualisation_note(clock_parts(p.calendar) for p in result.pairs)}")
     print(f"results: {out}  ({time.perf_counter() - t0:.1f} s)")
     print(phases.summary() + "  (tearsheets and report overlap in time)")
     return 0

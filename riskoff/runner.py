@@ -24,7 +24,7 @@ import pandas as pd
 from riskoff.annualisation import annualisation_note
 from riskoff.cash import CASH_SERIES, money_market_rate
 from riskoff.config import RunConfig
-from riskoff.data.align import load
+from riskoff.data.align import clock_of, clock_parts, load
 from riskoff.data.context import DataContext
 from riskoff.data.sources import fingerprint, series_path
 from riskoff.engine import cash_growth, simulate
@@ -34,6 +34,7 @@ from riskoff.plan import plan_run
 from riskoff.run_folder import RunFolder, versions
 from riskoff.signal import discover as discover_signals
 from riskoff.significance.settings import Market
+from riskoff.windows import format_instant
 from riskoff.strategy import StrategyRun, build_exposure, discover_strategies
 
 BASELINE = "buy_and_hold"
@@ -110,7 +111,8 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
     markets: dict[str, Market] = {}
     for asset in cfg.assets:
         spec = catalog[asset]
-        frame = load([asset], cfg.start, end, calendar=spec.calendar, data_dir=data.data_dir, catalog=catalog,
+        clock = clock_of(spec)
+        frame = load([asset], cfg.start, end, calendar=clock, data_dir=data.data_dir, catalog=catalog,
                      stale="raise")
         close = frame[f"{asset}.close"]
         opens = frame.get(f"{asset}.open")
@@ -123,7 +125,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
                 bar.update(1)
         exposure = pd.DataFrame({r_cfg.name: r.exposure.reindex(close.index)
                                  for r_cfg, r in zip(cfg.strategies_for(asset), runs)})
-        cash = money_market_rate(close.index, spec.calendar, data=data, source=cfg.cash)
+        cash = money_market_rate(close.index, clock, data=data, source=cfg.cash)
         cash_rates[asset] = cash
         growth = pd.Series(cash_growth(cash, close.index), index=close.index)
         markets[asset] = Market(close, opens if cfg.fill == "next_open" else None, cash,
@@ -134,7 +136,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
             bar.update(1)
         for (strat, run) in zip(cfg.strategies_for(asset), runs):
             orders = sim.orders[sim.orders["column"] == strat.name] if len(sim.orders) else sim.orders
-            pairs.append(PairResult(strat.name, asset, spec.asset_class, spec.calendar, sim.equity[strat.name],
+            pairs.append(PairResult(strat.name, asset, spec.asset_class, clock, sim.equity[strat.name],
                                     sim.exposure[strat.name], exposure[strat.name], run, orders, growth))
     used = sorted(set(plan.required) | set(plan.optional) | ({*CASH_SERIES} if cfg.cash == "money_market" else
                                                     ({cfg.cash} - {"none"})))
@@ -171,15 +173,15 @@ def evaluate(result: RunResult, tick: Callable[[], None] | None = None) -> None:
     for p in result.pairs:
         if tick is not None:
             tick()
-        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class, p.calendar,
+        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class, *clock_parts(p.calendar),
                               cash_growth=p.cash_growth)
         stats.append({"strategy": p.strategy, "asset": p.asset, **s})
         for w in result.config.windows.values():
-            m = window_metrics(w, p.asset, p.equity, bh[p.asset], p.exposure, p.target)
+            m = window_metrics(w, p.asset, p.equity, bh[p.asset], p.exposure, p.target, clock=p.calendar)
             if m is not None:
                 rows.append({"strategy": p.strategy, "asset": p.asset, "window": w.id,
-                             "start": f"{w.start:%Y-%m-%d}", "trough": f"{w.trough_for(p.asset):%Y-%m-%d}",
-                             "end": f"{w.end:%Y-%m-%d}", **m})
+                             "start": format_instant(w.start), "trough": format_instant(w.trough_for(p.asset)),
+                             "end": format_instant(w.end), **m})
     result.stats = pd.DataFrame(stats)
     result.windows = windows_table(rows)
 
@@ -227,7 +229,8 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
         events = []
         for p in result.pairs:
             ev = p.run.events()
-            events.append(pd.DataFrame({"date": ev["date"].dt.strftime("%Y-%m-%d"), "strategy": p.strategy,
+            stamp = "%Y-%m-%d" if p.calendar in ("us", "utc") else "%Y-%m-%dT%H:%MZ"
+            events.append(pd.DataFrame({"date": ev["date"].dt.strftime(stamp), "strategy": p.strategy,
                                         "asset": p.asset, "old_exposure": ev["old"], "new_exposure": ev["new"],
                                         "states": ev["states"]}))
         pd.concat(events, ignore_index=True).to_csv(tmp / "events.csv", index=False, float_format=fmt)
@@ -238,7 +241,7 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
                     "start": f"{cfg.start:%Y-%m-%d}", "end": f"{result.end:%Y-%m-%d}",
                     "end_limited_by": result.end_limited_by, "fill": cfg.fill, "cash": cfg.cash,
                     "engine": cfg.engine,
-                    "annualisation": annualisation_note((p.calendar, "1d") for p in result.pairs),
+                    "annualisation": annualisation_note(clock_parts(p.calendar) for p in result.pairs),
                     "sharpe_basis": sharpe_basis(cfg.cash),
                     "costs": {k: {"fee_bps": v.fee_bps, "slippage_bps": v.slippage_bps} for k, v in cfg.costs.items()}},
             "config": json.loads(json.dumps(cfg.raw, default=str)),
