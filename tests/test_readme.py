@@ -38,3 +38,13 @@ def test_python_api_example_runs(tmp_path, monkeypatch, data_dir):
     assert set(stats.asset) == {"BTC-USD", "SPY"}
     assert (tmp_path / "study" / "report.html").is_file()
     assert isinstance(scope["result"].windows, pd.DataFrame)
+
+
+def test_sweep_config_example_parses_in_the_new_layout():
+    import tomllib
+
+    from riskoff.sweep import parse_sweep_config
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", README, flags=re.S) if "[grid]" in b)
+    cfg = parse_sweep_config(tomllib.loads(block), "README.md")
+    assert cfg.assets == ("SPY", "QQQ", "BTC-USD") and cfg.costs["crypto"].fee_bps == 10
+    assert cfg.walk_forward is not None and cfg.n_combos == 3
