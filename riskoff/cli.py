@@ -47,8 +47,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     tearsheets = False if args.no_tearsheets else ("all" if args.all_tearsheets else True)
     write_run(result, out, tearsheets=tearsheets, report=not args.no_report, progress=_say)
     print(ranking_text(result))
+    from riskoff.annualisation import annualisation_note
+    from riskoff.data.align import clock_parts
     print(f"\n{len(result.pairs)} strategy x asset pairs, {len(result.windows)} window rows; "
-          "annualised over 365 days for crypto, 252 for US-listed assets")
+          f"{annualisation_note(clock_parts(p.calendar) for p in result.pairs)}")
     print(f"results: {out}  ({time.perf_counter() - t0:.1f} s)")
     return 0
 

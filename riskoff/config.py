@@ -31,6 +31,9 @@ A config is data (TOML), never code. Layout (see ``backtests/selloffs.toml``)::
     ...
 
     [windows.my_window]               # extra sell-off windows (same fields as data/windows.toml)
+    [null]                            # random-timing null: enabled, paths = 1000, seed = 0
+    [bootstrap]                       # CAGR/Sharpe intervals: enabled, reps = 1000, confidence = 0.95, seed
+                                      # (riskoff.significance.run)
     [series.MYETF]                    # extra catalog series (same fields as data/catalog.toml)
 """
 from __future__ import annotations
@@ -47,11 +50,12 @@ import pandas as pd
 from riskoff.engine import DEFAULT_COSTS, Costs
 from riskoff.config_helpers import check_choice, jsonable, parse_date, unknown_keys
 from riskoff.errors import ConfigError, did_you_mean
+from riskoff.significance.settings import SignificanceSettings, parse_significance
 from riskoff.strategy import StrategyConfig, strategy_from_toml
 from riskoff.tomlfile import read_toml
 from riskoff.windows import SellOffWindow, load_windows
 
-TOP_KEYS = ("run", "costs", "baselines", "signals_alone", "strategies", "windows", "series")
+TOP_KEYS = ("run", "costs", "baselines", "signals_alone", "strategies", "windows", "series", "null", "bootstrap")
 RUN_KEYS = ("name", "start", "end", "assets", "fill", "cash", "engine", "tearsheets", "workers", "plugin_dirs")
 
 
@@ -74,6 +78,7 @@ class RunConfig:
     workers: int = 2
     plugin_dirs: tuple[Path, ...] = ()
     series: Mapping[str, Any] = field(default_factory=dict)
+    significance: SignificanceSettings = field(default_factory=SignificanceSettings)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -97,7 +102,7 @@ def check_assets(assets: Any, catalog: Mapping[str, Any], key: str) -> tuple[str
     for a in assets:
         if a not in catalog:
             raise ConfigError(f"{key}: unknown asset '{a}'{did_you_mean(a, catalog)}")
-        if catalog[a].family != "prices":
+        if catalog[a].family != "prices" and not catalog[a].is_bar_series:  # intraday bars trade on their clock
             raise ConfigError(f"{key}: '{a}' is a {catalog[a].family} series, not a tradable price")
     if len(set(assets)) != len(assets):
         raise ConfigError(f"{key} lists an asset twice: {list(assets)}")
@@ -197,4 +202,5 @@ def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool
     return RunConfig(name=name, source=source, start=start, end=end, assets=assets, strategies=tuple(strategies),
                      windows=windows, costs=costs, fill=fill, cash=cash, engine=engine,
                      tearsheets=tearsheets if isinstance(tearsheets, str) else tuple(tearsheets), workers=workers,
-                     plugin_dirs=plugin_dirs, series=doc.get("series", {}), raw=doc)
+                     plugin_dirs=plugin_dirs, series=doc.get("series", {}),
+                     significance=parse_significance(doc, source), raw=doc)

@@ -86,7 +86,7 @@ from riskoff.errors import RiskoffError
 if TYPE_CHECKING:
     import vectorbt as vbt
 
-__all__ = ["Costs", "DEFAULT_COSTS", "EngineInputError", "SimResult", "simulate", "simulate_portfolio",
+__all__ = ["Costs", "DEFAULT_COSTS", "EngineInputError", "SimResult", "simulate", "simulate_equity", "simulate_portfolio",
            "to_vectorbt", "AccountState", "initial_account_state", "account_bar_nb", "accrue_cash_nb", "order_gap_nb",
            "sell_nb", "buy_nb", "weight_nb", "cash_growth"]
 
@@ -254,27 +254,29 @@ def account_bar_nb(state: AccountState, t: int, price: float, close: float, grow
     return AccountState(cash, units, last, decided, pending), equity, pv, filled
 
 
-@njit(cache=True)
-def _simulate_accounts_nb(close, price, target, growth, src, fee, slip, band, every, floor_frac,
+# nogil: callers may run independent batches (e.g. the null of different strategies) in threads
+@njit(cache=True, nogil=True)
+def _simulate_accounts_nb(close_t, price_t, target_t, growth, src, fee, slip, band, every, floor_frac,
                           init_cash):  # pragma: no cover - compiled
     """Independent one-asset accounts, one per target column, each stepped by ``account_bar_nb``.
 
-    Returns equity, weight and signed units filled, each (bars, accounts).
+    Arrays come transposed, (columns, bars), so that each account walks contiguous memory; so do
+    the outputs: equity, weight and signed units filled, each (accounts, bars).
     """
-    n_bars, n = target.shape
-    equity = np.empty((n_bars, n))
-    weight = np.empty((n_bars, n))
-    fills = np.zeros((n_bars, n))
+    n, n_bars = target_t.shape
+    equity = np.empty((n, n_bars))
+    weight = np.empty((n, n_bars))
+    fills = np.zeros((n, n_bars))
     for j in range(n):
         state = initial_account_state(init_cash)
         k = src[j]
         for t in range(n_bars):
             periodic = every > 0 and t > 0 and t % every == 0
-            state, eq, pv, filled = account_bar_nb(state, t, price[t, k], close[t, k], growth[t], target[t, j],
-                                                   fee[j], slip[j], floor_frac, band, periodic)
-            equity[t, j] = eq
-            weight[t, j] = weight_nb(pv, eq)
-            fills[t, j] = filled
+            state, eq, pv, filled = account_bar_nb(state, t, price_t[k, t], close_t[k, t], growth[t],
+                                                   target_t[j, t], fee[j], slip[j], floor_frac, band, periodic)
+            equity[j, t] = eq
+            weight[j, t] = weight_nb(pv, eq)
+            fills[j, t] = filled
     return equity, weight, fills
 
 
@@ -410,7 +412,7 @@ def _check_weights(values: np.ndarray, columns: pd.Index, index: pd.Index, max_l
 
 
 def cash_growth(cash_rate: pd.Series | None, index: pd.DatetimeIndex) -> np.ndarray:
-    """1 + the cash return of each bar: rate_t / 100 x calendar days since the previous bar / 360
+    """1 + the cash return of each bar: rate_t / 100 x days elapsed since the previous bar / 360
     (ACT/360; growth[0] = 1). ``cash_rate`` is annual, in percent, on ``index``; NaN earns nothing."""
     growth = np.ones(len(index))
     if cash_rate is None:
@@ -419,9 +421,12 @@ def cash_growth(cash_rate: pd.Series | None, index: pd.DatetimeIndex) -> np.ndar
         raise EngineInputError(f"cash_rate must be a pandas Series, got {type(cash_rate).__name__}")
     _check_index(index, cash_rate.index, "cash_rate")
     rate = np.nan_to_num(cash_rate.to_numpy(dtype=float), nan=0.0)
-    # Calendar days between the bars' local dates: a tz-aware index crossing a DST change still
-    # counts whole days.
-    dates = (index.tz_localize(None) if index.tz is not None else index).normalize()
+    # Elapsed time between bars in days (ACT/360 per bar: an hourly run earns what a daily one
+    # does). Daily bars count calendar days between their local dates, so a tz-aware index
+    # crossing a DST change still counts whole days.
+    stamps = index.tz_localize(None) if index.tz is not None else index
+    intraday = len(stamps) and (stamps != stamps.normalize()).any()
+    dates = stamps if intraday else stamps.normalize()
     days = np.asarray((dates[1:] - dates[:-1]) / pd.Timedelta(days=1), dtype=float)
     growth[1:] = 1.0 + rate[1:] / 100.0 * days / 360.0
     return growth
@@ -490,9 +495,15 @@ def _prepare(close: pd.DataFrame, target: pd.DataFrame, src: np.ndarray, *, open
 
 
 def _run_kernel(inp: _Inputs, shared_cash: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    kernel = _simulate_shared_cash_nb if shared_cash else _simulate_accounts_nb
-    return kernel(inp.close, inp.price, inp.target, inp.growth, inp.src, inp.fee, inp.slip, inp.band,
-                  inp.every, 1.0 - inp.max_leverage, inp.init_cash)
+    if shared_cash:
+        return _simulate_shared_cash_nb(inp.close, inp.price, inp.target, inp.growth, inp.src, inp.fee, inp.slip,
+                                        inp.band, inp.every, 1.0 - inp.max_leverage, inp.init_cash)
+    # one account at a time walks each column: hand the kernel (columns, bars) arrays
+    close_t = np.ascontiguousarray(inp.close.T)
+    price_t = close_t if inp.price is inp.close else np.ascontiguousarray(inp.price.T)
+    eq, w, f = _simulate_accounts_nb(close_t, price_t, np.ascontiguousarray(inp.target.T), inp.growth, inp.src,
+                                     inp.fee, inp.slip, inp.band, inp.every, 1.0 - inp.max_leverage, inp.init_cash)
+    return eq.T, w.T, f.T
 
 
 def _orders_frame(inp: _Inputs, t: np.ndarray, j: np.ndarray, size: np.ndarray, price: np.ndarray,
@@ -599,6 +610,23 @@ def simulate(close: pd.Series | pd.DataFrame, exposure: pd.Series | pd.DataFrame
         return _from_vectorbt(inp, _vectorbt_portfolio(inp))
     equity, weight, fills = _run_kernel(inp, shared_cash=False)
     return _result(inp, equity, inp.columns, weight, _kernel_orders(inp, fills))
+
+
+def simulate_equity(close: pd.Series, exposure: np.ndarray, *, open: pd.Series | None = None,
+                    cash_rate: pd.Series | None = None, costs: Costs = Costs(), fill: str = "next_close",
+                    max_leverage: float = 1.0, init_cash: float = 1.0) -> np.ndarray:
+    """Equity of many exposure columns on one asset, as a (bars, columns) array.
+
+    The same numba simulation as ``simulate(close, DataFrame(exposure, index=close.index))``
+    (same checks, fills, costs and cash), minus everything the caller of a large batch does not
+    need: no order list, no returns or exposure frames. It is the fast path for the random-timing
+    null (``riskoff.significance.null``), which simulates 1,000 paths per strategy and keeps only
+    their equity.
+    """
+    inp = single_inputs(close, pd.DataFrame(exposure, index=close.index), open=open, cash_rate=cash_rate,
+                         costs=costs, fill=fill, rebalance=None, rebalance_band=0.05, rebalance_every=0,
+                         max_leverage=max_leverage, init_cash=init_cash)
+    return _run_kernel(inp, shared_cash=False)[0]
 
 
 def simulate_portfolio(close: pd.DataFrame, weights: pd.DataFrame, *,

@@ -24,7 +24,7 @@ import pandas as pd
 from riskoff.annualisation import annualisation_note
 from riskoff.cash import CASH_SERIES, money_market_rate
 from riskoff.config import RunConfig
-from riskoff.data.align import load
+from riskoff.data.align import clock_of, clock_parts, load
 from riskoff.data.context import DataContext
 from riskoff.data.sources import fingerprint, series_path
 from riskoff.engine import cash_growth, simulate
@@ -32,9 +32,19 @@ from riskoff.evaluation import full_period_stats, window_metrics, windows_table
 from riskoff.plan import plan_run
 from riskoff.run_folder import RunFolder, versions
 from riskoff.signal import discover as discover_signals
+from riskoff.significance.settings import Market
+from riskoff.windows import format_instant
 from riskoff.strategy import StrategyRun, build_exposure, discover_strategies
 
 BASELINE = "buy_and_hold"
+SIGNIFICANCE_METHOD = (
+    "null: per strategy x asset, random exposure paths with the strategy's own de-risking budget through "
+    "the same engine, costs and cash: 'episodes' keeps every de-risk episode (duration, depths) and places "
+    "them at uniformly random admissible gaps; 'shift' rotates the whole exposure path (rules changing "
+    "exposure on >= 30% of bars or at full exposure on < 10%). pct = share of null paths the strategy "
+    "beats; p = (1 + #null at least as good) / (paths + 1); q = Benjamini-Hochberg across pairs. "
+    "bootstrap: arch StationaryBootstrap, mean block = median optimal_block_length of the return "
+    "differences, percentile intervals of CAGR and Sharpe minus buy & hold")
 
 
 @dataclass
@@ -69,6 +79,8 @@ class RunResult:
     fingerprints: dict[str, str]
     stats: pd.DataFrame = field(default_factory=pd.DataFrame)
     windows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    markets: dict[str, Market] = field(default_factory=dict)          # engine inputs per asset
+    significance: pd.DataFrame = field(default_factory=pd.DataFrame)  # riskoff.significance.run
 
 
 def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data: DataContext | None = None,
@@ -86,11 +98,13 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
     say(f"run span: {plan.span_text(cfg.start)}")
     pairs: list[PairResult] = []
     prices: dict[str, pd.Series] = {}
+    markets: dict[str, Market] = {}
     jobs = [(a, s) for a in cfg.assets for s in cfg.strategies_for(a)]
     bar = _progress_bar(len(jobs), show_bar)
     for asset in cfg.assets:
         spec = catalog[asset]
-        frame = load([asset], cfg.start, end, calendar=spec.calendar, data_dir=data.data_dir, catalog=catalog,
+        clock = clock_of(spec)
+        frame = load([asset], cfg.start, end, calendar=clock, data_dir=data.data_dir, catalog=catalog,
                      stale="raise")
         close = frame[f"{asset}.close"]
         opens = frame.get(f"{asset}.open")
@@ -102,24 +116,40 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
             bar.update(1)
         exposure = pd.DataFrame({r_cfg.name: r.exposure.reindex(close.index)
                                  for r_cfg, r in zip(cfg.strategies_for(asset), runs)})
-        cash = money_market_rate(close.index, spec.calendar, data=data, source=cfg.cash)
+        cash = money_market_rate(close.index, clock, data=data, source=cfg.cash)
         growth = pd.Series(cash_growth(cash, close.index), index=close.index)
-        sim = simulate(close, exposure, open=opens if cfg.fill == "next_open" else None, cash_rate=cash,
-                       costs=cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), fill=cfg.fill,
-                       engine=cfg.engine)
+        markets[asset] = Market(close, opens if cfg.fill == "next_open" else None, cash,
+                                cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), cfg.fill)
+        sim = simulate(close, exposure, open=markets[asset].open, cash_rate=cash, costs=markets[asset].costs,
+                       fill=cfg.fill, engine=cfg.engine)
         for (strat, run) in zip(cfg.strategies_for(asset), runs):
             orders = sim.orders[sim.orders["column"] == strat.name] if len(sim.orders) else sim.orders
-            pairs.append(PairResult(strat.name, asset, spec.asset_class, spec.calendar, sim.equity[strat.name],
+            pairs.append(PairResult(strat.name, asset, spec.asset_class, clock, sim.equity[strat.name],
                                     sim.exposure[strat.name], exposure[strat.name], run, orders, growth))
     bar.close()
     used = sorted(set(plan.required) | set(plan.optional) | ({*CASH_SERIES} if cfg.cash == "money_market" else
                                                     ({cfg.cash} - {"none"})))
     prints = {sid: fingerprint(series_path(catalog[sid], data.data_dir)) for sid in used
               if series_path(catalog[sid], data.data_dir).exists()}
-    result = RunResult(cfg, data.data_dir, data.data_dir_from, end, plan.end_limited_by, pairs, prices, prints)
+    result = RunResult(cfg, data.data_dir, data.data_dir_from, end, plan.end_limited_by, pairs, prices, prints,
+                       markets=markets)
     say(f"simulated {len(pairs)} strategy x asset pairs; evaluating ...")
     evaluate(result)
+    assess(result, say)
     return result
+
+
+def assess(result: RunResult, say: Callable[[str], None] = lambda _msg: None) -> None:
+    """Skill or luck: fill ``result.significance`` and append the null's columns to ``result.windows``."""
+    from riskoff.significance.run import assess_run  # arch and scipy.stats: loaded only when used
+
+    s = result.config.significance
+    if not (s.null or s.bootstrap):
+        return
+    say(f"skill or luck: random-timing null ({s.paths if s.null else 'off'} paths per pair), bootstrap "
+        f"({s.reps if s.bootstrap else 'off'} resamples) ...")
+    result.significance, result.windows = assess_run(result.pairs, result.windows, result.markets, s,
+                                                     baseline=BASELINE, workers=result.config.workers)
 
 
 def _progress_bar(total: int, show: bool):
@@ -132,15 +162,15 @@ def evaluate(result: RunResult) -> None:
     bh = {p.asset: p.equity for p in result.pairs if p.strategy == BASELINE}
     stats, rows = [], []
     for p in result.pairs:
-        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class, p.calendar,
+        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class, *clock_parts(p.calendar),
                               cash_growth=p.cash_growth)
         stats.append({"strategy": p.strategy, "asset": p.asset, **s})
         for w in result.config.windows.values():
-            m = window_metrics(w, p.asset, p.equity, bh[p.asset], p.exposure, p.target)
+            m = window_metrics(w, p.asset, p.equity, bh[p.asset], p.exposure, p.target, clock=p.calendar)
             if m is not None:
                 rows.append({"strategy": p.strategy, "asset": p.asset, "window": w.id,
-                             "start": f"{w.start:%Y-%m-%d}", "trough": f"{w.trough_for(p.asset):%Y-%m-%d}",
-                             "end": f"{w.end:%Y-%m-%d}", **m})
+                             "start": format_instant(w.start), "trough": format_instant(w.trough_for(p.asset)),
+                             "end": format_instant(w.end), **m})
     result.stats = pd.DataFrame(stats)
     result.windows = windows_table(rows)
 
@@ -182,7 +212,8 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
         events = []
         for p in result.pairs:
             ev = p.run.events()
-            events.append(pd.DataFrame({"date": ev["date"].dt.strftime("%Y-%m-%d"), "strategy": p.strategy,
+            stamp = "%Y-%m-%d" if p.calendar in ("us", "utc") else "%Y-%m-%dT%H:%MZ"
+            events.append(pd.DataFrame({"date": ev["date"].dt.strftime(stamp), "strategy": p.strategy,
                                         "asset": p.asset, "old_exposure": ev["old"], "new_exposure": ev["new"],
                                         "states": ev["states"]}))
         pd.concat(events, ignore_index=True).to_csv(tmp / "events.csv", index=False, float_format=fmt)
@@ -193,7 +224,7 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
                     "start": f"{cfg.start:%Y-%m-%d}", "end": f"{result.end:%Y-%m-%d}",
                     "end_limited_by": result.end_limited_by, "fill": cfg.fill, "cash": cfg.cash,
                     "engine": cfg.engine,
-                    "annualisation": annualisation_note((p.calendar, "1d") for p in result.pairs),
+                    "annualisation": annualisation_note(clock_parts(p.calendar) for p in result.pairs),
                     "costs": {k: {"fee_bps": v.fee_bps, "slippage_bps": v.slippage_bps} for k, v in cfg.costs.items()}},
             "config": json.loads(json.dumps(cfg.raw, default=str)),
             "data": {"data_dir": str(result.data_dir), "data_dir_from": result.data_dir_from,
@@ -202,6 +233,9 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
             "stats": _records(result.stats),
             "windows": [w.as_dict() for w in cfg.windows.values()],
         }
+        if len(result.significance):
+            summary["significance"] = {**cfg.significance.as_dict(), "method": SIGNIFICANCE_METHOD,
+                                       "pairs": _records(result.significance)}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
         _render(tmp, cfg, keyed, tearsheets, report, say)
     return out
@@ -249,5 +283,9 @@ def ranking_text(result: RunResult, top: int = 40) -> str:
     st = st.sort_values(["asset", "calmar"], ascending=[True, False])
     cols = ["asset", "strategy", "cagr", "max_drawdown", "sharpe", "calmar", "time_in_market",
             "derisk_episodes", "false_alarms", "dd_avoided_mean"]
+    if "dd_avoided_mean_p" in result.significance:  # the random-timing null's p-value next to it
+        st = st.merge(result.significance[["strategy", "asset", "dd_avoided_mean_p"]].rename(
+            columns={"dd_avoided_mean_p": "p_vs_random"}), on=["strategy", "asset"], how="left")
+        cols.append("p_vs_random")
     with pd.option_context("display.width", 160, "display.max_rows", top, "display.float_format", "{:.3f}".format):
         return st[cols].head(top).to_string(index=False)
