@@ -47,3 +47,13 @@ def test_readme_findings_are_a_fresh_default_runs_findings(default_run):
     assert README == readme_with_findings(README, findings), (
         "README's 'What the default run finds' no longer matches a fresh run's findings.md; "
         "regenerate it with `riskoff findings RUN --update-readme README.md`")
+
+
+def test_sweep_config_example_parses_in_the_new_layout():
+    import tomllib
+
+    from riskoff.sweep import parse_sweep_config
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", README, flags=re.S) if "[grid]" in b)
+    cfg = parse_sweep_config(tomllib.loads(block), "README.md")
+    assert cfg.assets == ("SPY", "QQQ", "BTC-USD") and cfg.costs["crypto"].fee_bps == 10
+    assert cfg.walk_forward is not None and cfg.n_combos == 3
