@@ -22,16 +22,26 @@ def money_market_rate(index: pd.DatetimeIndex, calendar: str, *, data: DataConte
 
     Args:
         index: the asset's bars.
-        calendar: "us" or "utc" (how the bars' decision times are placed).
+        calendar: "us", "utc" or a bar clock such as "1h" (how the bars' decision times are placed).
         source: "money_market" (SOFR then EFFR), "SOFR", "EFFR" or "none".
         data: the command's data context (``data_dir`` overrides its folder).
     """
     if source == "none":
         return pd.Series(0.0, index=index, name="cash_rate")
-    ids = list(CASH_SERIES) if source == "money_market" else [source]
+    ids = cash_series(source)
     data = DataContext.of(data, data_dir=data_dir)
-    frame = load(ids, index[0], index[-1], calendar=index if calendar == "us" else "utc",
+    frame = load(ids, index[0], index[-1], calendar=index if calendar == "us" else calendar,
                  data_dir=data.data_dir, catalog=data.catalog, stale="allow").reindex(index)
+    return combine_rates(frame, ids)
+
+
+def cash_series(source: str) -> list[str]:
+    """The series behind a cash source, in order of preference ("none" -> [])."""
+    return [] if source == "none" else list(CASH_SERIES) if source == "money_market" else [source]
+
+
+def combine_rates(frame: pd.DataFrame, ids: list[str]) -> pd.Series:
+    """The first available rate of ``ids`` on each bar of an as-of frame (NaN where none is)."""
     rate = frame[ids[0]]
     for other in ids[1:]:
         rate = rate.fillna(frame[other])

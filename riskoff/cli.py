@@ -117,27 +117,56 @@ def _default_config() -> Path:
 def cmd_run(args: argparse.Namespace) -> int:
     from riskoff.annualisation import annualisation_note
     from riskoff.config import load_config
+    from riskoff.data.align import clock_parts
+    from riskoff.phases import Phases
     from riskoff.run_folder import default_out
     from riskoff.runner import ranking_text, simulate_config, write_run
 
     t0 = time.perf_counter()
-    cfg = load_config(args.config or _default_config())
-    result = simulate_config(cfg, data_dir=args.data_dir, progress=_say,
-                             show_bar=sys.stderr.isatty() and log.isEnabledFor(logging.INFO))
-    out = Path(args.out) if args.out else default_out(cfg.name)
+    phases = Phases(_say, live=sys.stderr.isatty())
+    with phases.phase("config", total=1) as bar:
+        cfg = load_config(args.config or _default_config())
+        bar.update()
     tearsheets = False if args.no_tearsheets else ("all" if args.all_tearsheets else True)
-    write_run(result, out, tearsheets=tearsheets, report=not args.no_report, progress=_say)
+    pool = None
+    if tearsheets is not False and (tearsheets == "all" or cfg.tearsheets != "none") and cfg.workers > 1:
+        from riskoff.reports.tearsheets import start_pool
+
+        pool = start_pool(cfg.workers)  # its start-up overlaps the backtest
+    try:
+        result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, phases=phases)
+        out = Path(args.out) if args.out else default_out(cfg.name)
+        write_run(result, out, tearsheets=tearsheets, report=not args.no_report, progress=_say, phases=phases,
+                  tearsheet_pool=pool)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     _out(ranking_text(result))
     _out(f"\n{len(result.pairs)} strategy x asset pairs, {len(result.windows)} window rows; "
-         f"{annualisation_note((p.calendar, '1d') for p in result.pairs)}")
+         f"{annualisation_note(clock_parts(p.calendar) for p in result.pairs)}")
     _out(f"results: {out}  ({time.perf_counter() - t0:.1f} s)")
+    _out(phases.summary() + "  (tearsheets and report overlap in time)")
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from riskoff.reports import compare_runs
-    text, _ = compare_runs(Path(args.run_a), Path(args.run_b), out_html=Path(args.html) if args.html else None)
+    text, _ = compare_runs(Path(args.run_a), Path(args.run_b), out_html=Path(args.html) if args.html else None,
+                           show_all=args.all)
     _out(text)
+    return 0
+
+
+def cmd_findings(args: argparse.Namespace) -> int:
+    from riskoff.reports.findings import findings_markdown, readme_with_findings
+
+    text = findings_markdown(Path(args.run))
+    if args.update_readme:
+        readme = Path(args.update_readme)
+        readme.write_text(readme_with_findings(readme.read_text(encoding="utf-8"), text), encoding="utf-8")
+        print(f"{readme}: findings section replaced from {args.run}")
+    else:
+        print(text, end="")
     return 0
 
 
@@ -408,8 +437,14 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_ = cmd("compare", help="compare two run folders")
     cmp_.add_argument("run_a")
     cmp_.add_argument("run_b")
-    cmp_.add_argument("--html", default=None, help="also write the comparison as HTML")
+    cmp_.add_argument("--html", default=None, help="also write the comparison as HTML (frontiers, tearsheet headlines)")
+    cmp_.add_argument("--all", action="store_true", help="list every strategy x asset, also unchanged ones")
     cmp_.set_defaults(func=cmd_compare)
+    fnd = cmd("findings", help="print a run's findings.md (or put it into the README)")
+    fnd.add_argument("run")
+    fnd.add_argument("--update-readme", default=None, metavar="README",
+                     help="replace the README's generated findings section with this run's")
+    fnd.set_defaults(func=cmd_findings)
     win = cmd("windows", help="the sell-off window catalog")
     win.add_argument("action", choices=["list"], nargs="?", default="list")
     win.set_defaults(func=cmd_windows)

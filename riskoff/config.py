@@ -102,7 +102,7 @@ def check_assets(assets: Any, catalog: Mapping[str, Any], key: str) -> tuple[str
     for a in assets:
         if a not in catalog:
             raise ConfigError(f"{key}: unknown asset '{a}'{did_you_mean(a, catalog)}")
-        if catalog[a].family != "prices":
+        if catalog[a].family != "prices" and not catalog[a].is_bar_series:  # intraday bars trade on their clock
             raise ConfigError(f"{key}: '{a}' is a {catalog[a].family} series, not a tradable price")
     if len(set(assets)) != len(assets):
         raise ConfigError(f"{key} lists an asset twice: {list(assets)}")

@@ -41,6 +41,30 @@ def parse_date(value: Any, where: str) -> "pd.Timestamp":  # noqa: F821 (pandas 
         raise ConfigError(f"{where} = {value!r}: expected a date YYYY-MM-DD") from None
 
 
+def parse_instant(value: Any, where: str) -> "pd.Timestamp":  # noqa: F821
+    """A date, or an instant with a time of day in UTC (naive Timestamp): 2025-10-10,
+    "2025-10-10T21:20Z", or a TOML datetime (with an offset it is converted to UTC; without one it is
+    read as UTC). Sell-off windows use it: a trough may carry its UTC time."""
+    import pandas as pd
+
+    if isinstance(value, dt.datetime):
+        ts = pd.Timestamp(value)
+        return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+    if isinstance(value, dt.date):
+        return pd.Timestamp(value)
+    text = str(value)
+    try:
+        return pd.Timestamp(dt.date.fromisoformat(text))
+    except ValueError:
+        pass
+    try:
+        ts = pd.Timestamp(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        raise ConfigError(f"{where} = {value!r}: expected a date YYYY-MM-DD or a UTC time "
+                          "YYYY-MM-DDTHH:MMZ") from None
+    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+
+
 def parse_number(value: Any, where: str, *, low: float | None = None, integer: bool = False) -> float:
     """A finite number (``int`` when ``integer``), at least ``low`` when given; booleans are refused."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):

@@ -412,7 +412,7 @@ def _check_weights(values: np.ndarray, columns: pd.Index, index: pd.Index, max_l
 
 
 def cash_growth(cash_rate: pd.Series | None, index: pd.DatetimeIndex) -> np.ndarray:
-    """1 + the cash return of each bar: rate_t / 100 x calendar days since the previous bar / 360
+    """1 + the cash return of each bar: rate_t / 100 x days elapsed since the previous bar / 360
     (ACT/360; growth[0] = 1). ``cash_rate`` is annual, in percent, on ``index``; NaN earns nothing."""
     growth = np.ones(len(index))
     if cash_rate is None:
@@ -421,9 +421,12 @@ def cash_growth(cash_rate: pd.Series | None, index: pd.DatetimeIndex) -> np.ndar
         raise EngineInputError(f"cash_rate must be a pandas Series, got {type(cash_rate).__name__}")
     _check_index(index, cash_rate.index, "cash_rate")
     rate = np.nan_to_num(cash_rate.to_numpy(dtype=float), nan=0.0)
-    # Calendar days between the bars' local dates: a tz-aware index crossing a DST change still
-    # counts whole days.
-    dates = (index.tz_localize(None) if index.tz is not None else index).normalize()
+    # Elapsed time between bars in days (ACT/360 per bar: an hourly run earns what a daily one
+    # does). Daily bars count calendar days between their local dates, so a tz-aware index
+    # crossing a DST change still counts whole days.
+    stamps = index.tz_localize(None) if index.tz is not None else index
+    intraday = len(stamps) and (stamps != stamps.normalize()).any()
+    dates = stamps if intraday else stamps.normalize()
     days = np.asarray((dates[1:] - dates[:-1]) / pd.Timedelta(days=1), dtype=float)
     growth[1:] = 1.0 + rate[1:] / 100.0 * days / 360.0
     return growth

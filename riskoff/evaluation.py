@@ -111,8 +111,14 @@ def _at_or_before(series: pd.Series, day: pd.Timestamp) -> float:
 
 
 def window_metrics(window: SellOffWindow, asset: str, equity: pd.Series, bh_equity: pd.Series,
-                   exposure: pd.Series, target: pd.Series) -> dict[str, float] | None:
-    """Metrics of one strategy on one asset in one window; None if the data does not cover it."""
+                   exposure: pd.Series, target: pd.Series, clock: str = "utc") -> dict[str, float] | None:
+    """Metrics of one strategy on one asset in one window; None if the data does not cover it.
+
+    On an intraday ``clock`` ("1h", "5m") the row also has ``lead_time_hours`` (hours from the
+    decision instant of the first bar out, its close, to the trough instant; negative when the
+    rule cut only after the trough) and ``reentry_lag_hours`` (trough to the decision instant of
+    the first bar back at full exposure).
+    """
     eq, bh = equity.dropna(), bh_equity.dropna()
     if eq.empty or eq.index[0] > window.start or eq.index[-1] < window.end:
         return None
@@ -128,7 +134,11 @@ def window_metrics(window: SellOffWindow, asset: str, equity: pd.Series, bh_equi
     row["exposure_at_trough"] = _at_or_before(exposure, trough)
     tgt = target.fillna(0.0)
     lead = np.nan
-    recent = tgt.loc[trough - pd.Timedelta(days=LEAD_LOOKBACK_DAYS):trough]
+    from riskoff.data.align import bar_clock
+    step = bar_clock(clock)
+    # on an intraday clock only bars decided (closed) by the trough instant count as "out before it"
+    upto = trough if step is None else trough - step
+    recent = tgt.loc[trough - pd.Timedelta(days=LEAD_LOOKBACK_DAYS):upto]
     if len(recent) and recent.iloc[-1] < FULL:
         full_bars = recent[recent >= FULL]
         first_off = recent.loc[full_bars.index[-1]:].index[1] if len(full_bars) else recent.index[0]
@@ -137,6 +147,14 @@ def window_metrics(window: SellOffWindow, asset: str, equity: pd.Series, bh_equi
     after = tgt.loc[trough:]
     back = after[after >= FULL]
     row["reentry_lag_days"] = float((back.index[0] - trough).days) if len(back) else np.nan
+    if step is not None:
+        from riskoff.data.align import decision_times
+
+        def hours_to(bar: pd.Timestamp) -> float:
+            return float((decision_times(pd.DatetimeIndex([bar]), clock)[0] - trough.value) / 3.6e12)
+        row["lead_time_hours"] = -hours_to(first_off) if not np.isnan(lead) else np.nan
+        out_at_trough = bool(len(recent)) and recent.iloc[-1] < FULL
+        row["reentry_lag_hours"] = hours_to(back.index[0]) if len(back) and out_at_trough else np.nan
     post = slice(window.end, window.end + pd.Timedelta(days=AFTER_WINDOW_DAYS))
     if eq.index[-1] >= window.end + pd.Timedelta(days=AFTER_WINDOW_DAYS):
         s_post = _at_or_before(eq, post.stop) / _at_or_before(eq, window.end) - 1.0
@@ -152,5 +170,10 @@ WINDOW_COLUMNS = ["strategy", "asset", "window", "start", "trough", "end", "stra
                   "reentry_lag_days", "return_given_up_60d"]
 
 
+HOUR_COLUMNS = ["lead_time_hours", "reentry_lag_hours"]
+
+
 def windows_table(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=WINDOW_COLUMNS)
+    """One row per pair x window; the hour columns only when some pair ran on an intraday clock."""
+    hours = any(k in r for r in rows for k in HOUR_COLUMNS)
+    return pd.DataFrame(rows, columns=WINDOW_COLUMNS + (HOUR_COLUMNS if hours else []))

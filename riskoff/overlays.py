@@ -28,12 +28,13 @@ filled by the engine at t+1; nothing here shifts it.
 from __future__ import annotations
 
 from collections import namedtuple
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
 from numba import njit
 
+from riskoff.durations import to_bars
 from riskoff.errors import ConfigError
 
 __all__ = ["Overlays", "OverlayState", "HysteresisState", "GateState", "StopState", "overlay_settings_dt", "initial_overlay_state", "overlay_step_nb",
@@ -69,6 +70,9 @@ class Overlays:
     def __post_init__(self) -> None:
         for f in fields(self):
             v = getattr(self, f.name)
+            if f.type in (int, "int") and isinstance(v, str):
+                to_bars(v, "1s", key=f"overlays.{f.name}")  # a time span: bars per clock, see on_clock()
+                continue
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
                 raise ConfigError(f"overlays.{f.name} = {v!r}: expected a number")
             if f.type in (int, "int"):
@@ -90,6 +94,12 @@ class Overlays:
     def _out_of_range(self, name: str) -> None:
         text = next(f.metadata["range"] for f in fields(self) if f.name == name)
         raise ConfigError(f"overlays.{name} = {getattr(self, name)!r} is out of range; expected {text}")
+
+    def on_clock(self, bar: str) -> "Overlays":
+        """These settings with every time span ("5d", "24h") as a bar count on a clock of ``bar``."""
+        spans = {f.name: to_bars(getattr(self, f.name), bar, key=f"overlays.{f.name}") for f in fields(self)
+                 if isinstance(getattr(self, f.name), str)}
+        return replace(self, **spans) if spans else self
 
     def to_record(self) -> np.recarray:
         """These settings as a one-element record array of :data:`overlay_settings_dt` ([0] is the record;

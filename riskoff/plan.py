@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from riskoff.config import RunConfig
-from riskoff.data.align import load
+from riskoff.data.align import clock_of, load
 from riskoff.data.context import DataContext
 from riskoff.data.sources import read_series
 from riskoff.errors import ConfigError
@@ -44,7 +44,7 @@ def used_series(cfg: RunConfig, data: DataContext, signals=None) -> tuple[tuple[
     for strat in cfg.strategies:
         for ref in strat.signals:
             spec = signals.get(ref.name)
-            required += list(spec.series_ids)
+            required += list(spec.required_series(ref.params))
             optional += [s for s in spec.optional_series_ids if s in data.catalog]
     required = list(dict.fromkeys(required))
     return tuple(required), tuple(s for s in dict.fromkeys(optional) if s not in required)
@@ -62,7 +62,7 @@ def resolve_end(cfg: RunConfig, required: tuple[str, ...], data: DataContext) ->
 
 def check_coverage(cfg: RunConfig, required: tuple[str, ...], end: pd.Timestamp, data: DataContext) -> None:
     """Raise DataError (naming file and series) when a required series does not cover start .. end."""
-    for cal in sorted({data.catalog[a].calendar for a in cfg.assets}):
+    for cal in sorted({clock_of(data.catalog[a]) for a in cfg.assets}):
         load(list(required), cfg.start, end, calendar=cal, data_dir=data.data_dir, catalog=data.catalog,
              stale="raise")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,15 +24,17 @@ import pandas as pd
 from riskoff.annualisation import annualisation_note
 from riskoff.cash import CASH_SERIES, money_market_rate
 from riskoff.config import RunConfig
-from riskoff.data.align import load
+from riskoff.data.align import clock_of, clock_parts, load
 from riskoff.data.context import DataContext
 from riskoff.data.sources import fingerprint, series_path
 from riskoff.engine import cash_growth, simulate
 from riskoff.evaluation import full_period_stats, window_metrics, windows_table
+from riskoff.phases import Phases
 from riskoff.plan import plan_run
 from riskoff.run_folder import RunFolder, versions
 from riskoff.signal import discover as discover_signals
 from riskoff.significance.settings import Market
+from riskoff.windows import format_instant
 from riskoff.strategy import StrategyRun, build_exposure, discover_strategies
 
 BASELINE = "buy_and_hold"
@@ -78,62 +80,76 @@ class RunResult:
     fingerprints: dict[str, str]
     stats: pd.DataFrame = field(default_factory=pd.DataFrame)
     windows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The money-market rate cash earned, per asset on its own calendar (annual, percent).
+    cash_rates: dict[str, pd.Series] = field(default_factory=dict)
     markets: dict[str, Market] = field(default_factory=dict)          # engine inputs per asset
     significance: pd.DataFrame = field(default_factory=pd.DataFrame)  # riskoff.significance.run
 
 
 def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data: DataContext | None = None,
-                    progress: Callable[[str], None] | None = None, show_bar: bool = False) -> RunResult:
+                    progress: Callable[[str], None] | None = None, show_bar: bool = False,
+                    phases: Phases | None = None) -> RunResult:
     """Build exposures, simulate and evaluate every strategy x asset of ``cfg`` (nothing is written).
 
     ``data``: the command's data context (default: resolved from ``data_dir`` and the config's series).
+    ``phases`` times each stage and shows its progress (see :mod:`riskoff.phases`); by default a
+    live bar when ``show_bar`` and log lines through ``progress`` otherwise.
     """
+    phases = phases or Phases(progress, live=show_bar)
     data = data if data is not None else DataContext.create(data_dir, cfg.series)
     signals, strategies = discover_signals(cfg.plugin_dirs), discover_strategies(cfg.plugin_dirs)
-    plan = plan_run(cfg, data, signals)
+    with phases.phase("data check", total=1) as bar:
+        plan = plan_run(cfg, data, signals)
+        bar.update()
     end, catalog = plan.end, data.catalog
     say = progress or (lambda _msg: None)
     say(f"data dir: {data.data_dir} (from {data.data_dir_from})")
     say(f"run span: {plan.span_text(cfg.start)}")
     pairs: list[PairResult] = []
     prices: dict[str, pd.Series] = {}
+    cash_rates: dict[str, pd.Series] = {}
     markets: dict[str, Market] = {}
-    jobs = [(a, s) for a in cfg.assets for s in cfg.strategies_for(a)]
-    bar = _progress_bar(len(jobs), show_bar)
     for asset in cfg.assets:
         spec = catalog[asset]
-        frame = load([asset], cfg.start, end, calendar=spec.calendar, data_dir=data.data_dir, catalog=catalog,
+        clock = clock_of(spec)
+        frame = load([asset], cfg.start, end, calendar=clock, data_dir=data.data_dir, catalog=catalog,
                      stale="raise")
         close = frame[f"{asset}.close"]
         opens = frame.get(f"{asset}.open")
         prices[asset] = close
         runs = []
-        for strat in cfg.strategies_for(asset):
-            runs.append(build_exposure(strat, asset, start=cfg.start, end=end, data=data,
-                                       strategies=strategies, signals=signals))
-            bar.update(1)
+        with phases.phase("signals + strategies", total=len(cfg.strategies_for(asset))) as bar:
+            for strat in cfg.strategies_for(asset):
+                runs.append(build_exposure(strat, asset, start=cfg.start, end=end, data=data,
+                                           strategies=strategies, signals=signals))
+                bar.update(1)
         exposure = pd.DataFrame({r_cfg.name: r.exposure.reindex(close.index)
                                  for r_cfg, r in zip(cfg.strategies_for(asset), runs)})
-        cash = money_market_rate(close.index, spec.calendar, data=data, source=cfg.cash)
+        cash = money_market_rate(close.index, clock, data=data, source=cfg.cash)
+        cash_rates[asset] = cash
         growth = pd.Series(cash_growth(cash, close.index), index=close.index)
         markets[asset] = Market(close, opens if cfg.fill == "next_open" else None, cash,
                                 cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), cfg.fill)
-        sim = simulate(close, exposure, open=markets[asset].open, cash_rate=cash, costs=markets[asset].costs,
-                       fill=cfg.fill, engine=cfg.engine)
+        with phases.phase("engine", total=1) as bar:
+            sim = simulate(close, exposure, open=markets[asset].open, cash_rate=cash, costs=markets[asset].costs,
+                           fill=cfg.fill, engine=cfg.engine)
+            bar.update(1)
         for (strat, run) in zip(cfg.strategies_for(asset), runs):
             orders = sim.orders[sim.orders["column"] == strat.name] if len(sim.orders) else sim.orders
-            pairs.append(PairResult(strat.name, asset, spec.asset_class, spec.calendar, sim.equity[strat.name],
+            pairs.append(PairResult(strat.name, asset, spec.asset_class, clock, sim.equity[strat.name],
                                     sim.exposure[strat.name], exposure[strat.name], run, orders, growth))
-    bar.close()
     used = sorted(set(plan.required) | set(plan.optional) | ({*CASH_SERIES} if cfg.cash == "money_market" else
                                                     ({cfg.cash} - {"none"})))
     prints = {sid: fingerprint(series_path(catalog[sid], data.data_dir)) for sid in used
               if series_path(catalog[sid], data.data_dir).exists()}
     result = RunResult(cfg, data.data_dir, data.data_dir_from, end, plan.end_limited_by, pairs, prices, prints,
-                       markets=markets)
+                       cash_rates=cash_rates, markets=markets)
     say(f"simulated {len(pairs)} strategy x asset pairs; evaluating ...")
-    evaluate(result)
-    assess(result, say)
+    with phases.phase("evaluation", total=len(pairs)) as bar:
+        evaluate(result, bar.update)
+    with phases.phase("significance", total=1) as bar:
+        assess(result, say)
+        bar.update()
     return result
 
 
@@ -150,25 +166,22 @@ def assess(result: RunResult, say: Callable[[str], None] = lambda _msg: None) ->
                                                      baseline=BASELINE, workers=result.config.workers)
 
 
-def _progress_bar(total: int, show: bool):
-    from tqdm import tqdm
-    return tqdm(total=total, desc="strategies x assets", unit="pair", disable=not show, file=sys.stderr)
-
-
-def evaluate(result: RunResult) -> None:
-    """Fill ``result.stats`` (one row per pair) and ``result.windows`` (pair x window)."""
+def evaluate(result: RunResult, tick: Callable[[], None] | None = None) -> None:
+    """Fill ``result.stats`` (one row per pair) and ``result.windows`` (pair x window); ``tick`` per pair."""
     bh = {p.asset: p.equity for p in result.pairs if p.strategy == BASELINE}
     stats, rows = [], []
     for p in result.pairs:
-        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class, p.calendar,
+        if tick is not None:
+            tick()
+        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class, *clock_parts(p.calendar),
                               cash_growth=p.cash_growth)
         stats.append({"strategy": p.strategy, "asset": p.asset, **s})
         for w in result.config.windows.values():
-            m = window_metrics(w, p.asset, p.equity, bh[p.asset], p.exposure, p.target)
+            m = window_metrics(w, p.asset, p.equity, bh[p.asset], p.exposure, p.target, clock=p.calendar)
             if m is not None:
                 rows.append({"strategy": p.strategy, "asset": p.asset, "window": w.id,
-                             "start": f"{w.start:%Y-%m-%d}", "trough": f"{w.trough_for(p.asset):%Y-%m-%d}",
-                             "end": f"{w.end:%Y-%m-%d}", **m})
+                             "start": format_instant(w.start), "trough": format_instant(w.trough_for(p.asset)),
+                             "end": format_instant(w.end), **m})
     result.stats = pd.DataFrame(stats)
     result.windows = windows_table(rows)
 
@@ -184,21 +197,27 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 
 def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, report: bool = True,
-              progress: Callable[[str], None] | None = None) -> Path:
+              progress: Callable[[str], None] | None = None, phases: Phases | None = None,
+              tearsheet_pool=None) -> Path:
     """Write the run folder atomically (temp folder + rename) and return its path.
 
-    ``tearsheets``: True = as the config says, False = none, or "all".
+    ``tearsheets``: True = as the config says, False = none, or "all". ``tearsheet_pool``: a pool from
+    :func:`riskoff.reports.tearsheets.start_pool`, started early so its start-up overlaps the backtest.
     """
     say = progress or (lambda _msg: None)
+    phases = phases or Phases(progress)
     cfg = result.config
     out = Path(out)
     with RunFolder(out, what="run") as tmp:
         say(f"writing {out} ...")
+        started = time.perf_counter()
         keyed = {p.key: p for p in result.pairs}
         fmt = "%.12g"  # fixed precision: byte-identical files for identical inputs
         _union_frame({k: p.equity for k, p in keyed.items()}).to_csv(tmp / "equity.csv", float_format=fmt)
         _union_frame({k: p.exposure for k, p in keyed.items()}).to_csv(tmp / "exposure.csv", float_format=fmt)
         _union_frame(result.prices).to_csv(tmp / "prices.csv", float_format=fmt)
+        if result.cash_rates:  # the tearsheets' risk-free rate
+            _union_frame(result.cash_rates).to_csv(tmp / "cash_rate.csv", float_format=fmt)
         readings, states = {}, {}
         for p in result.pairs:
             for label in p.run.readings.columns:
@@ -210,7 +229,8 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
         events = []
         for p in result.pairs:
             ev = p.run.events()
-            events.append(pd.DataFrame({"date": ev["date"].dt.strftime("%Y-%m-%d"), "strategy": p.strategy,
+            stamp = "%Y-%m-%d" if p.calendar in ("us", "utc") else "%Y-%m-%dT%H:%MZ"
+            events.append(pd.DataFrame({"date": ev["date"].dt.strftime(stamp), "strategy": p.strategy,
                                         "asset": p.asset, "old_exposure": ev["old"], "new_exposure": ev["new"],
                                         "states": ev["states"]}))
         pd.concat(events, ignore_index=True).to_csv(tmp / "events.csv", index=False, float_format=fmt)
@@ -221,7 +241,8 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
                     "start": f"{cfg.start:%Y-%m-%d}", "end": f"{result.end:%Y-%m-%d}",
                     "end_limited_by": result.end_limited_by, "fill": cfg.fill, "cash": cfg.cash,
                     "engine": cfg.engine,
-                    "annualisation": annualisation_note((p.calendar, "1d") for p in result.pairs),
+                    "annualisation": annualisation_note(clock_parts(p.calendar) for p in result.pairs),
+                    "sharpe_basis": sharpe_basis(cfg.cash),
                     "costs": {k: {"fee_bps": v.fee_bps, "slippage_bps": v.slippage_bps} for k, v in cfg.costs.items()}},
             "config": json.loads(json.dumps(cfg.raw, default=str)),
             "data": {"data_dir": str(result.data_dir), "data_dir_from": result.data_dir_from,
@@ -234,34 +255,52 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
             summary["significance"] = {**cfg.significance.as_dict(), "method": SIGNIFICANCE_METHOD,
                                        "pairs": _records(result.significance)}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
-        _render(tmp, cfg, keyed, tearsheets, report, say)
+        phases.record("csv + summary", time.perf_counter() - started)
+        _render(tmp, cfg, keyed, tearsheets, report, say, phases, tearsheet_pool)
     return out
 
 
-def _render(run_dir: Path, cfg: RunConfig, keyed: dict, tearsheets: bool | str, report: bool, say) -> None:
-    """Tearsheets (a process pool) and report.html (this process) rendered at the same time."""
+def sharpe_basis(cash: str) -> str:
+    """What the run's Sharpe and Sortino are measured against, as stated in summary.json and the report."""
+    if cash == "money_market":
+        return ("on returns in excess of the money-market rate that uninvested cash earns (SOFR, EFFR before "
+                "2018-04)")
+    if cash == "none":
+        return "on raw returns (cash earns nothing in this run, so the risk-free rate is 0)"
+    return f"on returns in excess of the rate cash earns in this run ({cash})"
+
+
+def _render(run_dir: Path, cfg: RunConfig, keyed: dict, tearsheets: bool | str, report: bool, say,
+            phases: Phases, pool=None) -> None:
+    """findings.md, then tearsheets (a process pool) and report.html (this process) at the same time."""
     import threading
 
-    from riskoff.reports import write_report, write_tearsheets
+    from riskoff.reports import write_findings, write_report, write_tearsheets
 
+    with phases.phase("findings", total=1) as bar:
+        write_findings(run_dir)
+        bar.update()
     choice = cfg.tearsheets if tearsheets is True else ("none" if tearsheets is False else tearsheets)
     failure: list[BaseException] = []
     worker = None
     if choice != "none":
         pairs = None if choice == "all" else [k for k in keyed if k.split("/")[0] in choice]
-        say(f"rendering {'all' if pairs is None else len(pairs)} tearsheets on {cfg.workers} worker(s) ...")
+        n = len(pairs) if pairs is not None else sum(1 for k in keyed if not k.startswith(BASELINE + "/"))
+        say(f"rendering {n} tearsheets on {cfg.workers} worker(s) ...")
 
         def job() -> None:
             try:
-                write_tearsheets(run_dir, pairs=pairs, workers=cfg.workers)
+                with phases.phase("tearsheets", total=n) as bar:
+                    write_tearsheets(run_dir, pairs=pairs, workers=cfg.workers, on_page=bar.update, pool=pool)
             except BaseException as exc:  # re-raised in the caller's thread
                 failure.append(exc)
         worker = threading.Thread(target=job, name="tearsheets")
         worker.start()
     try:
         if report:
-            say("writing report.html ...")
-            write_report(run_dir)
+            with phases.phase("report", total=1) as bar:
+                write_report(run_dir)
+                bar.update()
     finally:
         if worker is not None:
             worker.join()
@@ -270,19 +309,19 @@ def _render(run_dir: Path, cfg: RunConfig, keyed: dict, tearsheets: bool | str, 
 
 
 def ranking_text(result: RunResult, top: int = 40) -> str:
-    """A compact table for the terminal: full-period stats and mean drawdown avoided per pair."""
-    st = result.stats.copy()
-    if not len(result.windows):
-        st["dd_avoided_mean"] = np.nan
-    else:
-        avoided = result.windows.groupby(["strategy", "asset"])["drawdown_avoided"].mean().rename("dd_avoided_mean")
-        st = st.merge(avoided.reset_index(), on=["strategy", "asset"], how="left")
-    st = st.sort_values(["asset", "calmar"], ascending=[True, False])
-    cols = ["asset", "strategy", "cagr", "max_drawdown", "sharpe", "calmar", "time_in_market",
-            "derisk_episodes", "false_alarms", "dd_avoided_mean"]
-    if "dd_avoided_mean_p" in result.significance:  # the random-timing null's p-value next to it
-        st = st.merge(result.significance[["strategy", "asset", "dd_avoided_mean_p"]].rename(
-            columns={"dd_avoided_mean_p": "p_vs_random"}), on=["strategy", "asset"], how="left")
-        cols.append("p_vs_random")
+    """A compact table for the terminal: protection next to its cost, in the report's ranking order."""
+    from riskoff.reports.protection import ORDERING_RULE, protection_table
+
+    stats = result.stats
+    if "dd_avoided_mean_p" in result.significance:  # the random-timing null's p-value
+        stats = stats.merge(result.significance[["strategy", "asset", "dd_avoided_mean_p"]],
+                            on=["strategy", "asset"], how="left")
+    table = protection_table(stats, result.windows, list(result.config.assets))
+    cols = ["asset", "rank", "strategy", "mean_dd_avoided", "cagr_given_up", "sharpe_change", "cagr",
+            "max_drawdown", "sharpe", "time_in_market", "turnover"]
+    if table["p_value"].notna().any():
+        cols.insert(6, "significance")
+    shown = table[cols].rename(columns={"mean_dd_avoided": "dd_avoided", "cagr_given_up": "cagr_given_up",
+                                        "time_in_market": "in_market"})
     with pd.option_context("display.width", 160, "display.max_rows", top, "display.float_format", "{:.3f}".format):
-        return st[cols].head(top).to_string(index=False)
+        return shown.head(top).to_string(index=False) + "\n" + ORDERING_RULE

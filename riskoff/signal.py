@@ -15,8 +15,9 @@ A signal is one short module in ``signals/`` (see the README, "Write your own si
                             state=(data["SPY.close"] < ma).map({True: RISK_OFF, False: RISK_ON}).where(ma.notna()))
 
 Optional module attributes: ``NAME`` (default: file name), ``OPTIONAL_INPUTS`` (loaded when the
-data has them, otherwise absent from ``data``), ``CALENDAR`` ("us" or "utc": the bars ``compute``
-runs on; default "us"). ``compute`` must be pure and causal: the value at bar t may use rows up to
+data has them, otherwise absent from ``data``), ``CALENDAR`` ("us", "utc" or an intraday bar clock
+such as "1h" or "5m": the bars ``compute`` runs on; default "us"; on a bar clock bar T is decided
+at its close and sees every series as published by then, see ``riskoff.data.align``). ``compute`` must be pure and causal: the value at bar t may use rows up to
 t only. The conformance suite (tests/signals) checks this for every discovered signal.
 
 States: ``RISK_ON`` (0), ``CAUTION`` (1), ``RISK_OFF`` (2), NaN while warming up (strategies read
@@ -40,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from riskoff.data.context import DataContext
-from riskoff.errors import PluginError, RiskoffError, did_you_mean
+from riskoff.errors import ConfigError, PluginError, RiskoffError, did_you_mean
 from riskoff.params import Param, resolve_params
 from riskoff.paths import plugin_folders
 from riskoff.plugins import Registry, discover_registry
@@ -125,6 +126,19 @@ class SignalSpec:
     def resolve(self, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return resolve_params(self.params, params, f"signal {self.name}")
 
+    def required_series(self, params: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+        """The series a run must cover for these params: the inputs' series, except that a parameter
+        whose default names an input series and whose value names an optional one (``asset``,
+        ``source``) swaps the one for the other."""
+        p = self.resolve(params)
+        ids = list(self.series_ids)
+        for par in self.params:
+            chosen = p[par.name]
+            if isinstance(par.default, str) and par.default in ids and chosen != par.default \
+                    and chosen in self.optional_series_ids:
+                ids[ids.index(par.default)] = chosen
+        return tuple(dict.fromkeys(ids))
+
     def warmup(self, params: Mapping[str, Any] | None = None) -> int:
         p = self.resolve(params)
         rule = self.warmup_rule
@@ -171,8 +185,8 @@ def spec_from_module(module: Any, origin: str) -> SignalSpec:
         if p.name not in sig.parameters and not takes_kwargs:
             raise PluginError(f"{where}: compute() has no argument for declared parameter '{p.name}'")
     calendar = getattr(module, "CALENDAR", "us")
-    if calendar not in ("us", "utc"):
-        raise PluginError(f"{where}: CALENDAR = {calendar!r}; expected 'us' or 'utc'")
+    if not is_signal_calendar(calendar):
+        raise PluginError(f"{where}: CALENDAR = {calendar!r}; expected 'us', 'utc' or a bar clock such as '1h'")
     rule = getattr(module, "warmup", getattr(module, "WARMUP", 0))
     if isinstance(rule, str) and rule not in names:
         raise PluginError(f"{where}: WARMUP = {rule!r} names no declared parameter{did_you_mean(rule, names)}")
@@ -189,6 +203,30 @@ def spec_from_module(module: Any, origin: str) -> SignalSpec:
         raise PluginError(f"{where}: WARMUP cannot be evaluated with the default parameters: "
                           f"{type(exc).__name__}: {exc}") from None
     return spec
+
+
+def source_columns(data: pd.DataFrame, signal: str, source: str, fields: Sequence[str]) -> list[pd.Series]:
+    """The ``source.field`` columns a signal with a ``source`` parameter reads, or a ConfigError
+    naming the missing column (the source's file is not in the data dir, or not over this span)."""
+    out = []
+    for f in fields:
+        col = f"{source}.{f}"
+        if col not in data:
+            raise ConfigError(f"signal {signal}: source = {source!r} needs column '{col}', which is not in the "
+                              "data (is the series file in the data dir?)")
+        out.append(data[col])
+    return out
+
+
+def is_signal_calendar(calendar: Any) -> bool:
+    """True for "us", "utc" and intraday bar clocks ("1h", "5m", ...)."""
+    from riskoff.data.align import bar_clock
+    if calendar in ("us", "utc"):
+        return True
+    try:
+        return isinstance(calendar, str) and bar_clock(calendar) is not None
+    except RiskoffError:
+        return False
 
 
 class SignalRegistry(Registry):
@@ -253,8 +291,11 @@ def run_signal(spec: SignalSpec, params: Mapping[str, Any] | None = None, *, sta
     else:
         target = map_to_calendar(out, spec.calendar, calendar, start, end, data_dir=data.data_dir,
                                  catalog=data.catalog)
+    from riskoff.data.align import bar_clock, last_bar
+
+    step = bar_clock(calendar)
     lo = pd.Timestamp(start) if start is not None else target.index[0]
-    hi = pd.Timestamp(end) if end is not None else target.index[-1]
+    hi = target.index[-1] if end is None else (pd.Timestamp(end) if step is None else last_bar(end, step))
     return target.loc[lo:hi]
 
 
@@ -270,9 +311,16 @@ def load_signal_data(spec: SignalSpec, start=None, end=None, *, data: DataContex
     frame = load(spec.series_ids, start, end, calendar=spec.calendar, data_dir=data_dir, catalog=catalog,
                  stale=stale)
     extra = [s for s in spec.optional_series_ids if s not in spec.series_ids]
+    if extra and not len(frame):
+        # the required series do not reach this span (Binance bars start 2021): the bars come from
+        # whichever optional series do, e.g. a signal reading another venue through a parameter
+        present = [s for s in extra if _has_file(s, data_dir, catalog)]
+        if present:
+            return load([*spec.series_ids, *present], start, end, calendar=spec.calendar, data_dir=data_dir,
+                        catalog=catalog, stale="allow")
     if not extra or not len(frame):
         return frame
-    bars = frame.index if spec.calendar == "us" else "utc"
+    bars = frame.index if spec.calendar == "us" else spec.calendar
 
     def _load(ids):
         return load(ids, frame.index[0], frame.index[-1], calendar=bars, data_dir=data_dir, catalog=catalog,
@@ -287,6 +335,15 @@ def load_signal_data(spec: SignalSpec, start=None, end=None, *, data: DataContex
         except RiskoffError:
             continue
     return frame
+
+
+def _has_file(series_id: str, data_dir, catalog) -> bool:
+    from riskoff.data.catalog import load_catalog
+    from riskoff.data.sources import series_path
+    from riskoff.paths import resolve_data_dir
+    cat = catalog if catalog is not None else load_catalog()
+    path = resolve_data_dir(data_dir)[0] if data_dir is None else data_dir
+    return series_id in cat and series_path(cat[series_id], path).exists()
 
 
 def map_to_calendar(frame: pd.DataFrame, src_calendar: str, dst: str | pd.DatetimeIndex, start=None, end=None,
@@ -317,6 +374,8 @@ def map_to_calendar(frame: pd.DataFrame, src_calendar: str, dst: str | pd.Dateti
 _CALENDAR_TEXT = {
     "us": "us (New York trading days; bar t decided at 17:00 New York)",
     "utc": "utc (every UTC day; bar t decided at 00:00 UTC on t+1)",
+    "1h": "1h (24/7 UTC hourly bars, indexed by open time; bar T decided at its close, T + 1h)",
+    "5m": "5m (24/7 UTC five-minute bars; bar T decided at its close, T + 5m)",
 }
 
 

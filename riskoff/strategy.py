@@ -78,6 +78,7 @@ from riskoff.annualisation import CALENDARS, periods_per_year
 from riskoff.config_helpers import freeze, unknown_keys
 from riskoff.data.context import DataContext
 from riskoff.errors import ConfigError, DataError, PluginError, RiskoffError
+from riskoff.durations import params_on_clock
 from riskoff.overlays import Overlays, apply_overlays, gate, hysteresis, trailing_stop
 from riskoff.params import Param, resolve_params
 from riskoff.paths import plugin_folders
@@ -353,6 +354,18 @@ class StrategyConfig:
     def labels(self) -> tuple[str, ...]:
         return tuple(s.label for s in self.signals)
 
+    def on_clock(self, bar: str, strategies: StrategyRegistry | None = None, signals=None) -> "StrategyConfig":
+        """This config with every duration given as a time span converted to bars of ``bar``
+        (overlays, and whole-number rule and signal parameters such as ``window``)."""
+        strategies = strategies if strategies is not None else default_strategies()
+        signals = signals if signals is not None else default_signals()
+        rule = strategies.get(self.rule)
+        refs = tuple(replace(r, params=params_on_clock(signals.get(r.name).params, r.params, bar,
+                                                       f"strategy {self.name}: signal {r.label}"))
+                     for r in self.signals)
+        return replace(self, params=params_on_clock(rule.params, self.params, bar, f"strategy {self.name}"),
+                       signals=refs, overlays=self.overlays.on_clock(bar))
+
 
 def _bad_signal(name: str, s: Any):
     raise ConfigError(f"strategy {name}: a signal must be a name or a table {{ name, params, label }}, not {s!r}")
@@ -431,13 +444,14 @@ def validate_config(cfg: StrategyConfig, *, strategies: StrategyRegistry | None 
     signals = signals if signals is not None else default_signals()
     owner = f"strategy {cfg.name} (rule {cfg.rule})"
     spec = strategies.get(cfg.rule)
-    params = spec.resolve(cfg.params, owner)
+    params = spec.resolve(params_on_clock(spec.params, cfg.params, None, owner), owner)
     if spec.needs_signals and not cfg.signals:
         raise ConfigError(f"{owner}: the rule reads signal states; list at least one signal in signals = [...]")
     resolved = []
     for ref in cfg.signals:
         sspec = signals.get(ref.name)
-        sparams = resolve_params(sspec.params, ref.params, f"strategy {cfg.name}: signal {ref.label}")
+        where = f"strategy {cfg.name}: signal {ref.label}"
+        sparams = resolve_params(sspec.params, params_on_clock(sspec.params, ref.params, None, where), where)
         resolved.append((ref, sspec, sparams))
     check_rule_params(spec, cfg.labels, params, owner)
     return spec, params, resolved
@@ -525,12 +539,14 @@ class StrategyRun:
 
 
 def asset_calendar(asset: str, catalog: Mapping | None = None) -> str:
-    """The asset's native catalog calendar ("us" or "utc")."""
+    """The asset's decision clock: its catalog calendar ("us" or "utc"), or its bar ("1h", "5m")
+    for an intraday bar series."""
+    from riskoff.data.align import clock_of
     from riskoff.data.catalog import get_spec, load_catalog
-    cal = get_spec(asset, catalog if catalog is not None else load_catalog()).calendar
-    if cal not in CALENDARS:
-        raise ConfigError(f"asset {asset}: calendar {cal!r} cannot be traded; expected 'us' or 'utc'")
-    return cal
+    spec = get_spec(asset, catalog if catalog is not None else load_catalog())
+    if spec.calendar not in ("us", "utc"):
+        raise ConfigError(f"asset {asset}: calendar {spec.calendar!r} cannot be traded; expected 'us' or 'utc'")
+    return clock_of(spec)
 
 
 def _ts(x):
@@ -546,19 +562,22 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     entries, signal cache); ``data_dir``, ``catalog`` and ``signal_cache`` are the older keywords
     and override it (default: the resolved data dir, data/catalog.toml and a fresh cache).
 
-    The calendar is the asset's native catalog calendar. Signals are computed with
+    The calendar is the asset's clock (its catalog calendar, or its bar for intraday bar series);
+    time spans in the config are converted to bars of that clock first. Signals are computed with
     ``run_signal(spec, params, start=None, end=end, calendar=<asset calendar>)`` over all history
     (so rules and overlays are warmed up before ``start``) and cached in ``signal_cache`` under
     ``(signal name, resolved params, calendar, None, end)``; the result is sliced to start..end.
     """
-    from riskoff.data.align import load
+    from riskoff.data.align import bar_clock, clock_parts, last_bar, load
     from riskoff.signal import run_signal
 
+    data = DataContext.of(data, data_dir=data_dir, catalog=catalog)
+    calendar = asset_calendar(asset, data.catalog)  # the asset's clock: "us", "utc" or its bar ("1h")
+    cal_bar = clock_parts(calendar)
+    cfg = cfg.on_clock(cal_bar[1], strategies=strategies, signals=signals)  # time spans -> bars
     spec, params, resolved = validate_config(cfg, strategies=strategies, signals=signals)
     owner = f"strategy {cfg.name} (rule {cfg.rule})"
     start, end = _ts(start), _ts(end)
-    data = DataContext.of(data, data_dir=data_dir, catalog=catalog)
-    calendar = asset_calendar(asset, data.catalog)
     col = f"{asset}.close"
     frame = load([asset], None, end, calendar=calendar, data_dir=data.data_dir, catalog=data.catalog,
                  stale="raise" if end is not None else "allow")
@@ -579,11 +598,11 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     states = pd.DataFrame(state_cols, index=idx, columns=list(cfg.labels), dtype="float64")
     readings = pd.DataFrame(reading_cols, index=idx, columns=list(cfg.labels), dtype="float64")
     ctx = StrategyContext(asset=asset, close=close, states=states, readings=readings, calendar=calendar,
-                          periods_per_year=periods_per_year(calendar))
+                          periods_per_year=periods_per_year(*cal_bar))
     raw = run_rule(spec, ctx, params, owner=owner)
     exposure = apply_overlays(raw, close, cfg.overlays)
     lo = start if start is not None else idx[0]
-    hi = end if end is not None else idx[-1]
+    hi = idx[-1] if end is None else (end if cal_bar[1] == "1d" else last_bar(end, bar_clock(calendar)))
     exposure = exposure.loc[lo:hi]
     if exposure.empty:
         raise DataError(f"{owner}: {asset} has no bars between {lo:%Y-%m-%d} and {hi:%Y-%m-%d}", series=asset)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from riskoff.config_helpers import parse_date
+from riskoff.config_helpers import parse_instant
 from riskoff.errors import ConfigError, did_you_mean
 from riskoff.paths import WINDOWS_FILE
 from riskoff.tomlfile import read_toml
@@ -42,10 +42,15 @@ class SellOffWindow:
         return self.troughs.get(asset, self.trough)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "start": f"{self.start:%Y-%m-%d}",
-                "trough": f"{self.trough:%Y-%m-%d}", "end": f"{self.end:%Y-%m-%d}", "assets": list(self.assets),
+        return {"id": self.id, "name": self.name, "start": format_instant(self.start),
+                "trough": format_instant(self.trough), "end": format_instant(self.end), "assets": list(self.assets),
                 "description": self.description, "source": self.source, "sample": self.sample,
-                "troughs": {k: f"{v:%Y-%m-%d}" for k, v in self.troughs.items()}}
+                "troughs": {k: format_instant(v) for k, v in self.troughs.items()}}
+
+
+def format_instant(t: pd.Timestamp) -> str:
+    """A window bound as written: the date, plus the UTC time when it has one (2025-10-10T21:20Z)."""
+    return f"{t:%Y-%m-%d}" if t == t.normalize() else f"{t:%Y-%m-%dT%H:%M}Z"
 
 
 def parse_windows(doc: Mapping[str, Any], origin: str) -> dict[str, SellOffWindow]:
@@ -61,8 +66,8 @@ def parse_windows(doc: Mapping[str, Any], origin: str) -> dict[str, SellOffWindo
         for k in ("start", "trough", "end"):
             if k not in raw:
                 raise ConfigError(f"{key}: missing '{k}' (a date YYYY-MM-DD)")
-        start, trough, end = (parse_date(raw[k], f"{key}.{k}") for k in ("start", "trough", "end"))
-        troughs = {a: parse_date(v, f"{key}.troughs.{a}") for a, v in raw.get("troughs", {}).items()}
+        start, trough, end = (parse_instant(raw[k], f"{key}.{k}") for k in ("start", "trough", "end"))
+        troughs = {a: parse_instant(v, f"{key}.troughs.{a}") for a, v in raw.get("troughs", {}).items()}
         if not start <= end:
             raise ConfigError(f"{key}: start {start:%Y-%m-%d} is after end {end:%Y-%m-%d}")
         for label, t in [("trough", trough), *((f"troughs.{a}", v) for a, v in troughs.items())]:
@@ -86,8 +91,8 @@ def load_windows(path: Path = WINDOWS_FILE, extra: Mapping[str, Any] | None = No
 
 
 def format_windows(windows: Mapping[str, SellOffWindow]) -> str:
-    rows = [f"{'id':<24} {'start':<10} {'trough':<10} {'end':<10} {'sample':<6} assets / name"]
+    rows = [f"{'id':<24} {'start':<10} {'trough':<17} {'end':<10} {'sample':<6} assets / name"]
     for w in windows.values():
-        rows.append(f"{w.id:<24} {w.start:%Y-%m-%d} {w.trough:%Y-%m-%d} {w.end:%Y-%m-%d} {w.sample:<6} "
+        rows.append(f"{w.id:<24} {w.start:%Y-%m-%d} {format_instant(w.trough):<17} {w.end:%Y-%m-%d} {w.sample:<6} "
                     f"{','.join(w.assets)} / {w.name}")
     return "\n".join(rows)

@@ -17,3 +17,39 @@ def data_dir() -> Path:
     if not (path / "series").is_dir():
         pytest.fail(f"market data snapshot not found at {path}; set RISKOFF_DATA_DIR (see README)")
     return path
+
+
+# One run of the default job (backtests/selloffs.toml) per test session, shared by the README
+# findings test and the compare tests, plus the same config with one parameter changed.
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "backtests" / "selloffs.toml"
+CHANGED_PARAMETER = ("vix_or_breadth", "min_bars_out", 7)  # strategy, overlay, new value (default 5)
+
+
+def _write_default(tmp_path_factory, data_dir, doc, name):
+    from riskoff.config import parse_config
+    from riskoff.runner import simulate_config, write_run
+
+    cfg = parse_config(doc, "backtests/selloffs.toml")
+    result = simulate_config(cfg, data_dir=data_dir)
+    return write_run(result, tmp_path_factory.mktemp("default") / name, tearsheets=False, report=False)
+
+
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory, data_dir) -> Path:
+    """A fresh run folder of the default config (CSV files, summary.json, findings.md; no pages)."""
+    from riskoff.tomlfile import read_toml
+
+    return _write_default(tmp_path_factory, data_dir, read_toml(DEFAULT_CONFIG, "config file"), "selloffs")
+
+
+@pytest.fixture(scope="session")
+def default_run_changed(tmp_path_factory, data_dir) -> Path:
+    """The default config with one overlay parameter changed (:data:`CHANGED_PARAMETER`)."""
+    import copy
+
+    from riskoff.tomlfile import read_toml
+
+    doc = copy.deepcopy(read_toml(DEFAULT_CONFIG, "config file"))
+    strategy, key, value = CHANGED_PARAMETER
+    next(s for s in doc["strategies"] if s["name"] == strategy)["overlays"][key] = value
+    return _write_default(tmp_path_factory, data_dir, doc, "selloffs-changed")

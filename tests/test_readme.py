@@ -68,3 +68,22 @@ def test_python_api_example_runs(tmp_path, monkeypatch, data_dir):
     assert set(stats.asset) == {"BTC-USD", "SPY"}
     assert (tmp_path / "study" / "report.html").is_file()
     assert isinstance(scope["result"].windows, pd.DataFrame)
+
+
+def test_readme_findings_are_a_fresh_default_runs_findings(default_run):
+    from riskoff.reports.findings import readme_with_findings
+
+    findings = (default_run / "findings.md").read_text(encoding="utf-8")
+    assert README == readme_with_findings(README, findings), (
+        "README's 'What the default run finds' no longer matches a fresh run's findings.md; "
+        "regenerate it with `riskoff findings RUN --update-readme README.md`")
+
+
+def test_sweep_config_example_parses_in_the_new_layout():
+    import tomllib
+
+    from riskoff.sweep import parse_sweep_config
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", README, flags=re.S) if "[grid]" in b)
+    cfg = parse_sweep_config(tomllib.loads(block), "README.md")
+    assert cfg.assets == ("SPY", "QQQ", "BTC-USD") and cfg.costs["crypto"].fee_bps == 10
+    assert cfg.walk_forward is not None and cfg.n_combos == 3

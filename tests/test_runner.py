@@ -26,7 +26,7 @@ def small_run(small_result, tmp_path_factory):
 
 def test_run_folder_has_every_output(small_run):
     for name in ("summary.json", "windows.csv", "equity.csv", "exposure.csv", "events.csv", "prices.csv",
-                 "readings.csv", "states.csv"):
+                 "readings.csv", "states.csv", "cash_rate.csv", "findings.md"):
         assert (small_run / name).is_file(), name
     assert not any(p.name.startswith(".") for p in small_run.parent.iterdir())
 
@@ -87,7 +87,9 @@ def test_events_list_every_exposure_change_with_states(small_run, small_result):
 def test_same_config_and_data_give_byte_identical_outputs(small_run, data_dir, tmp_path):
     again = write_run(simulate_config(load_config(SMALL), data_dir=data_dir), tmp_path / "again",
                       tearsheets=False, report=False)
-    for name in ("windows.csv", "equity.csv", "exposure.csv", "events.csv"):
+    names = sorted(p.name for p in small_run.glob("*.csv")) + ["findings.md"]
+    assert {"windows.csv", "equity.csv", "exposure.csv", "events.csv", "cash_rate.csv"} <= set(names)
+    for name in names:
         assert (small_run / name).read_bytes() == (again / name).read_bytes(), name
 
 

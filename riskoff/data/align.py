@@ -6,6 +6,9 @@ Decision calendars:
            17:00 New York on t (after the 16:00 close, the 16:15 VIX print and the evening breadth
            figures).
     "utc"  every UTC calendar day. Bar t is decided at 00:00 UTC on t+1, when that UTC day is over.
+    "1h", "5m", ... (a bar clock) 24/7 UTC bars of that length, indexed by their OPEN time; bar T is
+           decided at its close T + bar, seeing every value published by then (the bar's own close
+           included; orders fill later, on the next bar).
     or any DatetimeIndex (treated like "us": decided at 17:00 New York).
 
 Rules, applied per series from its catalog entry:
@@ -21,7 +24,9 @@ Rules, applied per series from its catalog entry:
                   available; past that the cell is NaN. There is no other fill.
     funding       intraday prints are summed, averaged and counted per UTC day (a print stamped
                   00:00 belongs to the day it opens); a day's aggregate is available when the UTC day
-                  ends, so no bar sees a print settled after its decision time.
+                  ends, so no bar sees a print settled after its decision time. On a bar clock
+                  the prints themselves are used (``ID.rate``, usable at settlement).
+    bars          an intraday bar series (catalog ``bar``) is usable at its close, open time + bar.
 Output columns: ``ID`` for single-value series, ``ID.col`` for multi-column series (``SPY.close``),
 ``ID.sum|mean|count`` for funding.
 """
@@ -35,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from riskoff.data.catalog import SeriesSpec, get_spec, load_catalog
+from riskoff.durations import span
 from riskoff.data.sources import read_series
 from riskoff.errors import ConfigError, DataError
 from riskoff.paths import resolve_data_dir
@@ -77,6 +83,39 @@ def us_business_days(start, end) -> pd.DatetimeIndex:
     return sessions[(sessions >= lo) & (sessions <= hi)]
 
 
+def bar_clock(calendar: str | pd.DatetimeIndex) -> pd.Timedelta | None:
+    """The bar length of an intraday clock ("1h" -> 1 hour), None for "us", "utc" and explicit indexes."""
+    if not isinstance(calendar, str) or calendar in ("us", "utc"):
+        return None
+    try:
+        return span(calendar)
+    except ConfigError:
+        raise ConfigError(f"calendar = {calendar!r}; expected 'us', 'utc', a bar clock such as '1h' or '5m', "
+                          "or a DatetimeIndex") from None
+
+
+def clock_of(spec: SeriesSpec) -> str:
+    """The decision clock an asset trades on: its bar ("1h") for intraday bar series, else its calendar."""
+    return spec.bar if spec.is_bar_series else spec.calendar
+
+
+def clock_parts(clock: str) -> tuple[str, str]:
+    """(calendar, bar) of a clock for ``riskoff.annualisation``: "us" -> ("us", "1d"), "1h" -> ("utc", "1h")."""
+    return (clock, "1d") if clock in ("us", "utc") else ("utc", clock)
+
+
+def last_bar(end, step: pd.Timedelta) -> pd.Timestamp:
+    """The last bar (open time) a run ending at ``end`` has on a clock of ``step``: a date-only
+    ``end`` (midnight) means that whole UTC day."""
+    hi = pd.Timestamp(end)
+    return hi.normalize() + pd.Timedelta(days=1) - step if hi == hi.normalize() else hi.floor(step)
+
+
+def bar_range(start, end, step: pd.Timedelta) -> pd.DatetimeIndex:
+    """Bar open times on a 24/7 UTC clock of ``step`` from ``start`` to ``end`` (see :func:`last_bar`)."""
+    return pd.date_range(pd.Timestamp(start).floor(step), last_bar(end, step), freq=step, name="time")
+
+
 def trading_calendar(calendar: str | pd.DatetimeIndex, start, end, data_dir: Path,
                      catalog: Mapping[str, SeriesSpec]) -> pd.DatetimeIndex:
     """The decision bars between start and end (inclusive) for ``calendar``.
@@ -85,11 +124,14 @@ def trading_calendar(calendar: str | pd.DatetimeIndex, start, end, data_dir: Pat
     dates of the reference price series (SPY, SPX) in the data dir. ``data_dir`` and ``catalog``
     serve only that early stretch.
     """
+    step = bar_clock(calendar)
+    if step is not None:
+        return bar_range(start, end, step)
     if isinstance(calendar, pd.DatetimeIndex):
         idx = calendar
         return pd.DatetimeIndex(idx[(idx >= start) & (idx <= end)], name="date")
-    if calendar == "utc":
-        return pd.date_range(start, end, freq="D", name="date")
+    if calendar == "utc":  # daily bars are dates, even when the span comes from intraday stamps
+        return pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), freq="D", name="date")
     if calendar != "us":
         raise ConfigError(f"calendar = {calendar!r}; expected 'us', 'utc' or a DatetimeIndex")
     lo, hi = pd.Timestamp(start), pd.Timestamp(end)
@@ -108,6 +150,9 @@ def decision_times(index: pd.DatetimeIndex, calendar: str | pd.DatetimeIndex) ->
     """UTC nanosecond timestamps at which each bar's decision is taken."""
     if isinstance(calendar, str) and calendar == "utc":
         return index.to_numpy(dtype="datetime64[ns]").astype(np.int64) + _DAY_NS
+    step = bar_clock(calendar)
+    if step is not None:
+        return index.to_numpy(dtype="datetime64[ns]").astype(np.int64) + step.value
     return _localize(index.to_numpy(dtype="datetime64[D]"), US_DECISION_TIME, US_TZ)
 
 
@@ -120,8 +165,16 @@ def _localize(days: np.ndarray, hhmm: str, tz: str) -> np.ndarray:
     return local.tz_convert("UTC").as_unit("ns").asi8
 
 
-def availability_times(obs: pd.DatetimeIndex, spec: SeriesSpec) -> np.ndarray:
-    """UTC nanosecond timestamps at which each observation becomes usable."""
+def availability_times(obs: pd.DatetimeIndex, spec: SeriesSpec, *, prints: bool = False) -> np.ndarray:
+    """UTC nanosecond timestamps at which each observation becomes usable.
+
+    ``prints``: ``obs`` are a funding series' own settlement stamps (usable at settlement), not
+    its daily aggregates.
+    """
+    if spec.is_bar_series:  # an intraday bar is known when it closes
+        return obs.to_numpy(dtype="datetime64[ns]").astype(np.int64) + spec.bar_delta.value
+    if spec.calendar == "intraday" and prints:
+        return obs.to_numpy(dtype="datetime64[ns]").astype(np.int64) + _DAY_NS * spec.lag_days
     if spec.calendar == "intraday":  # daily aggregates: usable when the UTC day is over
         return obs.to_numpy(dtype="datetime64[ns]").astype(np.int64) + _DAY_NS * (1 + spec.lag_days)
     days = obs.to_numpy(dtype="datetime64[D]")
@@ -161,7 +214,8 @@ def load(ids: Sequence[str], start=None, end=None, calendar: str | pd.DatetimeIn
     catalog = catalog if catalog is not None else load_catalog()
     data_dir = resolve_data_dir(data_dir)[0] if data_dir is None else Path(data_dir)
     specs = [get_spec(i, catalog) for i in dict.fromkeys(ids)]
-    observed = [(s, _observations(s, data_dir)) for s in specs]
+    prints = bar_clock(calendar) is not None  # funding prints are used as printed on bar clocks
+    observed = [(s, _observations(s, data_dir, prints)) for s in specs]
     if start is None or end is None:
         firsts = [o.index[0] for _, o in observed if len(o)]
         lasts = [o.index[-1] for _, o in observed if len(o)]
@@ -170,27 +224,30 @@ def load(ids: Sequence[str], start=None, end=None, calendar: str | pd.DatetimeIn
     if stale == "raise":
         for spec, obs in observed:
             _check_coverage(spec, obs, data_dir, start, end)
-    bars = trading_calendar(calendar, lo.normalize(), hi.normalize(), data_dir, catalog)
+    if prints:
+        bars = trading_calendar(calendar, lo, hi, data_dir, catalog)
+    else:
+        bars = trading_calendar(calendar, lo.normalize(), hi.normalize(), data_dir, catalog)
     when = decision_times(bars, calendar)
     blocks = {}
     for spec, obs in observed:
-        avail = availability_times(obs.index, spec)
+        avail = availability_times(obs.index, spec, prints=prints)
         pos = np.searchsorted(avail, when, side="right") - 1
         ok = pos >= 0
         age_ns = when - avail[np.maximum(pos, 0)]
         ok &= age_ns <= spec.max_stale_days * _DAY_NS
         vals = obs.to_numpy(dtype=np.float64)[np.maximum(pos, 0)]
         vals[~ok] = np.nan
-        names = spec.frame_columns() if spec.calendar == "intraday" else (
+        names = spec.frame_columns() if spec.calendar == "intraday" and not prints else (
             [spec.id] if list(obs.columns) == ["value"] else [f"{spec.id}.{c}" for c in obs.columns])
         for j, name in enumerate(names):
             blocks[name] = vals[:, j]
     return pd.DataFrame(blocks, index=bars)
 
 
-def _observations(spec: SeriesSpec, data_dir: Path) -> pd.DataFrame:
+def _observations(spec: SeriesSpec, data_dir: Path, prints: bool = False) -> pd.DataFrame:
     obs = read_series(spec, data_dir)
-    return daily_funding(obs) if spec.calendar == "intraday" else obs
+    return daily_funding(obs) if spec.calendar == "intraday" and not prints else obs
 
 
 def _check_coverage(spec: SeriesSpec, obs: pd.DataFrame, data_dir: Path, start, end) -> None:

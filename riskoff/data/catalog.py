@@ -1,5 +1,10 @@
 """The series catalog: one declaration per series (ID, family, columns, calendar, units, lag).
 
+Bar series (intraday OHLCV such as BINANCE-BTCUSDT-1H) carry their own key ``bar`` ("1h", "5m")
+and an optional ``max_gap`` (the longest step between two consecutive bar stamps the file may
+have; longer outages stop the load). ``calendar = "intraday"`` keeps its meaning: funding prints
+aggregated to UTC days on a daily clock.
+
 The catalog is data (``data/catalog.toml``); users add or override series in a run config's
 ``[series.ID]`` tables with the same fields. See the header of ``data/catalog.toml`` for what each
 field means.
@@ -12,6 +17,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from riskoff.durations import span
 from riskoff.errors import ConfigError, did_you_mean
 from riskoff.paths import CATALOG_FILE
 from riskoff.tomlfile import read_toml
@@ -41,11 +49,26 @@ class SeriesSpec:
     fraction_scale: bool = False
     asset_class: str = "equity"
     interval_hours: float | None = None
+    bar: str | None = None
+    max_gap: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def stamp_column(self) -> str:
-        return "time" if self.calendar == "intraday" else "date"
+        return "time" if self.calendar == "intraday" or self.bar is not None else "date"
+
+    @property
+    def is_bar_series(self) -> bool:
+        """True for intraday OHLCV bars (stamped at the bar's open, known at its close)."""
+        return self.bar is not None
+
+    @property
+    def bar_delta(self) -> pd.Timedelta | None:
+        return None if self.bar is None else span(self.bar)
+
+    @property
+    def max_gap_delta(self) -> pd.Timedelta | None:
+        return None if self.max_gap is None else span(self.max_gap)
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -57,7 +80,7 @@ class SeriesSpec:
 
     def frame_columns(self) -> list[str]:
         """Column names this series contributes to an aligned frame (see riskoff.data.align)."""
-        if self.calendar == "intraday":
+        if self.calendar == "intraday":  # funding prints: daily aggregates on daily clocks
             return [f"{self.id}.sum", f"{self.id}.mean", f"{self.id}.count"]
         if self.columns == ("value",):
             return [self.id]
@@ -85,6 +108,15 @@ def _build(sid: str, raw: Mapping[str, Any], families: Mapping[str, Mapping[str,
         raise ConfigError(f"{origin}: series.{sid}.calendar = {merged['calendar']!r}; expected one of {CALENDARS}")
     if merged["lag_unit"] not in LAG_UNITS:
         raise ConfigError(f"{origin}: series.{sid}.lag_unit = {merged['lag_unit']!r}; expected one of {LAG_UNITS}")
+    for key in ("bar", "max_gap"):
+        if merged.get(key) is not None:
+            try:
+                span(merged[key])
+            except ConfigError as exc:
+                raise ConfigError(f"{origin}: series.{sid}.{key}: {exc}") from None
+    if merged.get("bar") is not None and merged["calendar"] != "utc":
+        raise ConfigError(f"{origin}: series.{sid}: bar = {merged['bar']!r} needs calendar = \"utc\" "
+                          f"(intraday bars trade on the 24/7 UTC clock), not {merged['calendar']!r}")
     merged["columns"] = tuple(merged["columns"])
     return SeriesSpec(id=sid, **merged)
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from riskoff.data.catalog import SeriesSpec
+from riskoff.data.sanity import first_off_grid, gaps_over
 from riskoff.errors import DataError
 from riskoff.paths import CACHE_DIR
 
@@ -86,6 +87,8 @@ def read_series(spec: SeriesSpec, data_dir: Path, *, parquet_cache: Path | None 
         frame = parse_canonical(path, spec)
         if cache_dir is not None:
             _atomic_parquet(frame, cached)
+    elif spec.is_bar_series:
+        check_bar_stamps(frame.index, spec, path)
     _memo[key] = frame
     return frame
 
@@ -161,16 +164,17 @@ def parse_canonical(path: Path, spec: SeriesSpec) -> pd.DataFrame:
     raw.columns = header[:raw.shape[1]]
 
     stamps = raw[spec.stamp_column].str.strip()
-    pattern = _TIME_RE if spec.calendar == "intraday" else _DATE_RE
+    timed = spec.stamp_column == "time"
+    pattern = _TIME_RE if timed else _DATE_RE
     bad = ~stamps.str.fullmatch(pattern)
     if bad.any():
         i = int(np.argmax(bad.to_numpy()))
-        expected = "YYYY-MM-DDTHH:MM:SSZ (UTC, 'Z' suffix, no offset)" if spec.calendar == "intraday" else "YYYY-MM-DD"
+        expected = "YYYY-MM-DDTHH:MM:SSZ (UTC, 'Z' suffix, no offset)" if timed else "YYYY-MM-DD"
         hint = ""
-        if spec.calendar == "intraday" and ("+" in stamps.iloc[i][10:] or stamps.iloc[i][19:20] == "-"):
+        if timed and ("+" in stamps.iloc[i][10:] or stamps.iloc[i][19:20] == "-"):
             hint = " (timestamp carries a UTC offset; convert to UTC)"
         raise fail(f"{spec.stamp_column} {stamps.iloc[i]!r} is not {expected}{hint}", int(rows[i]))
-    fmt = "%Y-%m-%dT%H:%M:%SZ" if spec.calendar == "intraday" else "%Y-%m-%d"
+    fmt = "%Y-%m-%dT%H:%M:%SZ" if timed else "%Y-%m-%d"
     index = pd.to_datetime(stamps, format=fmt, errors="coerce")
     if index.isna().any():
         i = int(np.argmax(index.isna().to_numpy()))
@@ -185,6 +189,8 @@ def parse_canonical(path: Path, spec: SeriesSpec) -> pd.DataFrame:
             i = int(np.argmax(step < 0)) + 1
             raise fail(f"stamps are not ascending: {stamps.iloc[i]} comes after {stamps.iloc[i - 1]}; "
                        "expected oldest first (newest-first vendor export? sort it)", int(rows[i]))
+    if spec.is_bar_series:
+        check_bar_stamps(pd.DatetimeIndex(index), spec, path)
 
     values = {}
     for col in [c for c in spec.columns if c in header]:
@@ -203,6 +209,27 @@ def parse_canonical(path: Path, spec: SeriesSpec) -> pd.DataFrame:
     frame = pd.DataFrame(values, index=pd.DatetimeIndex(index, name=spec.stamp_column))
     _check_plausible(frame, spec, rows, fail)
     return frame
+
+
+def check_bar_stamps(index: pd.DatetimeIndex, spec: SeriesSpec, path: Path) -> None:
+    """Intraday bars: every open time on the bar grid, no step longer than the declared max gap.
+
+    ``index`` holds the file's stamps in file order (row = position + 2, after the header); run on
+    freshly parsed files and on cached ones, since a config may declare a stricter ``max_gap``.
+    """
+    def stamp(i: int) -> str:
+        return f"{index[i]:%Y-%m-%dT%H:%M:%SZ}"
+    i = first_off_grid(index, spec.bar_delta)
+    if i is not None:
+        raise DataError(f"time {stamp(i)} is off the {spec.bar} bar grid; expected bar OPEN times on "
+                        f"multiples of {spec.bar} from 00:00 UTC", file=path, series=spec.id, row=i + 2)
+    if spec.max_gap is not None:
+        over = gaps_over(index, spec.max_gap_delta.value)
+        if len(over):
+            i = int(over[0])
+            raise DataError(f"gap of {index[i] - index[i - 1]} between bars {stamp(i - 1)} and {stamp(i)} is "
+                            f"longer than the declared max_gap {spec.max_gap} (an outage the series must not "
+                            "have; fix the file or raise max_gap)", file=path, series=spec.id, row=i + 2)
 
 
 def _check_plausible(frame: pd.DataFrame, spec: SeriesSpec, rows: np.ndarray, fail) -> None:

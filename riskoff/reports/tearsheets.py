@@ -7,32 +7,48 @@ asset's non-trading days (NaN rows on the union calendar) dropped, and are annua
 asset's own calendar: 365 periods for crypto (the stats rows carry ``periods_per_year``), 252 for
 US-listed assets; the title says which.
 
+What differs from a plain quantstats page, and why:
+
+- the risk-free rate is the money-market rate cash earned in the run (``cash_rate.csv``), so
+  Sharpe, Sortino and the other ratios are on returns in excess of it, as in the report;
+- "Time in Market" is the share of bars with a non-zero exposure (the run's own figure);
+  quantstats counts non-zero returns, and cash earning SOFR is never exactly zero;
+- the end-of-year bar chart and the monthly heatmap are drawn here (quantstats' EOY chart puts bars
+  and year labels on different axes, and its heatmap shows months after the run's end as 0.00);
+- quantstats' "CAGR" label carries a glyph (U+FE6A) most fonts lack; it is written plainly;
+- three ratios that quantstats cannot compute with a time-varying rate (Treynor, Ulcer Performance
+  Index, Serenity Index) are computed with the period's average money-market rate instead.
+
 quantstats takes a few seconds per page, so pages render in a process pool.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import html
 import os
 import re
 import sys
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from riskoff.reports.report import BASELINE, periods_per_year, read_dated_csv, read_summary, split_column, stats_frame
+from riskoff.reports.runfiles import BASELINE, periods_per_year, read_dated_csv, read_summary, split_column, stats_frame
 
-__all__ = ["write_tearsheets", "tearsheet_filename"]
+__all__ = ["write_tearsheets", "tearsheet_filename", "normalise_pairs", "period_returns", "time_in_market",
+           "eoy_returns", "monthly_returns", "RateSeries", "RISK_FREE_NOTE", "start_pool"]
 
 # quantstats' template links a favicon on the web; the pages must work offline, so it is dropped.
 _FAVICON_RE = re.compile(r'\s*<link rel="shortcut icon"[^>]*>')
 _TITLE_RE = re.compile(r"<title>.*?</title>", re.S)
 _ONLOAD_RE = re.compile(r"<body\s+onload=\"[^\"]*\"\s*>")
+_TIM_RE = re.compile(r"<tr><td>Time in Market</td><td>[^<]*</td><td>[^<]*</td></tr>")
 
 
 @dataclass
@@ -43,6 +59,28 @@ class _Job:
     benchmark: pd.Series
     periods_per_year: int
     out: Path
+    time_in_market: tuple[float, float]  # (benchmark, strategy), from the exposure
+    risk_free: pd.Series | float = 0.0    # annual rate as a fraction, on the returns' dates
+
+
+class RateSeries(pd.Series):
+    """A risk-free rate series that formats as its mean.
+
+    quantstats accepts a time-varying ``rf`` everywhere except one f-string in its page subtitle
+    (``f"RF: {rf:.1%}"``), which fails on a plain Series; this prints the period's average there.
+    """
+
+    @property
+    def _constructor(self):
+        return RateSeries
+
+    def __format__(self, spec: str) -> str:
+        return format(float(self.mean()), spec)
+
+
+RISK_FREE_NOTE = ("Risk-free rate: the money-market rate uninvested cash earned in this run (SOFR, EFFR before "
+                  "2018-04); Sharpe, Sortino and the other ratios are on returns in excess of it. Time in Market: "
+                  "share of bars with a non-zero exposure.")
 
 
 def tearsheet_filename(strategy: str, asset: str) -> str:
@@ -72,7 +110,8 @@ def _title(strategy: str, asset: str, ppy: int) -> str:
     return f"{strategy} on {asset} vs buy & hold, annualised over {ppy} days ({basis})"
 
 
-def _returns(equity: pd.Series) -> pd.Series:
+def period_returns(equity: pd.Series) -> pd.Series:
+    """Bar returns of an equity curve on the asset's own calendar (union-calendar NaN rows dropped)."""
     # NaN rows are the asset's non-trading days on the union calendar, not zero-return days.
     eq = equity.dropna()
     returns = eq.pct_change().iloc[1:]
@@ -98,19 +137,20 @@ def _render(job: _Job) -> Path:
         warnings.simplefilter("ignore", PendingDeprecationWarning)
         warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"(quantstats|numpy|pandas)")
         warnings.filterwarnings("ignore", category=UserWarning, module=r"quantstats")
-        try:
-            qs.reports.html(
-                job.returns, benchmark=job.benchmark, rf=0.0,
-                # quantstats pastes the title into the page verbatim; the names are user input.
-                title=html.escape(_title(job.strategy, job.asset, job.periods_per_year)),
-                output=str(tmp), periods_per_year=job.periods_per_year, compounded=True,
-                # tabulate escapes these in the tables, but the benchmark title also lands verbatim
-                # in the subtitle, so it is escaped too (asset names are plain in practice).
-                strategy_title=job.strategy, benchmark_title=html.escape(f"{BASELINE} {job.asset}"),
-                figfmt="svg", match_dates=True)
-        finally:
-            plt.close("all")
-    text = _FAVICON_RE.sub("", tmp.read_text(encoding="utf-8"), count=1)
+        with _without_replaced_charts(qs):
+            try:
+                qs.reports.html(
+                    job.returns, benchmark=job.benchmark, rf=job.risk_free,
+                    # quantstats pastes the title into the page verbatim; the names are user input.
+                    title=html.escape(_title(job.strategy, job.asset, job.periods_per_year)),
+                    output=str(tmp), periods_per_year=job.periods_per_year, compounded=True,
+                    # tabulate escapes these in the tables, but the benchmark title also lands verbatim
+                    # in the subtitle, so it is escaped too (asset names are plain in practice).
+                    strategy_title=job.strategy, benchmark_title=html.escape(f"{BASELINE} {job.asset}"),
+                    figfmt="svg", match_dates=True)
+            finally:
+                plt.close("all")
+    text = _fix_page(tmp.read_text(encoding="utf-8"), job)
     # The template's <body onload="save()"> calls a function it never defines (an "Uncaught
     # ReferenceError" in every browser console); the page needs no script at all.
     text = _ONLOAD_RE.sub("<body>", text, count=1)
@@ -122,13 +162,174 @@ def _render(job: _Job) -> Path:
     return job.out
 
 
+def _svg(fig) -> str:
+    import io
+
+    import matplotlib
+
+    buf = io.StringIO()
+    # Text stays text (not glyph paths): smaller, and the browser test can read the labels.
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg")
+    svg = buf.getvalue()
+    return svg[svg.index("<svg"):]
+
+
+def eoy_returns(returns: pd.Series) -> pd.Series:
+    """Compounded return per calendar year (only years with data)."""
+    return (1.0 + returns).groupby(returns.index.year).prod() - 1.0
+
+
+def monthly_returns(returns: pd.Series) -> pd.DataFrame:
+    """Compounded return per calendar month, years x months; months without data stay NaN."""
+    by_month = (1.0 + returns).groupby([returns.index.year, returns.index.month]).prod() - 1.0
+    return by_month.unstack().reindex(columns=range(1, 13))
+
+
+def _eoy_chart(job: _Job) -> str:
+    from matplotlib.figure import Figure
+
+    strat, bench = eoy_returns(job.returns) * 100, eoy_returns(job.benchmark) * 100
+    years = sorted(set(strat.index) | set(bench.index))
+    fig = Figure(figsize=(8, 3.6))
+    ax = fig.add_axes((0.08, 0.14, 0.9, 0.72))
+    x = range(len(years))
+    ax.bar([i - 0.2 for i in x], bench.reindex(years).fillna(0).values, 0.4, color="#fedd78", label=job.benchmark.name)
+    ax.bar([i + 0.2 for i in x], strat.reindex(years).fillna(0).values, 0.4, color="#348dc1", label=job.strategy)
+    ax.axhline(0, color="#000", lw=0.8)
+    ax.set_xticks(list(x), [str(y) for y in years], fontsize=8, rotation=45 if len(years) > 12 else 0)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0f}%")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title("EOY Returns vs Benchmark", fontweight="bold", fontsize=11)
+    ax.legend(loc="upper left", fontsize=8, frameon=False, ncol=2, bbox_to_anchor=(0, 1.0))
+    return _svg(fig)
+
+
+def _monthly_heatmap(job: _Job) -> str:
+    from matplotlib.figure import Figure
+
+    table = monthly_returns(job.returns) * 100
+    fig = Figure(figsize=(8, 0.32 * len(table) + 1.0))
+    ax = fig.add_axes((0.08, 0.5 / fig.get_figheight(), 0.9, 1 - 0.95 / fig.get_figheight()))
+    lim = max(1e-9, float(np.nanmax(np.abs(table.values)))) if table.notna().any().any() else 1.0
+    ax.imshow(table.values, cmap="RdYlGn", vmin=-lim, vmax=lim, aspect="auto")
+    for (i, j), v in np.ndenumerate(table.values):
+        if np.isfinite(v):  # months after the run's end (or before its start) stay empty
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if abs(v) > 0.6 * lim else "black")
+    ax.set_xticks(range(12), ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
+                  fontsize=8)
+    ax.set_yticks(range(len(table)), [str(y) for y in table.index], fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_title(f"{job.strategy} - Monthly Returns (%)", fontweight="bold", fontsize=11, pad=18)
+    return _svg(fig)
+
+
+def _row(name: str, cells: list[str]) -> str:
+    return f"<tr><td>{name}</td>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+
+def _scalar_rf_rows(job: _Job) -> dict[str, list[str]]:
+    """The rows quantstats breaks on a rate series, recomputed with the average rate (benchmark, strategy)."""
+    import quantstats as qs
+
+    rf = float(job.risk_free.mean()) if isinstance(job.risk_free, pd.Series) else float(job.risk_free)
+    both = (job.benchmark, job.returns)
+    treynor = qs.stats.treynor_ratio(job.returns, job.benchmark, job.periods_per_year, rf)
+    return {"Treynor Ratio": ["-", f"{treynor * 100:.2f}%"],
+            "Ulcer Performance Index": [f"{qs.stats.ulcer_performance_index(r, rf):.2f}" for r in both],
+            "Serenity Index": [f"{qs.stats.serenity_index(r, rf):.2f}" for r in both]}
+
+
+def _replace_div(text: str, div_id: str, inner: str) -> str:
+    start = text.index(f'<div id="{div_id}">')
+    end = text.index("</div>", start)
+    return text[:start] + f'<div id="{div_id}">{inner}' + text[end:]
+
+
+def _fix_page(text: str, job: _Job) -> str:
+    """quantstats' page with the corrections listed in the module docstring."""
+    text = _FAVICON_RE.sub("", text, count=1)
+    text = text.replace("CAGR\ufe6a", "CAGR")
+    bench, strat = job.time_in_market
+    text, n = _TIM_RE.subn(lambda _: f"<tr><td>Time in Market</td><td>{bench * 100:.1f}%</td>"
+                                     f"<td>{strat * 100:.1f}%</td></tr>", text, count=1)
+    if n != 1:
+        raise RuntimeError(f"{job.out.name}: quantstats page has no 'Time in Market' row to correct")
+    if isinstance(job.risk_free, pd.Series):
+        for name, cells in _scalar_rf_rows(job).items():
+            text = re.sub(rf"<tr><td>{name}</td>.*?</tr>", lambda _: _row(name, cells), text, count=1, flags=re.S)
+    text = _replace_div(text, "eoy_returns", _eoy_chart(job))
+    text = _replace_div(text, "monthly_heatmap", _monthly_heatmap(job))
+    note = f'<p class="riskoff-note" style="font-size:12px;color:#444">{html.escape(RISK_FREE_NOTE)}</p>'
+    return text.replace("<hr>", note + "<hr>", 1)
+
+
+@contextmanager
+def _without_replaced_charts(qs):
+    """quantstats' EOY chart and monthly heatmap are redrawn by this module (see the module docstring);
+    not drawing quantstats' own versions first saves about 3 s of matplotlib per page. Restored after."""
+    saved = qs.plots.yearly_returns, qs.plots.monthly_heatmap
+    qs.plots.yearly_returns = qs.plots.monthly_heatmap = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        qs.plots.yearly_returns, qs.plots.monthly_heatmap = saved
+
+
 def _init_worker() -> None:
     from riskoff import _mpl
 
     _mpl.configure()
+    import quantstats  # noqa: F401  (the slow import happens while the parent is still busy)
 
 
-def _normalise_pairs(pairs, columns: list[str]) -> list[tuple[str, str]]:
+def _ready() -> bool:
+    return True
+
+
+def start_pool(workers: int) -> ProcessPoolExecutor:
+    """A tearsheet process pool whose workers start importing quantstats right away.
+
+    Start it before the backtest so the workers' start-up (a few seconds each) overlaps the
+    simulation; pass it to :func:`write_tearsheets` and shut it down afterwards.
+    """
+    # spawn, not fork: the parent may hold threads (numba, BLAS) that a forked child would inherit
+    # in a locked state.
+    pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=get_context("spawn"),
+                               initializer=_init_worker)
+    with main_hidden():  # the workers are spawned here, so a plain script needs no __main__ guard
+        for _ in range(max(1, workers)):
+            pool.submit(_ready)  # makes the pool spawn its workers now
+    return pool
+
+
+@contextmanager
+def main_hidden():
+    """Start spawn workers without re-running the caller's ``__main__``.
+
+    A spawned child normally re-imports the parent's main script so that functions defined there
+    can be unpickled; run from an unguarded script that re-runs the whole script in every child
+    (and multiprocessing then refuses to start). The workers here only call functions of this
+    module, so the main module's ``__file__`` and ``__spec__`` are hidden while the workers start,
+    which makes multiprocessing skip that step.
+    """
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            main.__dict__["__spec__"] = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+            if "__spec__" not in saved:
+                main.__dict__.pop("__spec__", None)
+
+
+def normalise_pairs(pairs, columns: list[str]) -> list[tuple[str, str]]:
+    """(strategy, asset) pairs from "strategy/asset" strings or tuples; None = every non-baseline column."""
     if pairs is None:
         out = [split_column(c) for c in columns]
         return [(s, a) for s, a in out if a and s != BASELINE]
@@ -141,7 +342,20 @@ def _normalise_pairs(pairs, columns: list[str]) -> list[tuple[str, str]]:
     return list(dict.fromkeys(out))
 
 
-def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2) -> list[Path]:
+def time_in_market(exposure: pd.DataFrame | None, column: str, equity: pd.Series) -> float:
+    """Share of the asset's own bars (equity not NaN) with a non-zero exposure; NaN without exposure.csv.
+
+    The same definition as the run's ``time_in_market`` stat (exposure above 1e-6).
+    """
+    if exposure is None or column not in exposure:
+        return float("nan")
+    bars = equity.dropna().index
+    return float((exposure[column].reindex(bars).fillna(0.0) > 1e-6).mean())
+
+
+def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2,
+                     on_page: Callable[[], None] | None = None,
+                     pool: ProcessPoolExecutor | None = None) -> list[Path]:
     """Write a quantstats tearsheet per strategy x asset into ``RUN/tearsheets/``.
 
     Each page compares the strategy with that asset's buy & hold and is named
@@ -152,6 +366,8 @@ def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2) -
         pairs: which pages to write, as ``"strategy/asset"`` strings or ``(strategy, asset)``
             tuples; None means every non-baseline ``strategy/asset`` column of ``equity.csv``.
         workers: processes rendering in parallel; 1 renders in this process.
+        on_page: called once per finished page (progress display).
+        pool: a pool from :func:`start_pool` to render in (left running); by default one is made.
 
     Returns:
         The written file paths, in the order of ``pairs``.
@@ -166,49 +382,45 @@ def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2) -
     equity = read_dated_csv(run_dir / "equity.csv")
     if equity is None:
         raise FileNotFoundError(f"{run_dir / 'equity.csv'} not found")
+    exposure = read_dated_csv(run_dir / "exposure.csv")
+    cash = read_dated_csv(run_dir / "cash_rate.csv")
     out_dir = run_dir / "tearsheets"
     out_dir.mkdir(parents=True, exist_ok=True)
 
     jobs = []
-    for strategy, asset in _normalise_pairs(pairs, list(equity.columns)):
+    for strategy, asset in normalise_pairs(pairs, list(equity.columns)):
         col, base = f"{strategy}/{asset}", f"{BASELINE}/{asset}"
         for c in (col, base):
             if c not in equity:
                 raise KeyError(f"equity.csv has no column {c!r} (needed for the {col} tearsheet)")
         ppy = periods_per_year(asset, stats, equity[base])
-        jobs.append(_Job(strategy, asset, _returns(equity[col]).rename(strategy),
-                         _returns(equity[base]).rename(f"{BASELINE} {asset}"), ppy,
-                         out_dir / tearsheet_filename(strategy, asset)))
+        returns = period_returns(equity[col]).rename(strategy)
+        rf = 0.0
+        if cash is not None and asset in cash:
+            rate = cash[asset].dropna()
+            rate.index = pd.DatetimeIndex(rate.index).tz_localize(None)
+            rf = RateSeries((rate / 100.0).reindex(returns.index).ffill().fillna(0.0))
+        jobs.append(_Job(strategy, asset, returns, period_returns(equity[base]).rename(f"{BASELINE} {asset}"), ppy,
+                         out_dir / tearsheet_filename(strategy, asset),
+                         (time_in_market(exposure, base, equity[base]), time_in_market(exposure, col, equity[col])),
+                         rf))
     if not jobs:
         return []
-    if workers <= 1 or len(jobs) == 1:
-        return [_render(j) for j in jobs]
-    # spawn, not fork: the parent may hold threads (numba, BLAS) that a forked child would inherit
-    # in a locked state.
-    with main_hidden(), ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=get_context("spawn"),
-                                            initializer=_init_worker) as pool:
-        return list(pool.map(_render, jobs))
-
-
-@contextlib.contextmanager
-def main_hidden():
-    """Start spawn workers without re-running the caller's ``__main__``.
-
-    A spawned child normally re-imports the parent's main script so that functions defined there
-    can be unpickled; run from an unguarded script that re-runs the whole script in every child
-    (and multiprocessing then refuses to start). The workers here only call functions of this
-    module, so the main module's ``__file__`` and ``__spec__`` are hidden while the pool starts and
-    runs, which makes multiprocessing skip that step.
-    """
-    main = sys.modules.get("__main__")
-    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+    tick = on_page or (lambda: None)
+    if pool is None and (workers <= 1 or len(jobs) == 1):
+        out = []
+        for j in jobs:
+            out.append(_render(j))
+            tick()
+        return out
+    own = pool is None
+    pool = pool or start_pool(min(workers, len(jobs)))
     try:
-        if main is not None:
-            main.__dict__.pop("__file__", None)
-            main.__dict__["__spec__"] = None
-        yield
+        futures = [pool.submit(_render, j) for j in jobs]
+        for f in as_completed(futures):
+            f.result()
+            tick()
+        return [f.result() for f in futures]
     finally:
-        if main is not None:
-            main.__dict__.update(saved)
-            if "__spec__" not in saved:
-                main.__dict__.pop("__spec__", None)
+        if own:
+            pool.shutdown()

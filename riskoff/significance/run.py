@@ -21,6 +21,7 @@ import pandas as pd
 from scipy.stats import false_discovery_control
 
 from riskoff.annualisation import periods_per_year
+from riskoff.data.align import clock_parts
 from riskoff.errors import ConfigError
 from riskoff.significance.bootstrap import difference_intervals
 from riskoff.significance.null import PAIR_METRICS, pair_rng, run_null
@@ -61,7 +62,7 @@ def _null_one(p: _Pair, bh: pd.Series, rows: pd.DataFrame, market: Market, setti
     eq = p.equity.dropna()
     m = market
     return run_null(m.close.reindex(eq.index), p.target.reindex(eq.index), eq, bh.reindex(eq.index),
-                    ppy=periods_per_year(p.calendar), spans=_spans(eq.index, rows), paths=settings.paths,
+                    ppy=periods_per_year(*clock_parts(p.calendar)), spans=_spans(eq.index, rows), paths=settings.paths,
                     rng=pair_rng(settings.null_seed, p.key),
                     open=None if m.open is None else m.open.reindex(eq.index),
                     cash_rate=None if m.cash_rate is None else m.cash_rate.reindex(eq.index),
@@ -74,7 +75,7 @@ def _bootstrap_asset(pairs: Sequence[_Pair], bh: pd.Series, settings: Significan
     bh_r = bh.reindex(eq.index).pct_change().iloc[1:]
     growth = pairs[0].cash_growth
     cash = None if growth is None else growth.reindex(rets.index).fillna(1.0) - 1.0
-    out = difference_intervals(rets, bh_r, ppy=periods_per_year(pairs[0].calendar), reps=settings.reps,
+    out = difference_intervals(rets, bh_r, ppy=periods_per_year(*clock_parts(pairs[0].calendar)), reps=settings.reps,
                                confidence=settings.confidence,
                                rng=pair_rng(settings.bootstrap_seed, f"bootstrap/{pairs[0].asset}"),
                                cash_return=cash)

@@ -77,6 +77,10 @@ AVAILABILITY = [
     # funding: a UTC day's prints (sum, mean, count) are complete when that day ends
     *rows("BINANCE-BTCUSDT BYBIT-BTCUSDT GATE-BTCUSDT HTX-BTCUSDT KUCOIN-BTCUSDT MEXC-BTCUSDT DYDX-BTCUSDT",
           "2022-03-12", "2022-03-13 00:00", UTC),
+    # intraday bars: stamped at their open, known when they close (open + bar)
+    *rows("BINANCE-BTCUSDT-1H", "2025-10-10 21:00", "2025-10-10 22:00", UTC),
+    *rows("CRYPTOCOMPARE-BTCUSD-1H", "2020-03-13 02:00", "2020-03-13 03:00", UTC),
+    *rows("BINANCE-BTCUSDT-5M", "2025-10-10 21:20", "2025-10-10 21:25", UTC),
     # breadth: computed after the US close
     *rows("S5TH S5OH S5FI MMTH NYSE-ADV NYSE-DECL NYSE-UNCH NEW-HIGHS NEW-LOWS",
           "2020-03-13", "2020-03-13 16:30", NY),

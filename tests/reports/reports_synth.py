@@ -134,6 +134,9 @@ def make_run(root: str | Path, name: str = "synthetic", seed: int = 0, config_ha
     dated(equity).to_csv(run / "equity.csv")
     dated(exposure).to_csv(run / "exposure.csv")
     prices.to_csv(run / "prices.csv")
+    # The money-market rate (annual %, per asset on its own calendar): 1.5% until 2020-03-15, then 0.1%.
+    dated({a: pd.Series(np.where(close[a].index < "2020-03-15", 1.5, 0.1), index=close[a].index)
+           for a in ASSETS}).to_csv(run / "cash_rate.csv")
     dated(readings).to_csv(run / "readings.csv")
     dated(states).to_csv(run / "states.csv")
     pd.DataFrame(events).to_csv(run / "events.csv", index=False)

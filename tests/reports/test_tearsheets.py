@@ -10,7 +10,7 @@ import pytest
 from reports_synth import ASSETS, STRATEGIES, TEARSHEET_PAIRS, XSS
 
 from riskoff.reports import write_tearsheets
-from riskoff.reports.tearsheets import _normalise_pairs, _returns, tearsheet_filename
+from riskoff.reports.tearsheets import normalise_pairs, period_returns, tearsheet_filename
 
 
 def test_one_page_per_requested_pair(tearsheets, run_dir):
@@ -48,18 +48,18 @@ def test_titles_escaped_and_no_remote_resources(tearsheets):
 
 def test_default_pairs_are_all_non_baseline_columns():
     cols = [f"{s}/{a}" for s in STRATEGIES for a in ASSETS]
-    pairs = _normalise_pairs(None, cols)
+    pairs = normalise_pairs(None, cols)
     assert pairs == [(s, a) for s in STRATEGIES if s != "buy_and_hold" for a in ASSETS]
-    assert _normalise_pairs([("x", "SPY"), "x/SPY", "y/BTC-USD"], cols) == [("x", "SPY"), ("y", "BTC-USD")]
+    assert normalise_pairs([("x", "SPY"), "x/SPY", "y/BTC-USD"], cols) == [("x", "SPY"), ("y", "BTC-USD")]
     with pytest.raises(ValueError):
-        _normalise_pairs(["no_asset"], cols)
+        normalise_pairs(["no_asset"], cols)
 
 
 def test_returns_drop_non_trading_days():
     idx = pd.date_range("2024-01-01", periods=14, freq="D")
     eq = pd.Series(np.linspace(1.0, 1.13, 14), index=idx)
     eq[idx.dayofweek >= 5] = np.nan  # a US asset on the union calendar
-    r = _returns(eq)
+    r = period_returns(eq)
     assert not r.isna().any()
     assert len(r) == eq.notna().sum() - 1
     # Monday's return is measured against Friday, not lost to a NaN weekend.
@@ -76,3 +76,58 @@ def test_file_names_are_sanitised_and_unique():
 def test_missing_column_is_a_clear_error(run_dir):
     with pytest.raises(KeyError, match="no_such_strategy/SPY"):
         write_tearsheets(run_dir, pairs=["no_such_strategy/SPY"])
+
+
+def _metric_row(page: str, name: str) -> list[str]:
+    row = re.search(rf"<tr><td>{re.escape(name)}</td>(.*?)</tr>", page, re.S).group(1)
+    return re.findall(r"<td>([^<]*)</td>", row)
+
+
+def _div(page: str, div_id: str) -> str:
+    start = page.index(f'<div id="{div_id}">')
+    return page[start:page.index("</div>", start)]
+
+
+def test_time_in_market_comes_from_the_exposure(tearsheets, run_dir):
+    eq = pd.read_csv(run_dir / "equity.csv", index_col="date", parse_dates=True)
+    ex = pd.read_csv(run_dir / "exposure.csv", index_col="date", parse_dates=True)
+    for path, pair in zip(tearsheets, TEARSHEET_PAIRS):
+        strategy, _, asset = pair.rpartition("/")
+        page = path.read_text(encoding="utf-8")
+        shown = [float(c.rstrip("%")) for c in _metric_row(page, "Time in Market")]
+        expected = []
+        for col in (f"buy_and_hold/{asset}", pair):
+            bars = eq[col].dropna().index  # the asset's own calendar
+            expected.append(sum(1 for d in bars if ex.at[d, col] > 0) / len(bars) * 100)
+        assert shown == pytest.approx(expected, abs=0.051)
+        assert expected[1] < 99  # the synthetic rule does sit out, so 100% would be wrong
+
+
+def test_risk_free_is_the_money_market_rate_and_stated(tearsheets, run_dir):
+    cash = pd.read_csv(run_dir / "cash_rate.csv", index_col="date", parse_dates=True)
+    eq = pd.read_csv(run_dir / "equity.csv", index_col="date", parse_dates=True)
+    for path, pair in zip(tearsheets, TEARSHEET_PAIRS):
+        asset = pair.rpartition("/")[2]
+        page = path.read_text(encoding="utf-8")
+        dates = eq[pair].dropna().index[1:]  # return dates
+        mean = cash[asset].reindex(dates).mean()
+        assert [float(c.rstrip("%")) for c in _metric_row(page, "Risk-Free Rate")] == pytest.approx([mean] * 2, abs=0.006)
+        assert "returns in excess of it" in page
+        for name in ("Treynor Ratio", "Ulcer Performance Index", "Serenity Index"):
+            assert all(re.fullmatch(r"-|-?\d+\.\d+%?", c) for c in _metric_row(page, name)), name
+
+
+def test_glyphs_eoy_chart_and_nothing_after_the_end(tearsheets, run_dir):
+    eq = pd.read_csv(run_dir / "equity.csv", index_col="date", parse_dates=True)
+    for path, pair in zip(tearsheets, TEARSHEET_PAIRS):
+        page = path.read_text(encoding="utf-8")
+        assert "\ufe6a" not in page and "<td>CAGR</td>" in page
+        series = eq[pair].dropna()
+        years = sorted(set(series.index.year[1:]))
+        eoy = _div(page, "eoy_returns")
+        labels = re.findall(r">(\d{4})</text>", eoy)
+        assert labels == [str(y) for y in years]  # one label per year, in order, on the bars' axis
+        heat = _div(page, "monthly_heatmap")
+        values = re.findall(r">(-?\d+\.\d\d)</text>", heat)
+        months = {(d.year, d.month) for d in series.index[1:]}
+        assert len(values) == len(months)  # no 0.00 for months after the run's end

@@ -16,6 +16,16 @@ from riskoff.signal import SignalSpec, discover, load_signal_data, run_signal
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LEAKY_DIR = FIXTURES / "leaky_signals"
 FRAME_START = "2010-01-01"
+#: intraday signals read Binance bars, which start 2021-01-01
+INTRADAY_START = "2021-01-01"
+
+
+def is_intraday(name: str) -> bool:
+    return registry().get(name).calendar not in ("us", "utc")
+
+
+def frame_start(name: str) -> str:
+    return INTRADAY_START if is_intraday(name) else FRAME_START
 
 
 @lru_cache(maxsize=1)
@@ -25,15 +35,16 @@ def registry():
 
 @lru_cache(maxsize=None)
 def frame_for(name: str) -> pd.DataFrame:
-    """The aligned real-data frame a shipped signal reads (2010 onwards)."""
-    return load_signal_data(registry().get(name), FRAME_START, None, stale="allow")
+    """The aligned real-data frame a shipped signal reads (2010 onwards; intraday ones from 2021)."""
+    return load_signal_data(registry().get(name), frame_start(name), None, stale="allow")
 
 
 @lru_cache(maxsize=None)
 def output_for(name: str) -> pd.DataFrame:
     """The signal's default output on its own calendar over all history (the run_signal path)."""
     spec = registry().get(name)
-    return run_signal(spec, calendar=spec.calendar)
+    start = INTRADAY_START if is_intraday(name) else None
+    return run_signal(spec, start=start, calendar=spec.calendar)
 
 
 @lru_cache(maxsize=None)
@@ -45,4 +56,5 @@ def spec_named(name: str) -> SignalSpec:
     return registry().get(name)
 
 
-__all__ = ["registry", "frame_for", "output_for", "vix_frame", "spec_named", "LEAKY_DIR"]
+__all__ = ["registry", "frame_for", "output_for", "vix_frame", "spec_named", "LEAKY_DIR", "is_intraday",
+           "INTRADAY_START"]

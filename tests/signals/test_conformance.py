@@ -19,10 +19,11 @@ from riskoff.signal import (discover, evaluate, format_list, format_show, hyster
                             spec_from_module)
 from riskoff.testing import (SELLOFF_CUTS, cut_points, output_problems, param_problems, truncation_leaks,
                              warmup_problems)
-from signal_testdata import LEAKY_DIR, frame_for, output_for, registry, vix_frame
+from signal_testdata import INTRADAY_START, LEAKY_DIR, frame_for, is_intraday, output_for, registry, vix_frame
 
 SHIPPED = {"vix_mean_reversion", "mvrv_bands", "funding_spreads", "sofr_iorb_spread", "breadth_collapse",
-           "ma_break", "yield_stability", "cross_asset_liquidation"}
+           "ma_break", "yield_stability", "cross_asset_liquidation",
+           "rv_spike", "crash_speed", "range_volume_shock", "funding_flips", "us_stress_hourly"}
 SIGNALS = sorted(discover().signals)
 
 
@@ -49,8 +50,11 @@ def test_truncation_invariance(name):
 def test_run_signal_with_an_end_date_matches_the_full_run(name, end):
     """The user path: run_signal(end=t) loads data only up to t and must agree with the full run."""
     spec = registry().get(name)
-    cut = run_signal(spec, start="2019-06-01", end=end, calendar=spec.calendar)
-    full = output_for(name).loc["2019-06-01":end]
+    start = INTRADAY_START if is_intraday(name) else "2019-06-01"
+    if is_intraday(name) and end < start:
+        end = "2022-11-09"  # intraday data starts 2021: the FTX week instead of March 2020
+    cut = run_signal(spec, start=start, end=end, calendar=spec.calendar)
+    full = output_for(name).loc[start:pd.Timestamp(end) + pd.Timedelta(hours=23 if is_intraday(name) else 0)]
     assert cut.index.equals(full.index)
     for col in full.columns:
         np.testing.assert_allclose(cut[col].to_numpy(), full[col].to_numpy(), rtol=0, atol=1e-12,
@@ -60,14 +64,17 @@ def test_run_signal_with_an_end_date_matches_the_full_run(name, end):
 @pytest.mark.parametrize("name", SIGNALS)
 def test_readings_map_onto_the_other_calendar(name):
     spec = registry().get(name)
-    other = "utc" if spec.calendar == "us" else "us"
-    mapped = run_signal(spec, start="2020-03-02", end="2020-03-31", calendar=other)
-    assert mapped["state"].notna().any()
-    assert set(mapped["state"].dropna().unique()) <= {RISK_ON, CAUTION, RISK_OFF}
-    if other == "us":
-        assert mapped.index.dayofweek.max() < 5
-    else:
-        assert len(mapped) == 30
+    month = ("2025-10-01", "2025-10-30") if is_intraday(name) else ("2020-03-02", "2020-03-31")
+    for other in [c for c in ("us", "utc", "1h") if c != spec.calendar]:
+        mapped = run_signal(spec, start=month[0], end=month[1], calendar=other)
+        assert mapped["state"].notna().any(), other
+        assert set(mapped["state"].dropna().unique()) <= {RISK_ON, CAUTION, RISK_OFF}
+        if other == "us":
+            assert mapped.index.dayofweek.max() < 5
+        elif other == "utc":
+            assert len(mapped) == 30
+        else:
+            assert len(mapped) == 30 * 24
 
 
 @pytest.mark.parametrize("name", SIGNALS)
@@ -115,7 +122,7 @@ def test_parameter_validation(name):
 def test_docs_and_declarations(name):
     spec = registry().get(name)
     assert spec.summary and len(spec.doc.splitlines()) >= 5, f"{name}: docstring too short"
-    assert spec.calendar in ("us", "utc")
+    assert spec.calendar in ("us", "utc", "1h")
     assert spec.warmup() >= 0
     text = format_show(spec)
     assert name in text and spec.summary in text and "Parameters:" in text

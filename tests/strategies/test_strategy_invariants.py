@@ -16,7 +16,15 @@ RULES = sorted(REGISTRY.strategies)
 SHIPPED = {"any_off", "all_off", "k_of_n", "weighted_score", "exposure_ladder", "reenter_when",
            "buy_and_hold", "ma_timing", "vol_target"}
 # short windows so that the baselines have decisions inside the synthetic paths
-SMALL = {"ma_timing": {"window": 20}, "vol_target": {"window": 10}}
+SMALL = {"ma_timing": {"window": 20}, "vol_target": {"window": 10}, "entry_stop_thirds": {"wait": 3, "lookback": 5}}
+
+
+def params_for(name: str, labels) -> dict:
+    """SMALL, plus the signal labels a label-reading event rule needs (the synthetic ones)."""
+    params = dict(SMALL.get(name, {}))
+    if name == "crash_cut_funding":
+        params.update(crash=list(labels[:max(1, len(labels) - 1)]), funding=labels[-1], normal=1.0, min_out=3)
+    return params
 OVERLAYS = [Overlays(), Overlays(min_bars_out=5, cooldown_bars=3, hysteresis=0.1, trailing_stop=0.08,
                                  stop_reentry_bars=6, max_leverage=1.5)]
 
@@ -36,7 +44,7 @@ def test_all_shipped_rules_are_discovered_without_errors():
 def test_truncation_invariance(name, calendar, seed):
     spec = REGISTRY.get(name)
     ctx = random_ctx(seed, n=260, calendar=calendar)
-    params = SMALL.get(name, {})
+    params = params_for(name, ctx.labels)
     full = run_rule(spec, ctx, params)
     assert full.notna().any(), "the synthetic context never gets a decision: the test would be vacuous"
     exposures = [apply_overlays(full, ctx.close, ov) for ov in OVERLAYS]
@@ -60,7 +68,7 @@ def test_exposure_within_bounds(name, frame, data):
                   cooldown_bars=data.draw(st.integers(0, 5)), trailing_stop=data.draw(st.sampled_from([0.0, 0.1])))
     ctx = make_ctx(frame, close, calendar=data.draw(st.sampled_from(["us", "utc"])))
     spec = REGISTRY.get(name)
-    params = dict(SMALL.get(name, {}))
+    params = params_for(name, ctx.labels)
     if name == "k_of_n":
         params["k"] = data.draw(st.integers(1, frame.shape[1]))
     raw = run_rule(spec, ctx, params)
