@@ -12,6 +12,8 @@ BUILTINS = {f"riskoff.builtins.{name}": name for name in ("signals", "strategies
 setup(
     packages=find_packages(include=["riskoff", "riskoff.*"]) + list(BUILTINS),
     package_dir=BUILTINS,
-    package_data={"riskoff.builtins.data": ["*.toml"]},
+    # plotly.js (cartesian partial bundle, MIT, from the npm package plotly.js-cartesian-dist-min),
+    # embedded once into every report so the page works offline.
+    package_data={"riskoff.builtins.data": ["*.toml"], "riskoff.reports": ["assets/*.js", "assets/*.txt"]},
     exclude_package_data={"riskoff.builtins.data": ["cache/*"]},
 )
