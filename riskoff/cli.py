@@ -6,6 +6,7 @@
     riskoff signals list | show NAME                     discovered signal plug-ins
     riskoff strategies list                              discovered strategy rules
     riskoff data status | fetch [ID ...]                 the data dir; live download into data/cache
+    riskoff data check [ID ...]                          sanity rules over whole files (a table)
     riskoff sweep CONFIG [--walk-forward] [--backend dask] parameter sweeps and out-of-sample checks
 
 Bad input (data, config, plug-ins) prints one message and exits with code 2, without a traceback
@@ -19,6 +20,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 from riskoff.errors import RiskoffError
@@ -95,12 +97,35 @@ def cmd_data(args: argparse.Namespace) -> int:
         for r in reports:
             print(r)
         return 0 if all(r.ok for r in reports) else 1
+    if args.action == "check":
+        return _data_check(args.ids, data_dir, how)
     print(f"data dir: {data_dir} (from {how})")
     table = status(data_dir)
     import pandas as pd
     with pd.option_context("display.width", 160, "display.max_rows", 500):
         print(table.to_string(index=False))
     return 0
+
+
+def _data_check(ids: list[str], data_dir: Path, how: str) -> int:
+    """The sanity rules over whole files: one row per violation; exit 1 when any is not excepted."""
+    import pandas as pd
+
+    from riskoff.data.catalog import get_spec, load_catalog
+    from riskoff.data.sanity import check_table
+    catalog = load_catalog()
+    specs = [get_spec(i, catalog) for i in ids] if ids else \
+        [s for s in catalog.values() if (data_dir / s.relpath()).exists()]
+    table = check_table(specs, data_dir)
+    print(f"data dir: {data_dir} (from {how}); {len(specs)} series checked")
+    if len(table):
+        shown = table.assign(file=[str(Path(f).relative_to(data_dir)) if Path(f).is_relative_to(data_dir) else f
+                                   for f in table["file"]])
+        with pd.option_context("display.width", 250, "display.max_rows", 10_000, "display.max_colwidth", 200):
+            print(shown.to_string(index=False))
+    bad = int((table["status"] == "VIOLATION").sum())
+    print(f"{bad} violation(s), {len(table) - bad} excepted row(s) (data/exceptions.toml)")
+    return 1 if bad else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--plugin-dir", action="append", default=[])
     st.set_defaults(func=cmd_strategies)
     data = sub.add_parser("data", help="data dir status; live fetch into data/cache")
-    data.add_argument("action", choices=["status", "fetch"])
+    data.add_argument("action", choices=["status", "fetch", "check"],
+                      help="check = the sanity rules over whole files (exit 1 on a violation)")
     data.add_argument("ids", nargs="*")
     data.add_argument("--data-dir", default=None)
     data.add_argument("--since", default=None, help="fetch from this date (default: full history)")
@@ -147,8 +173,21 @@ def _terminate(signum, frame):  # SIGTERM unwinds like Ctrl-C, so the run remove
     raise KeyboardInterrupt
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """riskoff's own warnings as one line each; other libraries' keep Python's format."""
+    from riskoff.errors import RiskoffWarning
+    if issubclass(category, RiskoffWarning):
+        print(f"riskoff: warning: {message}", file=sys.stderr)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
+_python_showwarning = warnings.showwarning
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    warnings.showwarning = _show_warning
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     try:

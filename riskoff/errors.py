@@ -36,6 +36,11 @@ class DataError(RiskoffError):
         super().__init__(f"{', '.join(parts)}: {problem}")
 
 
+class RiskoffWarning(UserWarning):
+    """Something a run worked around and the user should know about (the CLI prints
+    ``riskoff: warning: ...`` on stderr): a filler row left out, a faulty plug-in skipped."""
+
+
 class ConfigError(RiskoffError):
     """A config value, parameter or name is invalid. The message names the key and the value."""
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from riskoff.data.catalog import SeriesSpec, get_spec, load_catalog
+from riskoff.data.sanity import drop_filler_rows, enforce
 from riskoff.data.sources import read_series
 from riskoff.errors import ConfigError, DataError
 from riskoff.paths import resolve_data_dir
@@ -52,8 +53,8 @@ def _us_holidays() -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
-def _nyse_holidays() -> np.ndarray:
-    """NYSE full-day holidays by rule, plus the known special closures."""
+def nyse_holidays() -> np.ndarray:
+    """NYSE full-day holidays by rule, plus the known special closures (datetime64[D], 1990-2040)."""
     from pandas.tseries.holiday import (MO, AbstractHolidayCalendar, DateOffset, GoodFriday, Holiday,
                                         USLaborDay, USMemorialDay, USPresidentsDay, USThanksgivingDay,
                                         nearest_workday, sunday_to_monday)
@@ -73,7 +74,7 @@ def _nyse_holidays() -> np.ndarray:
 def us_business_days(start, end) -> pd.DatetimeIndex:
     """NYSE trading days by rule (the US calendar past the end of the reference price data)."""
     days = np.arange(np.datetime64(pd.Timestamp(start).date(), "D"), np.datetime64(pd.Timestamp(end).date(), "D") + 1)
-    ok = np.is_busday(days, holidays=_nyse_holidays())
+    ok = np.is_busday(days, holidays=nyse_holidays())
     return pd.DatetimeIndex(days[ok].astype("datetime64[ns]"), name="date")
 
 
@@ -150,7 +151,8 @@ def load(ids: Sequence[str], start=None, end=None, calendar: str | pd.DatetimeIn
         data_dir: folder with ``series/``; default from ``riskoff.paths.resolve_data_dir``.
         catalog: series specs (default: ``data/catalog.toml``).
         stale: "raise" (an explicit ``start``/``end`` that a series cannot cover raises
-            DataError naming the file) or "allow" (cells are simply NaN).
+            DataError naming the file; with both given, the rows inside the span must also pass
+            the sanity rules of riskoff.data.sanity) or "allow" (cells are simply NaN).
     Returns:
         Float frame indexed by bar date; see the module docstring for columns and rules.
     """
@@ -166,6 +168,8 @@ def load(ids: Sequence[str], start=None, end=None, calendar: str | pd.DatetimeIn
     if stale == "raise":
         for spec, obs in observed:
             _check_coverage(spec, obs, data_dir, start, end)
+            if start is not None and end is not None:  # a run span: its rows must pass the sanity rules
+                enforce(spec, read_series(spec, data_dir), Path(data_dir) / spec.relpath(), start, end)
     bars = trading_calendar(calendar, lo.normalize(), hi.normalize(), data_dir, catalog)
     when = decision_times(bars, calendar)
     blocks = {}
@@ -185,7 +189,7 @@ def load(ids: Sequence[str], start=None, end=None, calendar: str | pd.DatetimeIn
 
 
 def _observations(spec: SeriesSpec, data_dir: Path) -> pd.DataFrame:
-    obs = read_series(spec, data_dir)
+    obs = drop_filler_rows(spec, read_series(spec, data_dir), Path(data_dir) / spec.relpath())
     return daily_funding(obs) if spec.calendar == "intraday" else obs
 
 

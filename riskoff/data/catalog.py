@@ -18,6 +18,8 @@ from riskoff.tomlfile import read_toml
 
 CALENDARS = ("us", "utc", "intraday")
 LAG_UNITS = ("bday", "day")
+FREQUENCIES = ("daily", "weekly", "monthly", "intraday")
+SESSIONS = ("", "nyse")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,11 @@ class SeriesSpec:
     fraction_scale: bool = False
     asset_class: str = "equity"
     interval_hours: float | None = None
+    # sanity rules (riskoff.data.sanity): None = the frequency's default
+    frequency: str = "daily"
+    max_gap: int | str | None = None
+    max_move: float | None = None
+    sessions: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -85,8 +92,31 @@ def _build(sid: str, raw: Mapping[str, Any], families: Mapping[str, Mapping[str,
         raise ConfigError(f"{origin}: series.{sid}.calendar = {merged['calendar']!r}; expected one of {CALENDARS}")
     if merged["lag_unit"] not in LAG_UNITS:
         raise ConfigError(f"{origin}: series.{sid}.lag_unit = {merged['lag_unit']!r}; expected one of {LAG_UNITS}")
+    _check_sanity_fields(sid, merged, origin)
     merged["columns"] = tuple(merged["columns"])
     return SeriesSpec(id=sid, **merged)
+
+
+def _check_sanity_fields(sid: str, merged: Mapping[str, Any], origin: str) -> None:
+    """The sanity-rule fields have the types riskoff.data.sanity expects."""
+    from riskoff.data.sanity import parse_duration
+
+    where = f"{origin}: series.{sid}"
+    freq = merged.get("frequency", "daily")
+    if freq not in FREQUENCIES:
+        raise ConfigError(f"{where}.frequency = {freq!r}; expected one of {FREQUENCIES}")
+    gap = merged.get("max_gap")
+    if isinstance(gap, str):
+        parse_duration(gap, f"{where}.max_gap")
+    elif gap is not None and (isinstance(gap, bool) or not isinstance(gap, int) or gap < 0):
+        raise ConfigError(f"{where}.max_gap = {gap!r}; expected a count of missed periods (>= 0) "
+                          "or a duration like \"6h\"")
+    move = merged.get("max_move")
+    if move is not None and (isinstance(move, bool) or not isinstance(move, (int, float))
+                             or not (move == 0 or move > 1)):
+        raise ConfigError(f"{where}.max_move = {move!r}; expected a factor > 1 (0 turns the rule off)")
+    if merged.get("sessions", "") not in SESSIONS:
+        raise ConfigError(f"{where}.sessions = {merged.get('sessions')!r}; expected one of {SESSIONS}")
 
 
 def parse_catalog(doc: Mapping[str, Any], origin: str, base: Mapping[str, SeriesSpec] | None = None,
