@@ -42,13 +42,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     cfg = load_config(args.config)
-    result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, show_bar=sys.stderr.isatty())
+    result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, show_bar=sys.stderr.isatty(),
+                             keep_going=args.keep_going)
     out = Path(args.out) if args.out else default_out(cfg)
     tearsheets = False if args.no_tearsheets else ("all" if args.all_tearsheets else True)
     write_run(result, out, tearsheets=tearsheets, report=not args.no_report, progress=_say)
     print(ranking_text(result))
     print(f"\n{len(result.pairs)} strategy x asset pairs, {len(result.windows)} window rows; "
           "annualised over 365 days for crypto, 252 for US-listed assets")
+    for skip in result.skipped:
+        print(f"SKIPPED (--keep-going): {skip['strategy']} on {skip['asset']}: {skip['error']}")
     print(f"results: {out}  ({time.perf_counter() - t0:.1f} s)")
     return 0
 
@@ -139,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--all-tearsheets", action="store_true",
                      help="render a tearsheet for every strategy x asset (default: the config's list)")
     run.add_argument("--no-report", action="store_true", help="skip report.html")
+    run.add_argument("--keep-going", action="store_true",
+                     help="skip strategies whose signal/rule plug-in fails (warned, listed in summary.json)")
     run.set_defaults(func=cmd_run)
     cmp_ = sub.add_parser("compare", help="compare two run folders")
     cmp_.add_argument("run_a")

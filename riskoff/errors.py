@@ -53,3 +53,12 @@ def did_you_mean(name: str, options: Iterable[str]) -> str:
     """A ' (did you mean X?)' suffix for a misspelt name, or '' when nothing is close."""
     close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def shown(value: object) -> str:
+    """A value as a user would write it in a message: numbers plainly (7, 0.5, inf; no numpy
+    wrapper), anything else quoted (``'full'``)."""
+    import numbers
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return f"{float(value):g}"
+    return repr(value)

@@ -16,6 +16,7 @@ import os
 import platform
 import shutil
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from riskoff.data.align import load
 from riskoff.data.catalog import SeriesSpec, load_catalog
 from riskoff.data.sources import fingerprint, read_series, series_path
 from riskoff.engine import simulate
-from riskoff.errors import ConfigError
+from riskoff.errors import ConfigError, PluginError, RiskoffWarning
 from riskoff.evaluation import full_period_stats, window_metrics, windows_table
 from riskoff.paths import RESULTS_DIR, resolve_data_dir
 from riskoff.signal import discover as discover_signals
@@ -68,6 +69,8 @@ class RunResult:
     fingerprints: dict[str, str]
     stats: pd.DataFrame = field(default_factory=pd.DataFrame)
     windows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: strategies --keep-going skipped: {"strategy", "asset", "error"} (named in summary.json and the report)
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
 
 def _used_series(cfg: RunConfig, catalog: dict[str, SeriesSpec]) -> tuple[list[str], list[str]]:
@@ -92,8 +95,21 @@ def resolve_end(cfg: RunConfig, required: Sequence[str], catalog, data_dir: Path
 
 
 def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
-                    progress: Callable[[str], None] | None = None, show_bar: bool = False) -> RunResult:
-    """Build exposures, simulate and evaluate every strategy x asset of ``cfg`` (nothing is written)."""
+                    progress: Callable[[str], None] | None = None, show_bar: bool = False,
+                    keep_going: bool = False) -> RunResult:
+    """Build exposures, simulate and evaluate every strategy x asset of ``cfg`` (nothing is written).
+
+    Each plug-in call runs under ``cfg.plugin_time_limit``. ``keep_going``: a strategy whose
+    signal or rule plug-in fails (PluginError) is skipped on that asset with a RiskoffWarning and
+    listed in ``RunResult.skipped`` instead of stopping the run (the baseline is never skipped).
+    """
+    from riskoff.plugins import plugin_time_limit
+
+    with plugin_time_limit(cfg.plugin_time_limit):
+        return _simulate(cfg, data_dir, progress, show_bar, keep_going)
+
+
+def _simulate(cfg: RunConfig, data_dir, progress, show_bar: bool, keep_going: bool) -> RunResult:
     data_path, how = resolve_data_dir(data_dir)
     catalog = load_catalog(extra={"series": dict(cfg.series)} if cfg.series else None)
     required, optional = _used_series(cfg, catalog)
@@ -111,6 +127,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
     cache: dict = {}
     pairs: list[PairResult] = []
     prices: dict[str, pd.Series] = {}
+    skipped: list[dict[str, str]] = []
     jobs = [(a, s) for a in cfg.assets for s in cfg.strategies_for(a)]
     bar = _progress_bar(len(jobs), show_bar)
     for asset in cfg.assets:
@@ -120,19 +137,25 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
         close = frame[f"{asset}.close"]
         opens = frame.get(f"{asset}.open")
         prices[asset] = close
-        runs = []
+        built = []
         for strat in cfg.strategies_for(asset):
-            runs.append(build_exposure(strat, asset, start=cfg.start, end=end, data_dir=data_path,
-                                       signal_cache=cache, strategies=strategies, signals=signals,
-                                       catalog=catalog))
+            try:
+                built.append((strat, build_exposure(strat, asset, start=cfg.start, end=end, data_dir=data_path,
+                                                    signal_cache=cache, strategies=strategies, signals=signals,
+                                                    catalog=catalog)))
+            except PluginError as exc:
+                if not keep_going or strat.name == BASELINE:
+                    raise
+                warnings.warn(RiskoffWarning(f"--keep-going: strategy {strat.name} skipped on {asset}: {exc}"),
+                              stacklevel=2)
+                skipped.append({"strategy": strat.name, "asset": asset, "error": str(exc)})
             bar.update(1)
-        exposure = pd.DataFrame({r_cfg.name: r.exposure.reindex(close.index)
-                                 for r_cfg, r in zip(cfg.strategies_for(asset), runs)})
+        exposure = pd.DataFrame({r_cfg.name: r.exposure.reindex(close.index) for r_cfg, r in built})
         cash = money_market_rate(close.index, spec.calendar, data_dir=data_path, source=cfg.cash)
         sim = simulate(close, exposure, open=opens if cfg.fill == "next_open" else None, cash_rate=cash,
                        costs=cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), fill=cfg.fill,
                        engine=cfg.engine)
-        for (strat, run) in zip(cfg.strategies_for(asset), runs):
+        for strat, run in built:
             orders = sim.orders[sim.orders["column"] == strat.name] if len(sim.orders) else sim.orders
             pairs.append(PairResult(strat.name, asset, spec.asset_class, sim.equity[strat.name],
                                     sim.exposure[strat.name], exposure[strat.name], run, orders))
@@ -141,7 +164,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
                                                     ({cfg.cash} - {"none"})))
     prints = {sid: fingerprint(series_path(catalog[sid], data_path)) for sid in used
               if series_path(catalog[sid], data_path).exists()}
-    result = RunResult(cfg, data_path, how, end, limited_by, pairs, prices, prints)
+    result = RunResult(cfg, data_path, how, end, limited_by, pairs, prices, prints, skipped=skipped)
     say(f"simulated {len(pairs)} strategy x asset pairs; evaluating ...")
     evaluate(result)
     return result
@@ -243,6 +266,7 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
             "versions": versions(),
             "stats": _records(result.stats),
             "windows": [w.as_dict() for w in cfg.windows.values()],
+            "skipped": result.skipped,
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
         _render(tmp, cfg, keyed, tearsheets, report, say)

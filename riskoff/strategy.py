@@ -94,7 +94,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from riskoff.errors import ConfigError, DataError, PluginError, RiskoffError, did_you_mean
+from riskoff.errors import ConfigError, DataError, PluginError, RiskoffError, did_you_mean, shown
 from riskoff.params import Param, resolve_params
 from riskoff.paths import SIGNALS_DIR, STRATEGIES_DIR
 from riskoff.plugins import Registry, discover_registry
@@ -233,20 +233,31 @@ def default_signals():
 def run_rule(spec: StrategySpec, ctx: StrategyContext, params: Mapping[str, Any] | None = None, *,
              owner: str | None = None) -> pd.Series:
     """Resolve params, run the rule's ``check`` and ``target``, and check the output shape."""
+    from riskoff.plugins import call_plugin
+
     owner = owner or f"strategy rule {spec.name}"
     p = spec.resolve(params, owner)
     _run_check(spec, ctx.labels, p, owner)
-    out = spec.target(ctx, **p)
+    out = call_plugin(owner, spec.origin, spec.target, ctx, **p)
     if not isinstance(out, pd.Series):
         raise PluginError(f"{owner} ({spec.origin}): target must return a pandas Series, "
                           f"not {type(out).__name__}")
     if not out.index.equals(ctx.close.index):
-        raise PluginError(f"{owner} ({spec.origin}): target's index differs from ctx.close.index")
-    out = out.astype("float64")
+        raise PluginError(f"{owner} ({spec.origin}): target's index differs from ctx.close.index "
+                          f"({len(out)} rows for {len(ctx.close)} bars)")
+    num = pd.to_numeric(out, errors="coerce")
+    if (num.isna() & out.notna()).any():
+        i = int(np.argmax((num.isna() & out.notna()).to_numpy()))
+        raise PluginError(f"{owner} ({spec.origin}): exposure {shown(out.iloc[i])} on {out.index[i]:%Y-%m-%d} "
+                          "is not a number")
+    out = num.astype("float64")
     bad = out[(out < 0) | np.isinf(out)]
     if len(bad):
-        raise PluginError(f"{owner} ({spec.origin}): exposure {bad.iloc[0]!r} on {bad.index[0]:%Y-%m-%d} "
+        raise PluginError(f"{owner} ({spec.origin}): exposure {shown(bad.iloc[0])} on {bad.index[0]:%Y-%m-%d} "
                           "is not in 0 .. max_leverage (or NaN)")
+    if len(out) and out.isna().all() and ctx.states.notna().any().any():
+        raise PluginError(f"{owner} ({spec.origin}): target returned NaN on all {len(out)} bars although "
+                          "its signals have states: the rule never decides")
     out.name = "target"
     return out
 
@@ -260,6 +271,8 @@ def _run_check(spec: StrategySpec, labels: Sequence[str], params: Mapping[str, A
         raise
     except (ValueError, TypeError, KeyError) as exc:
         raise ConfigError(f"{owner}: {exc}") from None
+    except Exception as exc:
+        raise PluginError(f"{owner} ({spec.origin}): check failed: {type(exc).__name__}: {exc}") from exc
 
 
 # --------------------------------------------------------------------------------------------
