@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from riskoff.annualisation import periods_per_year
 from riskoff.windows import SellOffWindow
 
 FULL = 0.999  # a target at or above this is "fully invested" (floating point tolerance)
@@ -29,10 +30,6 @@ LEAD_LOOKBACK_DAYS = 90
 #: a de-risk episode is a false alarm when buy & hold does not fall this much within the horizon
 FALSE_ALARM_DRAWDOWN = {"crypto": 0.15, "default": 0.07}
 FALSE_ALARM_HORIZON_DAYS = 60
-
-
-def periods_per_year(asset_class: str) -> int:
-    return 365 if asset_class == "crypto" else 252
 
 
 def max_drawdown(equity: pd.Series) -> float:
@@ -59,11 +56,15 @@ def derisk_episodes(target: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp 
 
 
 def full_period_stats(equity: pd.Series, exposure: pd.Series, target: pd.Series, bh_equity: pd.Series,
-                      asset_class: str) -> dict[str, float]:
-    """Headline statistics of one strategy on one asset (see the module docstring)."""
+                      asset_class: str, calendar: str, bar: str = "1d") -> dict[str, float]:
+    """Headline statistics of one strategy on one asset (see the module docstring).
+
+    ``calendar`` and ``bar`` give the annualisation (:func:`riskoff.annualisation.periods_per_year`);
+    ``asset_class`` picks the false-alarm threshold.
+    """
     import quantstats as qs
 
-    ppy = periods_per_year(asset_class)
+    ppy = periods_per_year(calendar, bar)
     eq = equity.dropna()
     rets = eq.pct_change().iloc[1:]
     years = len(rets) / ppy

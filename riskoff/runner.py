@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from riskoff.annualisation import annualisation_note
 from riskoff.cash import CASH_SERIES, money_market_rate
 from riskoff.config import RunConfig
 from riskoff.data.align import load
@@ -46,6 +47,7 @@ class PairResult:
     strategy: str
     asset: str
     asset_class: str
+    calendar: str
     equity: pd.Series
     exposure: pd.Series
     target: pd.Series
@@ -157,7 +159,7 @@ def _simulate(cfg: RunConfig, data_dir, progress, show_bar: bool, keep_going: bo
                        engine=cfg.engine)
         for strat, run in built:
             orders = sim.orders[sim.orders["column"] == strat.name] if len(sim.orders) else sim.orders
-            pairs.append(PairResult(strat.name, asset, spec.asset_class, sim.equity[strat.name],
+            pairs.append(PairResult(strat.name, asset, spec.asset_class, spec.calendar, sim.equity[strat.name],
                                     sim.exposure[strat.name], exposure[strat.name], run, orders))
     bar.close()
     used = sorted(set(required) | set(optional) | ({*CASH_SERIES} if cfg.cash == "money_market" else
@@ -180,7 +182,7 @@ def evaluate(result: RunResult) -> None:
     bh = {p.asset: p.equity for p in result.pairs if p.strategy == BASELINE}
     stats, rows = [], []
     for p in result.pairs:
-        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class)
+        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class, p.calendar)
         stats.append({"strategy": p.strategy, "asset": p.asset, **s})
         for w in result.config.windows.values():
             m = window_metrics(w, p.asset, p.equity, bh[p.asset], p.exposure, p.target)
@@ -258,7 +260,7 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
                     "start": f"{cfg.start:%Y-%m-%d}", "end": f"{result.end:%Y-%m-%d}",
                     "end_limited_by": result.end_limited_by, "fill": cfg.fill, "cash": cfg.cash,
                     "engine": cfg.engine,
-                    "annualisation": "365 bars/year for crypto (UTC days), 252 for US-listed assets",
+                    "annualisation": annualisation_note((p.calendar, "1d") for p in result.pairs),
                     "costs": {k: {"fee_bps": v.fee_bps, "slippage_bps": v.slippage_bps} for k, v in cfg.costs.items()}},
             "config": json.loads(json.dumps(cfg.raw, default=str)),
             "data": {"data_dir": str(result.data_dir), "data_dir_from": result.data_dir_from,

@@ -94,6 +94,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from riskoff.annualisation import CALENDARS, periods_per_year
 from riskoff.errors import ConfigError, DataError, PluginError, RiskoffError, did_you_mean, shown
 from riskoff.params import Param, resolve_params
 from riskoff.paths import SIGNALS_DIR, STRATEGIES_DIR
@@ -101,12 +102,11 @@ from riskoff.plugins import Registry, discover_registry
 from riskoff.signal import CAUTION, RISK_OFF, RISK_ON, STATE_NAMES
 
 ENTRY_POINT_GROUP = "riskoff.strategies"
-PERIODS_PER_YEAR = {"utc": 365, "us": 252}
 
 __all__ = ["StrategyContext", "StrategySpec", "StrategyRegistry", "discover_strategies", "spec_from_module",
            "run_rule", "SignalRef", "Overlays", "StrategyConfig", "StrategyRun", "strategy_from_toml",
            "validate_config", "build_exposure", "apply_overlays", "hysteresis", "gate", "trailing_stop",
-           "exposure_events", "reentry_latch", "off_votes", "has_opinion", "state_scores", "PERIODS_PER_YEAR"]
+           "exposure_events", "reentry_latch", "off_votes", "has_opinion", "state_scores"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -723,7 +723,7 @@ def asset_calendar(asset: str, catalog: Mapping | None = None) -> str:
     """The asset's native catalog calendar ("us" or "utc")."""
     from riskoff.data.catalog import get_spec, load_catalog
     cal = get_spec(asset, catalog if catalog is not None else load_catalog()).calendar
-    if cal not in PERIODS_PER_YEAR:
+    if cal not in CALENDARS:
         raise ConfigError(f"asset {asset}: calendar {cal!r} cannot be traded; expected 'us' or 'utc'")
     return cal
 
@@ -773,7 +773,7 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     states = pd.DataFrame(state_cols, index=idx, columns=list(cfg.labels), dtype="float64")
     readings = pd.DataFrame(reading_cols, index=idx, columns=list(cfg.labels), dtype="float64")
     ctx = StrategyContext(asset=asset, close=close, states=states, readings=readings, calendar=calendar,
-                          periods_per_year=PERIODS_PER_YEAR[calendar])
+                          periods_per_year=periods_per_year(calendar))
     raw = run_rule(spec, ctx, params, owner=owner)
     exposure = apply_overlays(raw, close, cfg.overlays)
     lo = start if start is not None else idx[0]

@@ -1271,7 +1271,8 @@ def _build_context(plan: SweepPlan, asset: str) -> _AssetContext:
     from riskoff.data.align import load
     from riskoff.data.catalog import load_catalog
     from riskoff.engine import simulate
-    from riskoff.strategy import PERIODS_PER_YEAR, StrategyConfig, asset_calendar, build_exposure
+    from riskoff.annualisation import periods_per_year
+    from riskoff.strategy import StrategyConfig, asset_calendar, build_exposure
 
     _jit()
     cfg = plan.config
@@ -1298,7 +1299,7 @@ def _build_context(plan: SweepPlan, asset: str) -> _AssetContext:
     tables = _tables(cfg)
     inp = _engine_inputs(close, open=opens, cash_rate=cash_rate, costs=costs, fill=cfg.fill,
                          max_leverage=tables.max_leverage)
-    ppy = PERIODS_PER_YEAR[calendar]
+    ppy = periods_per_year(calendar)
     segs = _segment_rows(plan, index)
     wins = _window_rows(plan, asset, index)
     # buy & hold through the normal path (the runner's baseline)
