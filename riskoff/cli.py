@@ -38,13 +38,14 @@ def _say(msg: str) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from riskoff.config import load_config
-    from riskoff.runner import default_out, ranking_text, simulate_config, write_run
+    from riskoff.run_folder import default_out
+    from riskoff.runner import ranking_text, simulate_config, write_run
 
     t0 = time.perf_counter()
     cfg = load_config(args.config)
     result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, show_bar=sys.stderr.isatty(),
                              keep_going=args.keep_going)
-    out = Path(args.out) if args.out else default_out(cfg)
+    out = Path(args.out) if args.out else default_out(cfg.name)
     tearsheets = False if args.no_tearsheets else ("all" if args.all_tearsheets else True)
     write_run(result, out, tearsheets=tearsheets, report=not args.no_report, progress=_say)
     print(ranking_text(result))

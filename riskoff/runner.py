@@ -4,17 +4,15 @@ Stages (one module each): data (riskoff.data) -> signals (riskoff.signal) -> str
 (riskoff.strategy) -> engine (riskoff.engine) -> evaluation (riskoff.evaluation) -> reports
 (riskoff.reports). This module only wires them together.
 
-A run writes into a hidden temporary folder beside its destination and renames it into place
-at the very end, so an interrupted or failed run leaves no results folder behind. Every input
+A run writes through the run-folder service (riskoff.run_folder: a marked temporary folder beside
+its destination, renamed into place at the very end), so an interrupted or failed run leaves no
+results folder behind. Every input
 problem (config, data, plug-ins) is raised before anything is written.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import platform
-import shutil
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -33,7 +31,8 @@ from riskoff.data.sources import fingerprint, read_series, series_path
 from riskoff.engine import simulate
 from riskoff.errors import ConfigError, PluginError, RiskoffWarning
 from riskoff.evaluation import full_period_stats, window_metrics, windows_table
-from riskoff.paths import RESULTS_DIR, resolve_data_dir
+from riskoff.paths import resolve_data_dir
+from riskoff.run_folder import RunFolder, versions
 from riskoff.signal import discover as discover_signals
 from riskoff.strategy import StrategyRun, build_exposure, discover_strategies
 
@@ -200,17 +199,6 @@ def _union_frame(series: dict[str, pd.Series]) -> pd.DataFrame:
     return frame.sort_index()
 
 
-def versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-    out = {"python": platform.python_version()}
-    for pkg in ("riskoff", "vectorbt", "pandas", "numpy", "numba", "quantstats", "ta"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
 def _records(df: pd.DataFrame) -> list[dict]:
     return json.loads(df.to_json(orient="records", double_precision=15))
 
@@ -224,15 +212,8 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
     say = progress or (lambda _msg: None)
     cfg = result.config
     out = Path(out)
-    if out.exists():
-        raise ConfigError(f"--out {out} already exists; choose a new folder (runs are never overwritten)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_orphans(out.parent)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    say(f"writing {out} ...")
-    try:
+    with RunFolder(out, what="run") as tmp:
+        say(f"writing {out} ...")
         keyed = {p.key: p for p in result.pairs}
         fmt = "%.12g"  # fixed precision: byte-identical files for identical inputs
         _union_frame({k: p.equity for k, p in keyed.items()}).to_csv(tmp / "equity.csv", float_format=fmt)
@@ -272,25 +253,7 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
         _render(tmp, cfg, keyed, tearsheets, report, say)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
-
-
-def _remove_orphans(folder: Path) -> None:
-    """Delete temp folders of runs that were killed (SIGKILL, power loss) before they could clean up."""
-    for tmp in folder.glob(".*.tmp-*"):
-        pid = tmp.name.rsplit("-", 1)[-1]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(tmp, ignore_errors=True)
-        except PermissionError:
-            pass  # alive, another user's run
 
 
 def _render(run_dir: Path, cfg: RunConfig, keyed: dict, tearsheets: bool | str, report: bool, say) -> None:
@@ -322,11 +285,6 @@ def _render(run_dir: Path, cfg: RunConfig, keyed: dict, tearsheets: bool | str, 
             worker.join()
     if failure:
         raise failure[0]
-
-
-def default_out(cfg: RunConfig) -> Path:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return RESULTS_DIR / f"{stamp}-{cfg.name}"
 
 
 def ranking_text(result: RunResult, top: int = 40) -> str:

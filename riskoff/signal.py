@@ -235,9 +235,11 @@ def evaluate(spec: SignalSpec, data: pd.DataFrame, params: Mapping[str, Any] | N
     if len(inf):
         raise PluginError(f"{where}: reading {shown(inf.iloc[0])} on {inf.index[0]:%Y-%m-%d} is infinite; "
                           "return NaN where the signal has no value")
-    if len(out) > spec.warmup(p) and state.isna().all() and reading.isna().all():
-        raise PluginError(f"{where}: compute returned NaN on all {len(out)} bars, past a warm-up of "
-                          f"{spec.warmup(p)} bars: the signal never has an opinion")
+    # all-NaN is a fault only when the inputs had data past the warm-up (a short cut may not)
+    usable = int(data[list(spec.inputs)].notna().all(axis=1).sum())
+    if usable > spec.warmup(p) and state.isna().all() and reading.isna().all():
+        raise PluginError(f"{where}: compute returned NaN on all {len(out)} bars although its inputs have "
+                          f"{usable} complete bars (warm-up {spec.warmup(p)}): the signal never has an opinion")
     return out
 
 

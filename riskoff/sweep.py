@@ -133,7 +133,6 @@ import json
 import math
 import os
 import platform
-import shutil
 import sys
 import threading
 import time
@@ -146,6 +145,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskoff import run_folder
 from riskoff.errors import ConfigError, RiskoffError, did_you_mean
 
 __all__ = ["SweepConfig", "GridDim", "WalkForwardSpec", "SweepPlan", "SweepResult", "load_sweep_config",
@@ -1980,23 +1980,14 @@ def sweep_equity(plan: SweepPlan, asset: str, combos: Sequence[int], *, kernel: 
 # Output
 # =============================================================================================
 def default_out(cfg: SweepConfig) -> Path:
-    from riskoff.paths import RESULTS_DIR
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return RESULTS_DIR / f"{stamp}-sweep-{cfg.name}"
+    """The default sweep folder: results/<timestamp>-sweep-<name>."""
+    return run_folder.default_out(f"sweep-{cfg.name}")
 
 
 def write_sweep(result: SweepResult, out: str | Path, *, html_report: bool = True) -> Path:
     """Write the sweep folder atomically (temp folder + rename) and return its path."""
     out = Path(out)
-    if out.exists():
-        raise ConfigError(f"--out {out} already exists; choose a new folder (sweeps are never overwritten)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    from riskoff.runner import _remove_orphans
-    _remove_orphans(out.parent)  # temp folders of killed runs and sweeps (same naming)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
+    with run_folder.RunFolder(out, what="sweep") as tmp:
         fmt = "%.12g"
         res = result.results
         res.to_parquet(tmp / "results.parquet", index=False)
@@ -2009,10 +2000,6 @@ def write_sweep(result: SweepResult, out: str | Path, *, html_report: bool = Tru
         (tmp / "summary.json").write_text(json.dumps(_summary(result), indent=2, default=str) + "\n")
         if html_report:
             (tmp / "sweep.html").write_text(render_html(result), encoding="utf-8")
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
@@ -2030,7 +2017,6 @@ def _best_rows(result: SweepResult) -> list[dict[str, Any]]:
 
 def _summary(result: SweepResult) -> dict[str, Any]:
     cfg, plan = result.config, result.plan
-    from riskoff.runner import versions
     return {
         "sweep": {"name": cfg.name, "config_file": cfg.source,
                   "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -2050,7 +2036,7 @@ def _summary(result: SweepResult) -> dict[str, Any]:
         "timings": {k: round(v, 4) for k, v in result.timings.items()},
         "data_dir": plan.data_dir,
         "config": _jsonable(cfg.raw),
-        "versions": versions(),
+        "versions": run_folder.versions(),
     }
 
 
@@ -2253,8 +2239,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.memory_mb:
         cfg = dataclasses.replace(cfg, memory_mb=float(args.memory_mb))
     out = Path(args.out) if args.out else default_out(cfg)
-    if out.exists():
-        raise ConfigError(f"--out {out} already exists; choose a new folder (sweeps are never overwritten)")
+    run_folder.RunFolder(out, what="sweep").check_free()
     result = run_sweep(cfg, data_dir=args.data_dir, backend=args.backend, scheduler=args.scheduler,
                        n_workers=args.n_workers, chunk_size=args.chunk_size or None, progress=say,
                        show_bar=sys.stderr.isatty())
