@@ -333,7 +333,7 @@ def _freeze_value(v: Any) -> Any:
 
 
 def _parse_grid(table: Any, base, sig_registry, strat_registry, where: str) -> tuple[GridDim, ...]:
-    from riskoff.strategy import Overlays, _OVERLAY_INTS
+    from riskoff.overlays import Overlays, overlay_fields as overlay_types
 
     if not isinstance(table, Mapping) or not table:
         raise ConfigError(f"{where}: [grid] is missing or empty; add at least one key such as "
@@ -377,7 +377,7 @@ def _parse_grid(table: Any, base, sig_registry, strat_registry, where: str) -> t
             if param not in overlay_fields:
                 raise ConfigError(f"{w}: no overlay '{param}'{did_you_mean(param, overlay_fields)}; "
                                   f"overlays: {', '.join(overlay_fields)}")
-            values = _expand(raw, w, param in _OVERLAY_INTS)
+            values = _expand(raw, w, overlay_types()[param] is int)
             for v in values:
                 if isinstance(v, bool) or not isinstance(v, (int, float)):
                     raise ConfigError(f"{w} value {v!r}: expected a number")
@@ -624,115 +624,9 @@ def _check_groups(dims, base, sig_registry, strat_registry, source) -> None:
 prange = range  # replaced by numba.prange before the kernels compile
 
 
-def _k_overlay(raw, minpos, close, prevmax, first, ml, hyst, min_out, cooldown, stop, reentry,
-               out):  # pragma: no cover
-    """riskoff.strategy.apply_overlays streamed: clip, hysteresis, gate, trailing stop (same order).
-
-    Only ``out[first:]`` is written (the bars the account trades). ``prevmax[t]`` is the highest
-    close of bars t-reentry+1 .. t-1 (-inf when none): the stop's "new N-bar high" test without the
-    look-back loop. History before ``first`` is streamed from a *reset point* only: after
-    L = cooldown + max(min_out, reentry) + 1 bars of raw target <= 0 (or NaN), every overlay is in
-    a state equivalent to its initial one (hysteresis back at 0 provided every positive raw value
-    ``minpos`` exceeds the band; a gate cut at most ``cooldown`` bars into the run and at least
-    ``min_out`` bars ago; a stop at least ``reentry`` bars ago releases on the next positive bar
-    with a fresh peak), so the output from there on is the output of a run started there. Leading
-    bars before the first positive raw value are skipped for the same reason.
-    """
-    n = raw.shape[0]
-    do_h = hyst > 0.0
-    do_g = min_out > 1 or cooldown > 0
-    do_s = stop > 0.0
-    t0 = first
-    if do_h or do_g or do_s:
-        r = 0
-        if not do_h or minpos > hyst:
-            need = cooldown + max(min_out, reentry if do_s else 0) + 1
-            run = 0
-            for t in range(first - 1, -1, -1):
-                if raw[t] > 0.0:
-                    run = 0
-                else:
-                    run += 1
-                    if run >= need:
-                        r = t + need
-                        break
-        t0 = n
-        for t in range(r, n):
-            if raw[t] > 0.0:
-                t0 = t
-                break
-        for t in range(first, min(t0, n)):
-            out[t] = 0.0
-    if not (do_h or do_g or do_s):
-        for t in range(first, n):
-            v = raw[t]
-            if v != v or v < 0.0:
-                v = 0.0
-            elif v > ml:
-                v = ml
-            out[t] = v
-        return
-    hprev = 0.0
-    gprev = 0.0
-    last_down = -(1 << 40)
-    last_up = -(1 << 40)
-    sprev = 0.0
-    peak = np.nan
-    stopped = False
-    stop_bar = 0
-    for t in range(t0, n):
-        v = raw[t]
-        if v != v or v < 0.0:
-            v = 0.0
-        elif v > ml:
-            v = ml
-        if do_h:
-            if abs(v - hprev) > hyst:
-                hprev = v
-            v = hprev
-        if do_g:
-            if v > gprev:
-                if t - last_down >= min_out:
-                    gprev = v
-                    last_up = t
-            elif v < gprev:
-                if t - last_up > cooldown:
-                    gprev = v
-                    last_down = t
-            v = gprev
-        if do_s:
-            c = close[t]
-            blocked = False
-            if stopped:
-                release = False
-                if v > 0.0:
-                    if t - stop_bar >= reentry:
-                        release = True
-                    elif c == c:
-                        release = not (prevmax[t] > c)
-                if not release:
-                    blocked = True
-                else:
-                    stopped = False
-            if blocked:
-                v = 0.0
-                sprev = 0.0
-            elif v > 0.0:
-                if sprev == 0.0 or peak != peak:
-                    peak = c
-                elif c > peak:
-                    peak = c
-                if c <= peak * (1.0 - stop):
-                    stopped = True
-                    stop_bar = t
-                    v = 0.0
-                    sprev = 0.0
-                else:
-                    sprev = v
-            else:
-                v = 0.0
-                sprev = 0.0
-        out[t] = v
+def _k_overlay(raw, minpos, close, prevmax, first, settings, out):  # pragma: no cover
+    """One combination's overlays: ``riskoff.overlays.overlay_stream_nb`` (the shared per-bar step)."""
+    overlay_stream_nb(settings, raw, minpos, close, prevmax, first, out)
 
 
 def _k_sim(x, pos, close, price, growth, fee, slip, floor_frac, init_cash, eq, pv, fl):  # pragma: no cover
@@ -893,12 +787,10 @@ def _k_metrics(eq, pv, fl, rbuf, ppy, segs, wins, bh_wdd, st, wo):  # pragma: no
             wo[k, 3] = _k_weight(pv[tr], eq[tr])
 
 
-def _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, ml, hyst, min_out, cooldown, stop,
-                 reentry, pos, close, price, growth, fee, slip, floor_frac, init_cash, ppy, segs, wins, bh_wdd,
+def _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, pos, close, price, growth, fee, slip, floor_frac, init_cash, ppy, segs, wins, bh_wdd,
                  st_out, w_out, store, eq_store, w_store, xb, eq, pv, rb, fl):  # pragma: no cover
     """One combination of ``_k_fused`` with the caller's scratch buffers."""
-    _k_overlay(raw[ridx[j]], minpos[ridx[j]], close_full, prevmax[pmidx[j]], first, ml[j], hyst[j], min_out[j],
-               cooldown[j], stop[j], reentry[j], xb)
+    _k_overlay(raw[ridx[j]], minpos[ridx[j]], close_full, prevmax[pmidx[j]], first, settings[j], xb)
     _k_sim(xb, pos, close, price, growth, fee, slip, floor_frac, init_cash, eq, pv, fl)
     _k_metrics(eq, pv, fl, rb, ppy, segs, wins, bh_wdd, st_out[j], w_out[j])
     s = store[j]
@@ -908,7 +800,7 @@ def _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, ml, hy
             w_store[s, t] = _k_weight(pv[t], eq[t])
 
 
-def _k_fused(raw, minpos, ridx, close_full, prevmax, pmidx, first, ml, hyst, min_out, cooldown, stop, reentry, pos,
+def _k_fused(raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, pos,
              close, price, growth, fee, slip, floor_frac, init_cash, ppy, segs, wins, bh_wdd, st_out, w_out,
              store, eq_store, w_store):  # pragma: no cover
     """Overlays + simulation + metrics per combination, parallel over combinations."""
@@ -923,16 +815,13 @@ def _k_fused(raw, minpos, ridx, close_full, prevmax, pmidx, first, ml, hyst, min
         rb = np.empty(nb)
         fl = np.empty(nb, np.int64)
         for j in range(blk * n // nblk, (blk + 1) * n // nblk):
-            _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, ml, hyst, min_out, cooldown, stop,
-                         reentry, pos, close, price, growth, fee, slip, floor_frac, init_cash, ppy, segs, wins,
+            _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, pos, close, price, growth, fee, slip, floor_frac, init_cash, ppy, segs, wins,
                          bh_wdd, st_out, w_out, store, eq_store, w_store, xb, eq, pv, rb, fl)
 
 
-def _k_overlay_batch(raw, minpos, ridx, close_full, prevmax, pmidx, first, ml, hyst, min_out, cooldown, stop, reentry,
-                     out):  # pragma: no cover
+def _k_overlay_batch(raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, out):  # pragma: no cover
     for j in prange(ridx.shape[0]):
-        _k_overlay(raw[ridx[j]], minpos[ridx[j]], close_full, prevmax[pmidx[j]], first, ml[j], hyst[j],
-                   min_out[j], cooldown[j], stop[j], reentry[j], out[j])
+        _k_overlay(raw[ridx[j]], minpos[ridx[j]], close_full, prevmax[pmidx[j]], first, settings[j], out[j])
 
 
 def _k_metrics_batch(eq, pv, fl, ppy, segs, wins, bh_wdd, st_out, w_out):  # pragma: no cover
@@ -959,8 +848,12 @@ def _jit() -> None:
             return
         import numba
 
+        from riskoff.overlays import overlay_stream_nb
+
         prange = numba.prange
         g = globals()
+        # the shared per-bar steps, resolved by the kernels below as globals when they compile
+        g.update(overlay_stream_nb=overlay_stream_nb)
         for name, opts in _KERNELS.items():  # callees first: the callers resolve them as globals
             g[name] = numba.njit(cache=True, nogil=True, **opts)(g[name])
         _jitted = True
@@ -1109,7 +1002,7 @@ class _Tables:
     signal_params: dict[str, list[dict[str, Any]]]    # label -> resolved params per sub-index
     rule_params: list[dict[str, Any] | None]
     rule_errors: list[str | None]
-    ov: np.ndarray            # (n_ov, 6) ml, hyst, min_out, cooldown, stop, reentry
+    ov: np.ndarray            # (n_ov,) records of riskoff.overlays.overlay_settings_dt
     ov_errors: list[str | None]
     n_ov: int
     max_leverage: float
@@ -1117,7 +1010,8 @@ class _Tables:
 
 def _tables(cfg: SweepConfig) -> _Tables:
     from riskoff.params import resolve_params
-    from riskoff.strategy import Overlays, _run_check
+    from riskoff.overlays import Overlays, overlay_settings_dt
+    from riskoff.strategy import _run_check
 
     sig_reg, strat_reg = _registries(cfg.plugin_dirs)
     groups = _group_dims(cfg)
@@ -1146,15 +1040,13 @@ def _tables(cfg: SweepConfig) -> _Tables:
     base_ov = dataclasses.asdict(cfg.base.overlays)
     for vals in _group_product(cfg, groups[-1][2]):
         try:
-            o = Overlays(**{**base_ov, **vals})
-            ov_rows.append((o.max_leverage, o.hysteresis, o.min_bars_out, o.cooldown_bars, o.trailing_stop,
-                            o.stop_reentry_bars))
+            ov_rows.append(Overlays(**{**base_ov, **vals}).to_record())
             ov_errors.append(None)
         except RiskoffError as exc:
-            ov_rows.append((1.0, 0.0, 0, 0, 0.0, 20))
+            ov_rows.append(Overlays().to_record())
             ov_errors.append(str(exc))
-    ov = np.array(ov_rows, dtype=np.float64).reshape(-1, 6)
-    valid_ml = [r[0] for r, e in zip(ov_rows, ov_errors, strict=True) if e is None]
+    ov = np.concatenate(ov_rows) if ov_rows else np.empty(0, dtype=overlay_settings_dt)
+    valid_ml = [float(r["max_leverage"][0]) for r, e in zip(ov_rows, ov_errors, strict=True) if e is None]
     return _Tables(groups=groups, group_sizes=sizes, signal_params=signal_params, rule_params=rule_params,
                    rule_errors=rule_errors, ov=ov, ov_errors=ov_errors, n_ov=len(ov_rows),
                    max_leverage=max([1.0, *valid_ml]))
@@ -1500,11 +1392,9 @@ def _prepare_chunk(plan: SweepPlan, asset: str, combos, kernel: str | None) -> _
         raw = np.stack(mats)
         with np.errstate(invalid="ignore"):
             prep.minpos = np.min(np.where(raw > 0.0, raw, np.inf), axis=1)
-        ov = t.ov[ovs[prep.sel]]
-        prep.args = (np.ascontiguousarray(ov[:, 0]), np.ascontiguousarray(ov[:, 1]),
-                     np.ascontiguousarray(ov[:, 2]).astype(np.int64), np.ascontiguousarray(ov[:, 3]).astype(np.int64),
-                     np.ascontiguousarray(ov[:, 4]), np.ascontiguousarray(ov[:, 5]).astype(np.int64))
-        prep.prevmax, prep.pmidx = _prevmax(ctx, prep.args[5], prep.args[4])
+        settings = np.ascontiguousarray(t.ov[ovs[prep.sel]])
+        prep.args = (settings,)
+        prep.prevmax, prep.pmidx = _prevmax(ctx, settings["stop_reentry_bars"], settings["trailing_stop"])
         prep.raw, prep.ridx = raw, ridx[prep.sel]
     return prep
 
@@ -1550,6 +1440,8 @@ def run_chunk(plan: SweepPlan, asset: str, combos: np.ndarray | range | slice, *
 def _prevmax(ctx: _AssetContext, reentry: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per distinct stop_reentry_bars N of the chunk (trailing stops only): the highest close of the
     N - 1 bars before each bar (-inf when none); and the row of each combination."""
+    from riskoff.overlays import prev_max
+
     keys = np.where(stop > 0.0, reentry, 0)
     uniq, inv = np.unique(keys, return_inverse=True)
     rows = []
@@ -1559,8 +1451,7 @@ def _prevmax(ctx: _AssetContext, reentry: np.ndarray, stop: np.ndarray) -> tuple
             continue
         m = ctx.cache_prevmax.get(int(n))
         if m is None:
-            s = pd.Series(ctx.close_full_v).shift(1).rolling(int(n) - 1, min_periods=1).max()
-            m = np.ascontiguousarray(s.fillna(-np.inf).to_numpy(dtype=float))
+            m = prev_max(ctx.close_full_v, int(n))
             ctx.cache_prevmax[int(n)] = m
         rows.append(m)
     return np.stack(rows), inv.astype(np.int64).reshape(-1)
@@ -1580,7 +1471,7 @@ def _engine_chunk(ctx: _AssetContext, raw: np.ndarray, minpos: np.ndarray, ridx:
     frame = pd.DataFrame(expo.T, index=ctx.index, columns=pd.RangeIndex(n))
     sim = simulate(ctx.close_s, frame, open=ctx.open_s, cash_rate=ctx.cash_rate, costs=ctx.costs,
                    fill="next_open" if ctx.open_s is not None else "next_close",
-                   max_leverage=max(1.0, float(np.max(args[0]))), engine="numba" if kernel == "numba" else "vectorbt")
+                   max_leverage=max(1.0, float(np.max(args[0]["max_leverage"]))), engine="numba" if kernel == "numba" else "vectorbt")
     eq = np.ascontiguousarray(sim.equity.to_numpy(dtype=float).T)
     w = np.ascontiguousarray(sim.exposure.to_numpy(dtype=float).T)
     fl = np.zeros_like(eq, dtype=np.int64)
