@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from riskoff.data.catalog import SeriesSpec
-from riskoff.errors import DataError
+from riskoff.errors import DataError, os_advice
 from riskoff.paths import CACHE_DIR
 
 _CACHE_VERSION = "1"  # bump when parsing/validation rules change, to invalidate parquet files
@@ -69,23 +69,29 @@ def read_series(spec: SeriesSpec, data_dir: Path, *, parquet_cache: Path | None 
     except FileNotFoundError:
         raise DataError(f"file not found; expected {spec.relpath()} in data dir {data_dir} "
                         f"(run `riskoff data fetch {spec.id}` or set --data-dir)", file=path, series=spec.id) from None
+    except OSError as exc:  # a parent folder without permission, a file where a folder should be
+        raise DataError(f"cannot reach the file: {os_advice(exc)}", file=path, series=spec.id) from None
     key = (str(path), st.st_size, st.st_mtime_ns, spec)
     hit = _memo.get(key)
     if hit is not None:
         return hit
     cache_dir = _cache_dir(parquet_cache)
-    frame = None
-    if cache_dir is not None:
-        cached = cache_dir / f"{spec.id}-{fingerprint(path)[:20]}-v{_CACHE_VERSION}.parquet"
-        if cached.exists():
-            try:
-                frame = pd.read_parquet(cached)
-            except Exception:  # a corrupt cache file is rebuilt, never trusted
-                frame = None
-    if frame is None:
-        frame = parse_canonical(path, spec)
+    frame, parsed = None, False
+    try:
         if cache_dir is not None:
-            _atomic_parquet(frame, cached)
+            cached = cache_dir / f"{spec.id}-{fingerprint(path)[:20]}-v{_CACHE_VERSION}.parquet"
+            if cached.exists():
+                try:
+                    frame = pd.read_parquet(cached)
+                except Exception:  # a corrupt cache file is rebuilt, never trusted
+                    frame = None
+        if frame is None:
+            frame, parsed = parse_canonical(path, spec), True
+    except OSError as exc:  # a folder where the file should be, no read permission, an I/O error
+        raise DataError(f"cannot read the file: {os_advice(exc)}; expected a readable canonical CSV",
+                        file=path, series=spec.id) from None
+    if parsed and cache_dir is not None:
+        _atomic_parquet(frame, cached)
     _memo[key] = frame
     return frame
 

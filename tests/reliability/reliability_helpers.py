@@ -44,3 +44,27 @@ def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
     rc = main(args)
     cap = capsys.readouterr()
     return rc, cap.out, cap.err
+
+
+VALID_CONFIG = """\
+[run]
+name = "io-probe"
+start = 2015-01-01
+end = 2015-06-30
+assets = ["SPY"]
+engine = "numba"
+tearsheets = "none"
+
+[baselines]
+rules = ["buy_and_hold"]
+
+[signals_alone]
+signals = ["vix_mean_reversion"]
+"""
+
+
+def valid_config(folder: Path) -> Path:
+    """A small valid run config (SPY, six months, one signal) that runs on the real snapshot."""
+    path = folder / "io_probe.toml"
+    path.write_text(VALID_CONFIG)
+    return path
