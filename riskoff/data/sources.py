@@ -157,6 +157,11 @@ def parse_canonical(path: Path, spec: SeriesSpec) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         line = _parser_error_line(str(exc))
         raise fail(f"malformed CSV row ({str(exc).strip()}); expected {len(header)} fields", line) from None
+    except UnicodeDecodeError as exc:
+        with open(path, "rb") as fh:
+            line = fh.read(exc.start).count(b"\n") + 1
+        raise fail(f"not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at offset {exc.start}); "
+                   "expected a UTF-8 canonical CSV", line) from None
     if raw.empty:
         raise fail("header only, no data rows")
     rows = np.arange(len(raw)) + 2  # file line numbers: header is line 1
@@ -164,6 +169,8 @@ def parse_canonical(path: Path, spec: SeriesSpec) -> pd.DataFrame:
         extra = (raw.iloc[:, len(header):] != "").any(axis=1).to_numpy()
         i = int(np.argmax(extra))
         raise fail(f"malformed CSV row: more fields than the {len(header)} in the header", int(rows[i]))
+    if raw.shape[1] < len(header):
+        raise fail(f"malformed CSV row: fewer fields than the {len(header)} in the header", 2)
     raw.columns = header[:raw.shape[1]]
 
     stamps = raw[spec.stamp_column].str.strip()
