@@ -236,9 +236,6 @@ def run_rule(spec: StrategySpec, ctx: StrategyContext, params: Mapping[str, Any]
     if len(bad):
         raise PluginError(f"{owner} ({spec.origin}): exposure {shown(bad.iloc[0])} on {bad.index[0]:%Y-%m-%d} "
                           "is not in 0 .. max_leverage (or NaN)")
-    if len(out) and out.isna().all() and ctx.states.notna().any().any():
-        raise PluginError(f"{owner} ({spec.origin}): target returned NaN on all {len(out)} bars although "
-                          "its signals have states: the rule never decides")
     out.name = "target"
     return out
 
@@ -597,6 +594,11 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     ctx = StrategyContext(asset=asset, close=close, states=states, readings=readings, calendar=calendar,
                           periods_per_year=periods_per_year(calendar))
     raw = run_rule(spec, ctx, params, owner=owner)
+    # over all history up to end (warm-up included) a rule that never decides is faulty; on a
+    # short synthetic frame (run_rule alone) all-NaN can be a legitimate warm-up
+    if len(raw) and raw.isna().all() and states.notna().any().any():
+        raise PluginError(f"{owner} ({spec.origin}): target returned NaN on all {len(raw)} bars of {asset} "
+                          "although its signals have states: the rule never decides")
     exposure = apply_overlays(raw, close, cfg.overlays)
     lo = start if start is not None else idx[0]
     hi = end if end is not None else idx[-1]
