@@ -69,38 +69,54 @@ any_scalar = st.one_of(st.integers(-10**9, 10**9), st.floats(allow_nan=True, all
                        st.text(max_size=8), st.booleans())
 
 
+VALID_RUN = {
+    "run": {"name": "probe", "start": dt.date(2020, 1, 2), "end": dt.date(2020, 3, 31), "assets": ["SPY"],
+            "engine": "numba", "tearsheets": "none"},
+    "baselines": {"rules": ["buy_and_hold"]},
+    "signals_alone": {"signals": ["vix_mean_reversion"]},
+}
+
+#: (table, key, values): each mutation sets one key of a valid config to a drawn value
+MUTATIONS = [
+    ("run", "name", names),
+    ("run", "start", st.one_of(st.sampled_from(["2020-13-01", "yesterday", "1890-01-01", "2030-01-01",
+                                                dt.date(2019, 12, 2)]), any_scalar)),
+    ("run", "end", st.one_of(st.sampled_from(["2019-01-01", "auto", "2099-12-31", dt.date(2020, 2, 28)]),
+                             any_scalar)),
+    ("run", "assets", st.one_of(st.lists(st.sampled_from(["SPY", "QQQ", "SPYY", "SOFR", "BTC-USD", ""]),
+                                         min_size=0, max_size=3), any_scalar)),
+    ("run", "fill", st.sampled_from(["next_close", "next_open", "close", 1])),
+    ("run", "cash", st.sampled_from(["money_market", "SOFR", "none", "IORB"])),
+    ("run", "workers", st.one_of(st.integers(-2, 100), st.just("2"))),
+    ("run", "plugin_time_limit", st.one_of(st.floats(-1, 1e6), st.just("60"))),
+    ("run", "tearsheets", st.sampled_from(["none", ["buy_and_hold"], ["nope"], 3])),
+    ("run", "plugin_dirs", st.sampled_from([[], ["/nonexistent"], "signals", [3]])),
+    ("run", "strat", any_scalar),
+    ("baselines", "rules", st.sampled_from([["buy_and_hold", "ma_timing"], [], ["buy_and_hold", "nope"], "x"])),
+    ("signals_alone", "signals", st.lists(signal_names, max_size=2)),
+    ("signals_alone", "overlays", st.sampled_from([{}, {"min_bars_out": 2}, {"min_bars_out": -5},
+                                                   {"trailing_stop": 1.5}, {"bogus": 1}, 7])),
+    ("signals_alone", "params", st.sampled_from([{}, {"window": 10**9}, {"windw": 3}])),
+    ("windows", "my_crash", st.sampled_from([{"start": "2020-02-19", "trough": "2020-03-23", "end": "2020-06-08"},
+                                             {"start": "2020-03-01", "trough": "2019-01-01", "end": "2020-02-01"},
+                                             "nope"])),
+    ("series", "MY/ETF", st.sampled_from([{"family": "prices"}, {"family": "nope"}, {}])),
+    ("costs", "equity", st.sampled_from([{"fee_bps": 5}, {"fee_bps": -1}, {"fee": 1}, "x"])),
+]
+
+
 @st.composite
 def run_configs(draw) -> dict:
-    valid_span = draw(st.booleans())
-    run = {
-        "name": draw(names),
-        "start": dt.date(2020, 1, 2) if valid_span else draw(st.one_of(st.sampled_from(
-            ["2020-13-01", "yesterday", "1890-01-01", "2030-01-01"]), any_scalar)),
-        "end": dt.date(2020, 3, 31) if valid_span else draw(st.one_of(st.sampled_from(
-            ["2019-01-01", "auto", "2099-12-31"]), any_scalar)),
-        "assets": draw(st.one_of(st.lists(st.sampled_from(["SPY", "QQQ", "SPYY", "SOFR", "BTC-USD", ""]),
-                                          min_size=1, max_size=3), any_scalar)),
-        "engine": "numba",
-        "tearsheets": draw(st.sampled_from(["none", "all", ["buy_and_hold"], ["nope"], 3])),
-    }
-    for key, values in (("fill", st.sampled_from(["next_close", "next_open", "close", 1])),
-                        ("cash", st.sampled_from(["money_market", "SOFR", "none", "IORB"])),
-                        ("workers", st.one_of(st.integers(-2, 100), st.just("2"))),
-                        ("plugin_time_limit", st.one_of(st.floats(-1, 1e6), st.just("60"))),
-                        ("strat", any_scalar)):
-        if draw(st.booleans()):
-            run[key] = draw(values)
-    doc: dict = {"run": run, "baselines": {"rules": draw(st.sampled_from(
-        [["buy_and_hold"], ["buy_and_hold", "ma_timing"], [], ["buy_and_hold", "nope"]]))}}
-    if draw(st.booleans()):
-        doc["signals_alone"] = {"signals": draw(st.lists(signal_names, max_size=2)),
-                                "overlays": draw(st.sampled_from([{}, {"min_bars_out": 2}, {"min_bars_out": -5},
-                                                                  {"trailing_stop": 1.5}, {"bogus": 1}]))}
-    if draw(st.booleans()):
+    """A valid run config with 0-3 keys set to drawn values (valid, wrong type, out of range,
+    unknown, unicode or path-separator names)."""
+    doc = json.loads(json.dumps(VALID_RUN, default=str))
+    for idx in draw(st.lists(st.integers(0, len(MUTATIONS) - 1), max_size=3)):
+        table, key, values = MUTATIONS[idx]
+        doc.setdefault(table, {})[key] = draw(values)
+    if draw(st.integers(0, 4)) == 0:
         doc["strategies"] = [{"name": draw(names), "rule": draw(rules),
                               "signals": draw(st.lists(signal_names, max_size=2)),
-                              "params": draw(st.sampled_from([{}, {"k": 1}, {"k": 10**6}, {"windw": 3}]))}
-                             for _ in range(draw(st.integers(0, 2)))]
+                              "params": draw(st.sampled_from([{}, {"k": 1}, {"k": 10**6}, {"windw": 3}]))}]
     return doc
 
 
