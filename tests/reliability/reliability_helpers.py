@@ -63,8 +63,9 @@ signals = ["vix_mean_reversion"]
 """
 
 
-def valid_config(folder: Path) -> Path:
-    """A small valid run config (SPY, six months, one signal) that runs on the real snapshot."""
+def valid_config(folder: Path, run_lines: str = "", tail: str = "") -> Path:
+    """A small valid run config (SPY, six months, one signal) that runs on the real snapshot;
+    ``run_lines`` are added to its [run] table and ``tail`` (more tables) at the end."""
     path = folder / "io_probe.toml"
-    path.write_text(VALID_CONFIG)
+    path.write_text(VALID_CONFIG.replace('tearsheets = "none"\n', f'tearsheets = "none"\n{run_lines}') + tail)
     return path

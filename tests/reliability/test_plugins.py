@@ -3,12 +3,12 @@ plug-in file, exit 2 and no results folder; ``--keep-going`` skips the faulty st
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from riskoff.reports.report import skipped_note
+from reliability_helpers import valid_config
 
 SIGNAL_HEAD = '''"""A faulty test signal."""
 import time
@@ -63,26 +63,7 @@ def plugin_config(tmp_path: Path, signal_code: str | None = None, rule_code: str
         (plugins / "faulty_rule.py").write_text(RULE_HEAD + rule_code)
     faulty = (f'[[strategies]]\nname = "uses_faulty"\nrule = "{"faulty_rule" if rule_code else "any_off"}"\n'
               f'signals = ["{"faulty_signal" if signal_code else "vix_mean_reversion"}"]\n')
-    cfg = tmp_path / "faulty.toml"
-    cfg.write_text(textwrap.dedent(f'''\
-        [run]
-        name = "faulty"
-        start = 2015-01-01
-        end = 2015-06-30
-        assets = ["SPY"]
-        engine = "numba"
-        tearsheets = "none"
-        plugin_dirs = ["{plugins}"]
-        plugin_time_limit = {time_limit}
-
-        [baselines]
-        rules = ["buy_and_hold"]
-
-        [signals_alone]
-        signals = ["vix_mean_reversion"]
-
-        ''') + faulty)
-    return cfg
+    return valid_config(tmp_path, f'plugin_dirs = ["{plugins}"]\nplugin_time_limit = {time_limit}\n', "\n" + faulty)
 
 
 @pytest.mark.parametrize("fault", sorted(SIGNAL_FAULTS))

@@ -12,7 +12,7 @@ from riskoff.data import sanity
 from riskoff.data.sanity import check_table
 from riskoff.errors import ConfigError, DataError, RiskoffWarning
 
-from reliability_helpers import CATALOG, damaged_dir, line_of, run_cli
+from reliability_helpers import CATALOG, damaged_dir, line_of, run_cli, valid_config
 
 FILLERS = {(s, d) for s in ("NEW-HIGHS", "NEW-LOWS") for d in ("2025-05-26", "2025-06-19", "2025-07-04")}
 
@@ -178,3 +178,15 @@ def test_exceptions_need_a_reason(tmp_path):
     bad.write_text('[[exception]]\nseries = "VIX"\nrule = "ohlc"\nstamps = ["2004-11-08"]\n')
     with pytest.raises(ConfigError, match="needs a reason"):
         sanity.load_exceptions(bad)
+
+
+def test_a_run_over_the_filler_rows_warns_and_leaves_them_out(data_dir, tmp_path, run_base):
+    cfg = valid_config(tmp_path, tail='\n[[strategies]]\nname = "breadth"\nrule = "any_off"\n'
+                                      'signals = ["breadth_collapse"]\n')
+    cfg.write_text(cfg.read_text().replace("2015-01-01", "2025-06-02").replace("2015-06-30", "2025-07-31"))
+    rc, err, out = run_base(data_dir, config=cfg)
+    assert rc == 0, err
+    warned = [ln for ln in err.splitlines() if ln.startswith("riskoff: warning:")]
+    for series, line in (("NEW-HIGHS", 5128), ("NEW-HIGHS", 5139), ("NEW-LOWS", 5085), ("NEW-LOWS", 5096)):
+        assert any(f"{series}.csv, series {series}, line {line}:" in w and "left out" in w for w in warned), warned
+    assert (out / "summary.json").exists()
