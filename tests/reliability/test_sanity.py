@@ -145,8 +145,8 @@ def test_intraday_gap_is_a_declared_duration(data_dir, tmp_path):
     with pytest.raises(DataError) as info:
         load(["BINANCE-BTCUSDT"], "2021-01-01", "2021-06-30", calendar="utc", data_dir=root)
     line = line_of(path.read_text().splitlines(), "2021-03-13")
-    assert f"line {line}: 2021-03-13T00:00:00Z breaks the gap rule: 3 days 00:00:00 without data after 2021-03-09T16:00Z" in str(info.value)
-    assert "(max_gap 2d)" in str(info.value)
+    assert f"line {line}: 2021-03-13T00:00:00Z breaks the gap rule: a step of 3 days 08:00:00 from 2021-03-09T16:00Z to 2021-03-13T00:00Z" in str(info.value)
+    assert "(max_gap 2d: the longest step allowed between two stamps)" in str(info.value)
 
 
 def test_filler_rows_are_left_out_of_a_run_with_a_warning(data_dir):
