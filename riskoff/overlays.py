@@ -91,9 +91,10 @@ class Overlays:
         text = next(f.metadata["range"] for f in fields(self) if f.name == name)
         raise ConfigError(f"overlays.{name} = {getattr(self, name)!r} is out of range; expected {text}")
 
-    def to_record(self) -> np.ndarray:
-        """These settings as a one-element array of :data:`overlay_settings_dt` (index [0] for the record)."""
-        return np.array([tuple(getattr(self, n) for n in overlay_settings_dt.names)], dtype=overlay_settings_dt)
+    def to_record(self) -> np.recarray:
+        """These settings as a one-element record array of :data:`overlay_settings_dt` ([0] is the record;
+        a record array so that fields read as attributes in plain Python too, not only under numba)."""
+        return np.rec.array([tuple(getattr(self, n) for n in overlay_settings_dt.names)], dtype=overlay_settings_dt)
 
 
 def overlay_fields() -> dict[str, type]:

@@ -28,7 +28,7 @@ from riskoff.config import RunConfig
 from riskoff.data.align import load
 from riskoff.data.catalog import SeriesSpec, load_catalog
 from riskoff.data.sources import fingerprint, read_series, series_path
-from riskoff.engine import simulate
+from riskoff.engine import cash_growth, simulate
 from riskoff.errors import ConfigError, PluginError, RiskoffWarning
 from riskoff.evaluation import full_period_stats, window_metrics, windows_table
 from riskoff.paths import resolve_data_dir
@@ -52,6 +52,7 @@ class PairResult:
     target: pd.Series
     run: StrategyRun
     orders: pd.DataFrame
+    cash_growth: pd.Series | None = None  # 1 + the cash return of each bar (Sharpe's benchmark)
 
     @property
     def key(self) -> str:
@@ -153,13 +154,14 @@ def _simulate(cfg: RunConfig, data_dir, progress, show_bar: bool, keep_going: bo
             bar.update(1)
         exposure = pd.DataFrame({r_cfg.name: r.exposure.reindex(close.index) for r_cfg, r in built})
         cash = money_market_rate(close.index, spec.calendar, data_dir=data_path, source=cfg.cash)
+        growth = pd.Series(cash_growth(cash, close.index), index=close.index)
         sim = simulate(close, exposure, open=opens if cfg.fill == "next_open" else None, cash_rate=cash,
                        costs=cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), fill=cfg.fill,
                        engine=cfg.engine)
         for strat, run in built:
             orders = sim.orders[sim.orders["column"] == strat.name] if len(sim.orders) else sim.orders
             pairs.append(PairResult(strat.name, asset, spec.asset_class, spec.calendar, sim.equity[strat.name],
-                                    sim.exposure[strat.name], exposure[strat.name], run, orders))
+                                    sim.exposure[strat.name], exposure[strat.name], run, orders, growth))
     bar.close()
     used = sorted(set(required) | set(optional) | ({*CASH_SERIES} if cfg.cash == "money_market" else
                                                     ({cfg.cash} - {"none"})))
@@ -181,7 +183,8 @@ def evaluate(result: RunResult) -> None:
     bh = {p.asset: p.equity for p in result.pairs if p.strategy == BASELINE}
     stats, rows = [], []
     for p in result.pairs:
-        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class, p.calendar)
+        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class, p.calendar,
+                              cash_growth=p.cash_growth)
         stats.append({"strategy": p.strategy, "asset": p.asset, **s})
         for w in result.config.windows.values():
             m = window_metrics(w, p.asset, p.equity, bh[p.asset], p.exposure, p.target)

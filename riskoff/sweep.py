@@ -147,6 +147,7 @@ import pandas as pd
 
 from riskoff import run_folder
 from riskoff.errors import ConfigError, RiskoffError, did_you_mean
+from riskoff.metrics import FULL_METRICS, WINDOW_METRICS
 
 __all__ = ["SweepConfig", "GridDim", "WalkForwardSpec", "SweepPlan", "SweepResult", "load_sweep_config",
            "parse_sweep_config", "plan_sweep", "run_sweep", "write_sweep", "combo_params", "combo_strategy",
@@ -160,11 +161,6 @@ WF_KEYS = ("mode", "fit_end", "test_start", "train_years", "test_years", "object
 GRID_PREFIXES = ("signal", "rule", "overlays")
 KERNELS = ("fused", "numba", "vectorbt")
 BACKENDS = ("local", "dask")
-#: full-period / segment statistics, in kernel order
-FULL_METRICS = ("total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
-                "time_in_market", "trades")
-#: per-window statistics, in kernel order
-WINDOW_METRICS = ("strategy_return", "strategy_max_dd", "drawdown_avoided", "exposure_at_trough")
 MINIMISED = frozenset({"volatility", "trades"})
 ARRAYS_PER_COLUMN = {"fused": 2, "numba": 8, "vectorbt": 8}
 DEFAULT_MEMORY_MB = 512
@@ -630,161 +626,30 @@ def _k_overlay(raw, minpos, close, prevmax, first, settings, out):  # pragma: no
 
 
 def _k_sim(x, pos, close, price, growth, fee, slip, floor_frac, init_cash, eq, pv, fl):  # pragma: no cover
-    """riskoff.engine._simulate_kernel for one account holding one asset (no rebalancing rules).
+    """One account holding one asset, stepped by ``riskoff.engine.account_bar_nb`` (no rebalancing rules).
 
     Writes the equity, the position value (units x last close; weight = pv / equity) and the fill
-    flags of every bar.
+    flags of every bar. ``x[pos[t]]`` is the exposure decided at bar t (cash where pos < 0).
     """
-    n = close.shape[0]
-    cash = init_cash
-    units = 0.0
-    last = np.nan
-    decided = 0.0
-    pending = False
-    for t in range(n):
-        if t > 0:
-            cash *= growth[t]
-        p = price[t]
-        c = close[t]
-        live = not (np.isnan(c) or np.isnan(p))
-        fl[t] = 0
-        if live and pending and t > 0:
-            value = cash + units * p if units != 0.0 else cash
-        else:
-            value = 0.0
-        if value > 0.0:
-            pending = False
-            gap = decided * value / p - units
-            if abs(gap) * p <= 1e-12 * value:
-                gap = 0.0
-            if gap < 0.0:
-                notional = -gap * p * (1.0 - slip)
-                cash += notional - notional * fee
-                units += gap
-                fl[t] = 1
-            elif gap > 0.0:
-                spend = min(gap * p, cash - floor_frac * value)
-                if spend > 0.0:
-                    q = spend / (p * (1.0 + slip) * (1.0 + fee))
-                    cash -= spend
-                    units += q
-                    fl[t] = 1
-        if not np.isnan(c):
-            last = c
-        if units != 0.0:
-            v = units * last
-            eq[t] = cash + v
-            pv[t] = v
-        else:
-            eq[t] = cash
-            pv[t] = 0.0
+    state = initial_account_state(init_cash)
+    for t in range(close.shape[0]):
         k = pos[t]
         tgt = x[k] if k >= 0 else 0.0
-        if tgt != decided:
-            decided = tgt
-            pending = True
+        state, eq[t], pv[t], filled = account_bar_nb(state, t, price[t], close[t], growth[t], tgt, fee, slip,
+                                                     floor_frac, np.inf, False)
+        fl[t] = 1 if filled != 0.0 else 0
 
 
-def _k_weight(pv, e):  # pragma: no cover
-    """The engine's weight: units x last / equity, NaN when the account is worth nothing."""
-    if not e > 0.0:
-        return np.nan
-    return pv / e if pv != 0.0 else 0.0
-
-
-def _k_metrics(eq, pv, fl, rbuf, ppy, segs, wins, bh_wdd, st, wo):  # pragma: no cover
-    """Segment statistics (quantstats formulas, see riskoff.evaluation) and window metrics.
-
-    Divisions are the cost here: each bar's return is computed once (into ``rbuf``); drawdowns and
-    the time-in-market test only divide where the exact comparison could go either way.
-    """
-    nan = np.nan
-    sq = np.sqrt(ppy)
+def _k_metrics(eq, pv, fl, growth, rbuf, ppy, segs, wins, bh_wdd, st, wo):  # pragma: no cover
+    """Segment statistics and window metrics of one combination: ``riskoff.metrics``' numba steps."""
     for s in range(segs.shape[0]):
-        a = segs[s, 0]
-        b = segs[s, 1]
-        for k in range(st.shape[1]):
-            st[s, k] = nan
-        if a < 0 or b <= a:
-            continue
-        cnt = b - a
-        x = eq[a:b + 1]  # views from 0: numba then proves indices non-negative and vectorises
-        q = pv[a:b + 1]
-        f = fl[a:b + 1]
-        rb = rbuf[:cnt + 1]
-        prod = 1.0
-        sm = 0.0
-        for t in range(1, cnt + 1):  # vectorised (reassociation allowed: ~1e-16 relative)
-            r = x[t] / x[t - 1] - 1.0
-            rb[t] = r
-            prod *= 1.0 + r
-            sm += r
-        mean = sm / cnt
-        ss = 0.0
-        dn = 0.0
-        for t in range(1, cnt + 1):
-            r = rb[t]
-            d = r - mean
-            ss += d * d
-            dn += r * r if r < 0.0 else 0.0
-        # drawdown: divide only where a new low is possible (e below peak x (1 + mdd), widened)
-        peak = x[0]
-        mdd = 0.0
-        fm = 1.0 + 1e-12
-        inm = 0
-        ntr = 0
-        for t in range(cnt + 1):
-            e = x[t]
-            peak = max(peak, e)
-            if e < peak * fm:
-                dd = e / peak - 1.0
-                if dd < mdd:
-                    mdd = dd
-                    fm = (1.0 + mdd) * (1.0 + 1e-12)
-            # weight pv / e > 1e-6, dividing only within 1e-9 of the threshold
-            p = q[t]
-            if e > 0.0 and p > 1e-6 * e * (1.0 - 1e-9):
-                if p > 1e-6 * e * (1.0 + 1e-9) or p / e > 1e-6:
-                    inm += 1
-            ntr += f[t]
-        std = np.sqrt(ss / (cnt - 1)) if cnt > 1 else nan
-        st[s, 0] = eq[b] / eq[a] - 1.0
-        wealth = (prod - 1.0) + 1.0
-        years = cnt / ppy
-        cagr = nan if wealth < 0.0 else abs(wealth) ** (1.0 / years) - 1.0
-        st[s, 1] = cagr
-        st[s, 2] = std * sq
-        st[s, 3] = mean / std * sq
-        down = np.sqrt(dn / cnt)
-        st[s, 4] = nan if down == 0.0 else mean / down * sq
-        st[s, 5] = mdd
-        st[s, 6] = cagr / abs(mdd) if mdd < 0.0 else nan
-        st[s, 7] = inm / (b - a + 1)
-        st[s, 8] = ntr
+        segment_stats_nb(eq, pv, fl, growth, rbuf, ppy, segs[s, 0], segs[s, 1], st[s])
     for k in range(wins.shape[0]):
-        for m in range(wo.shape[1]):
-            wo[k, m] = nan
         if wins[k, 0] == 0:
+            for m in range(wo.shape[1]):
+                wo[k, m] = np.nan
             continue
-        r0 = wins[k, 1]
-        d0 = wins[k, 2]
-        e = wins[k, 3]
-        tr = wins[k, 4]
-        if r0 >= 0 and e >= 0:
-            wo[k, 0] = eq[e] / eq[r0] - 1.0
-        if d0 <= e:
-            peak = eq[d0]
-            mdd = 0.0
-            for t in range(d0, e + 1):
-                if eq[t] > peak:
-                    peak = eq[t]
-                dd = eq[t] / peak - 1.0
-                if dd < mdd:
-                    mdd = dd
-            wo[k, 1] = mdd
-            wo[k, 2] = mdd - bh_wdd[k]
-        if tr >= 0:
-            wo[k, 3] = _k_weight(pv[tr], eq[tr])
+        window_stats_nb(eq, pv, wins[k, 1], wins[k, 2], wins[k, 3], wins[k, 4], bh_wdd[k], wo[k])
 
 
 def _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, pos, close, price, growth, fee, slip, floor_frac, init_cash, ppy, segs, wins, bh_wdd,
@@ -792,12 +657,12 @@ def _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, settin
     """One combination of ``_k_fused`` with the caller's scratch buffers."""
     _k_overlay(raw[ridx[j]], minpos[ridx[j]], close_full, prevmax[pmidx[j]], first, settings[j], xb)
     _k_sim(xb, pos, close, price, growth, fee, slip, floor_frac, init_cash, eq, pv, fl)
-    _k_metrics(eq, pv, fl, rb, ppy, segs, wins, bh_wdd, st_out[j], w_out[j])
+    _k_metrics(eq, pv, fl, growth, rb, ppy, segs, wins, bh_wdd, st_out[j], w_out[j])
     s = store[j]
     if s >= 0:
         for t in range(close.shape[0]):
             eq_store[s, t] = eq[t]
-            w_store[s, t] = _k_weight(pv[t], eq[t])
+            w_store[s, t] = weight_nb(pv[t], eq[t])
 
 
 def _k_fused(raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, pos,
@@ -824,14 +689,14 @@ def _k_overlay_batch(raw, minpos, ridx, close_full, prevmax, pmidx, first, setti
         _k_overlay(raw[ridx[j]], minpos[ridx[j]], close_full, prevmax[pmidx[j]], first, settings[j], out[j])
 
 
-def _k_metrics_batch(eq, pv, fl, ppy, segs, wins, bh_wdd, st_out, w_out):  # pragma: no cover
+def _k_metrics_batch(eq, pv, fl, growth, ppy, segs, wins, bh_wdd, st_out, w_out):  # pragma: no cover
     for j in prange(eq.shape[0]):
         rb = np.empty(eq.shape[1])
-        _k_metrics(eq[j], pv[j], fl[j], rb, ppy, segs, wins, bh_wdd, st_out[j], w_out[j])
+        _k_metrics(eq[j], pv[j], fl[j], growth, rb, ppy, segs, wins, bh_wdd, st_out[j], w_out[j])
 
 
-_KERNELS = {"_k_overlay": {}, "_k_sim": {}, "_k_weight": {},
-            "_k_metrics": {"error_model": "numpy", "fastmath": {"reassoc"}},
+_KERNELS = {"_k_overlay": {}, "_k_sim": {},
+            "_k_metrics": {},
             "_k_fused_one": {}, "_k_fused": {"parallel": True}, "_k_overlay_batch": {"parallel": True},
             "_k_metrics_batch": {"parallel": True}}
 _jit_lock = threading.Lock()
@@ -848,12 +713,16 @@ def _jit() -> None:
             return
         import numba
 
+        from riskoff.engine import account_bar_nb, initial_account_state, weight_nb
+        from riskoff.metrics import segment_stats_nb, window_stats_nb
         from riskoff.overlays import overlay_stream_nb
 
         prange = numba.prange
         g = globals()
         # the shared per-bar steps, resolved by the kernels below as globals when they compile
-        g.update(overlay_stream_nb=overlay_stream_nb)
+        g.update(overlay_stream_nb=overlay_stream_nb, account_bar_nb=account_bar_nb,
+                 initial_account_state=initial_account_state, weight_nb=weight_nb,
+                 segment_stats_nb=segment_stats_nb, window_stats_nb=window_stats_nb)
         for name, opts in _KERNELS.items():  # callees first: the callers resolve them as globals
             g[name] = numba.njit(cache=True, nogil=True, **opts)(g[name])
         _jitted = True
@@ -1045,7 +914,7 @@ def _tables(cfg: SweepConfig) -> _Tables:
         except RiskoffError as exc:
             ov_rows.append(Overlays().to_record())
             ov_errors.append(str(exc))
-    ov = np.concatenate(ov_rows) if ov_rows else np.empty(0, dtype=overlay_settings_dt)
+    ov = np.rec.array(np.concatenate(ov_rows) if ov_rows else np.empty(0, dtype=overlay_settings_dt))
     valid_ml = [float(r["max_leverage"][0]) for r, e in zip(ov_rows, ov_errors, strict=True) if e is None]
     return _Tables(groups=groups, group_sizes=sizes, signal_params=signal_params, rule_params=rule_params,
                    rule_errors=rule_errors, ov=ov, ov_errors=ov_errors, n_ov=len(ov_rows),
@@ -1208,7 +1077,8 @@ def _build_context(plan: SweepPlan, asset: str) -> _AssetContext:
     nw = len(wins)
     bh_stats = np.empty((len(segs), len(FULL_METRICS)))
     bh_win = np.empty((nw, len(WINDOW_METRICS)))
-    _k_metrics(bh_eq, np.nan_to_num(bh_w * bh_eq), bh_fl, np.empty(len(index)), float(ppy), segs, wins,
+    _k_metrics(bh_eq, np.nan_to_num(bh_w * bh_eq), bh_fl, np.ascontiguousarray(inp.growth), np.empty(len(index)),
+               float(ppy), segs, wins,
                np.zeros(nw), bh_stats, bh_win)
     budget = cfg.memory_mb * 2**20
     return _AssetContext(
@@ -1392,7 +1262,7 @@ def _prepare_chunk(plan: SweepPlan, asset: str, combos, kernel: str | None) -> _
         raw = np.stack(mats)
         with np.errstate(invalid="ignore"):
             prep.minpos = np.min(np.where(raw > 0.0, raw, np.inf), axis=1)
-        settings = np.ascontiguousarray(t.ov[ovs[prep.sel]])
+        settings = np.rec.array(np.ascontiguousarray(t.ov[ovs[prep.sel]]))
         prep.args = (settings,)
         prep.prevmax, prep.pmidx = _prevmax(ctx, settings["stop_reentry_bars"], settings["trailing_stop"])
         prep.raw, prep.ridx = raw, ridx[prep.sel]
@@ -1421,7 +1291,7 @@ def _execute_chunk(prep: _Prepared, keep_equity: bool = False) -> ChunkResult:
         else:
             eqs, wss, fls = _engine_chunk(ctx, prep.raw, prep.minpos, prep.ridx, prep.prevmax, prep.pmidx,
                                           prep.args, prep.kernel)
-            _k_metrics_batch(eqs, np.nan_to_num(wss * eqs), fls, float(ctx.ppy), ctx.segs, ctx.wins, ctx.bh_wdd,
+            _k_metrics_batch(eqs, np.nan_to_num(wss * eqs), fls, ctx.growth, float(ctx.ppy), ctx.segs, ctx.wins, ctx.bh_wdd,
                              st, wo)
         if keep_equity:
             eq_keep[sel], w_keep[sel] = eqs, wss
