@@ -180,12 +180,15 @@ def parse_config(doc: Mapping[str, Any], source: str) -> RunConfig:
     cash = check_choice(run.get("cash", "money_market"), CASH_SOURCES, f"{source}: run.cash")
     engine = check_choice(run.get("engine", "vectorbt"), ("vectorbt", "numba"), f"{source}: run.engine")
     workers = run.get("workers", 2)
-    if not isinstance(workers, int) or not 1 <= workers <= 64:
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
         raise ConfigError(f"{source}: run.workers = {workers!r}; expected a whole number 1..64")
     tearsheets = run.get("tearsheets", "all")
     if not (tearsheets in ("all", "none") or isinstance(tearsheets, list)):
         raise ConfigError(f"{source}: run.tearsheets = {tearsheets!r}; expected 'all', 'none' or a list of names")
-    plugin_dirs = tuple(Path(p) for p in run.get("plugin_dirs", ()))
+    dirs = run.get("plugin_dirs", [])
+    if not isinstance(dirs, list) or not all(isinstance(d, str) and d for d in dirs):
+        raise ConfigError(f"{source}: run.plugin_dirs = {dirs!r}; expected a list of folder paths like [\"my_signals\"]")
+    plugin_dirs = tuple(Path(p) for p in dirs)
     time_limit = run.get("plugin_time_limit", 300.0)
     if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not 0 <= time_limit <= 86_400:
         raise ConfigError(f"{source}: run.plugin_time_limit = {time_limit!r}; expected seconds 0 .. 86400 "
