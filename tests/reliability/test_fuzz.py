@@ -1,10 +1,10 @@
-"""Fuzzing: random run configs and randomly corrupted data files never end in a traceback.
+"""Fuzzing: random run and sweep configs and randomly corrupted data files never end in a traceback.
 
-Every generated run config either runs (a ~60-bar span, report and tearsheets off) or ends with
+Every generated run or sweep config either runs (a ~60-bar span, report and tearsheets off) or ends with
 exit 2 and one ``riskoff: error:`` line; nothing is written outside the chosen ``--out`` folder.
 Every corrupted copy of a real data file either loads or raises a RiskoffError (a message naming
-the file), never another exception. CI sizes: RUN_EXAMPLES / DATA_EXAMPLES; ``RISKOFF_SOAK=1``
-multiplies them by 20.
+the file), never another exception. CI sizes: RUN_EXAMPLES / SWEEP_EXAMPLES / DATA_EXAMPLES;
+``RISKOFF_SOAK=1`` runs 240 / 100 / 3000. Oversized grids fail at plan time.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from reliability_helpers import CATALOG, run_cli
 SOAK = os.environ.get("RISKOFF_SOAK") == "1"
 RUN_EXAMPLES = 240 if SOAK else 12
 DATA_EXAMPLES = 3000 if SOAK else 150
-TRIED = {"run_ok": 0, "run_error": 0, "data_ok": 0, "data_error": 0}
+TRIED = {"run_ok": 0, "run_error": 0, "sweep_ok": 0, "sweep_error": 0, "data_ok": 0, "data_error": 0}
 
 # ---------------------------------------------------------------- a small TOML writer for the generated docs
 
@@ -151,6 +151,84 @@ def test_random_run_configs_run_or_fail_cleanly(doc, data_dir, tmp_path, capsys,
     assert _tree(PROJECT_ROOT / "results") == project_before
 
 
+# ---------------------------------------------------------------- sweep configs
+
+SWEEP_EXAMPLE = PROJECT_ROOT / "backtests" / "sweep_ma.toml"
+SWEEP_EXAMPLES = 100 if SOAK else 8
+
+
+def small_sweep() -> dict:
+    """The shipped sweep example cut to SPY, a ~60-bar span and two values per grid key, without
+    walk-forward: built from the example file, so it follows the sweep layout wherever the keys live."""
+    import tomllib
+    doc = tomllib.loads(SWEEP_EXAMPLE.read_text())
+    doc.pop("walk_forward", None)
+    for table in doc.values():
+        if isinstance(table, dict):
+            for key, value in (("start", "2020-01-02"), ("end", "2020-03-31"), ("assets", ["SPY"])):
+                if key in table:
+                    table[key] = value
+    for key, value in doc["grid"].items():
+        if isinstance(value, dict):
+            value = [value["start"], value["start"] + value.get("step", 1)]
+        doc["grid"][key] = value[:2] if isinstance(value, list) else value
+    return doc
+
+
+@st.composite
+def sweep_configs(draw) -> dict:
+    """The small sweep with 0-3 keys (of any table, or unknown ones) set to drawn values,
+    including grids far over the combination limit."""
+    doc = small_sweep()
+    slots = [(t, k) for t, table in doc.items() if isinstance(table, dict) for k in table] + \
+        [("grid", "rule.windw"), ("grid", "nope.x"), ("sweep", "bogus"), ("strategy", "signals")]
+    huge = st.just({"start": 1, "stop": 10**6, "step": 1})
+    for t, k in draw(st.lists(st.sampled_from(slots), max_size=3)):
+        doc.setdefault(t, {})[k] = draw(st.one_of(any_scalar, names, huge, st.lists(any_scalar, max_size=3),
+                                                  st.sampled_from([[], ["SPY", "SPYY"], {"start": 5}])))
+    return doc
+
+
+@settings(max_examples=SWEEP_EXAMPLES, deadline=None, derandomize=not SOAK,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(doc=sweep_configs())
+def test_random_sweep_configs_run_or_fail_cleanly(doc, data_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RISKOFF_PARQUET_CACHE", "0")
+    work = Path(tempfile.mkdtemp(dir=tmp_path))
+    cfg = work / "sweep.toml"
+    cfg.write_text(to_toml(doc), encoding="utf-8")
+    out = work / "out" / "sweep"
+    project_before = _tree(PROJECT_ROOT / "results")
+    rc, _, err = run_cli(["sweep", str(cfg), "--data-dir", str(data_dir), "--out", str(out)], capsys)
+    assert "Traceback" not in err
+    if rc == 0:
+        TRIED["sweep_ok"] += 1
+        assert (out / "summary.json").exists()
+    else:
+        TRIED["sweep_error"] += 1
+        assert rc == 2 and err.count("riskoff: error:") == 1, err
+        assert not out.exists()
+    assert _tree(work) - {"sweep.toml", "out"} <= {f"out/{p}" for p in _tree(out.parent)}
+    assert {p.split("/")[0] for p in _tree(out.parent)} <= ({"sweep"} if rc == 0 else set())
+    assert _tree(PROJECT_ROOT / "results") == project_before
+
+
+def test_oversized_grid_fails_at_plan_time(data_dir, tmp_path, capsys):
+    import time
+    doc = small_sweep()
+    first, second = list(doc["grid"])[:2]
+    doc["grid"][first] = {"start": 2, "stop": 1000, "step": 1}
+    doc["grid"][second] = {"start": 0.0, "stop": 0.5, "step": 0.0001}
+    cfg = tmp_path / "huge.toml"
+    cfg.write_text(to_toml(doc))
+    out = tmp_path / "out" / "sweep"
+    t0 = time.perf_counter()
+    rc, _, err = run_cli(["sweep", str(cfg), "--data-dir", str(data_dir), "--out", str(out)], capsys)
+    assert rc == 2 and "combinations" in err and err.count("riskoff: error:") == 1, err
+    assert time.perf_counter() - t0 < 10  # refused from the plan, before any data is simulated
+    assert not out.parent.exists()
+
+
 # ---------------------------------------------------------------- corrupted data files
 
 SLICE = ("2019-10-01", "2020-06-30")
@@ -227,4 +305,4 @@ def test_corrupted_data_file_loads_or_names_the_problem(data, spy_lines, tmp_pat
 def test_report_numbers_tried():
     """Runs last in this module: prints how many cases each fuzz test tried (for the closing note)."""
     print(f"\nfuzz cases tried: {TRIED}")
-    assert TRIED["run_ok"] + TRIED["run_error"] + TRIED["data_ok"] + TRIED["data_error"] > 0
+    assert sum(TRIED.values()) > 0
