@@ -75,8 +75,10 @@ class Violation:
     excepted: str = ""
 
     def error(self) -> DataError:
+        listed = EXCEPTIONS_FILE.relative_to(PROJECT_ROOT) if EXCEPTIONS_FILE.is_relative_to(PROJECT_ROOT) \
+            else EXCEPTIONS_FILE
         hint = (f"fix the file (leave a missing observation out) or, if the vendor row is right, "
-                f"list it in {EXCEPTIONS_FILE.name} with a reason")
+                f"list it in {listed} with a reason")
         return DataError(f"{self.stamp} breaks the {self.rule} rule: {self.detail}; {hint}",
                          file=self.file, series=self.series, row=self.row)
 
