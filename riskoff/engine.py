@@ -254,27 +254,28 @@ def account_bar_nb(state: AccountState, t: int, price: float, close: float, grow
     return AccountState(cash, units, last, decided, pending), equity, pv, filled
 
 
-@njit(cache=True)
-def _simulate_accounts_nb(close, price, target, growth, src, fee, slip, band, every, floor_frac,
+@njit(cache=True, nogil=True)
+def _simulate_accounts_nb(close_t, price_t, target_t, growth, src, fee, slip, band, every, floor_frac,
                           init_cash):  # pragma: no cover - compiled
     """Independent one-asset accounts, one per target column, each stepped by ``account_bar_nb``.
 
-    Returns equity, weight and signed units filled, each (bars, accounts).
+    Arrays come transposed, (columns, bars), so that each account walks contiguous memory; so do
+    the outputs: equity, weight and signed units filled, each (accounts, bars).
     """
-    n_bars, n = target.shape
-    equity = np.empty((n_bars, n))
-    weight = np.empty((n_bars, n))
-    fills = np.zeros((n_bars, n))
+    n, n_bars = target_t.shape
+    equity = np.empty((n, n_bars))
+    weight = np.empty((n, n_bars))
+    fills = np.zeros((n, n_bars))
     for j in range(n):
         state = initial_account_state(init_cash)
         k = src[j]
         for t in range(n_bars):
             periodic = every > 0 and t > 0 and t % every == 0
-            state, eq, pv, filled = account_bar_nb(state, t, price[t, k], close[t, k], growth[t], target[t, j],
-                                                   fee[j], slip[j], floor_frac, band, periodic)
-            equity[t, j] = eq
-            weight[t, j] = weight_nb(pv, eq)
-            fills[t, j] = filled
+            state, eq, pv, filled = account_bar_nb(state, t, price_t[k, t], close_t[k, t], growth[t],
+                                                   target_t[j, t], fee[j], slip[j], floor_frac, band, periodic)
+            equity[j, t] = eq
+            weight[j, t] = weight_nb(pv, eq)
+            fills[j, t] = filled
     return equity, weight, fills
 
 
@@ -490,9 +491,15 @@ def _prepare(close: pd.DataFrame, target: pd.DataFrame, src: np.ndarray, *, open
 
 
 def _run_kernel(inp: _Inputs, shared_cash: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    kernel = _simulate_shared_cash_nb if shared_cash else _simulate_accounts_nb
-    return kernel(inp.close, inp.price, inp.target, inp.growth, inp.src, inp.fee, inp.slip, inp.band,
-                  inp.every, 1.0 - inp.max_leverage, inp.init_cash)
+    if shared_cash:
+        return _simulate_shared_cash_nb(inp.close, inp.price, inp.target, inp.growth, inp.src, inp.fee, inp.slip,
+                                        inp.band, inp.every, 1.0 - inp.max_leverage, inp.init_cash)
+    # one account at a time walks each column: hand the kernel (columns, bars) arrays
+    close_t = np.ascontiguousarray(inp.close.T)
+    price_t = close_t if inp.price is inp.close else np.ascontiguousarray(inp.price.T)
+    eq, w, f = _simulate_accounts_nb(close_t, price_t, np.ascontiguousarray(inp.target.T), inp.growth, inp.src,
+                                     inp.fee, inp.slip, inp.band, inp.every, 1.0 - inp.max_leverage, inp.init_cash)
+    return eq.T, w.T, f.T
 
 
 def _orders_frame(inp: _Inputs, t: np.ndarray, j: np.ndarray, size: np.ndarray, price: np.ndarray,
@@ -533,7 +540,10 @@ def _kernel_orders(inp: _Inputs, fills: np.ndarray) -> pd.DataFrame:
 # public API
 
 
-def _single_inputs(close, exposure, **kw) -> _Inputs:
+def single_inputs(close, exposure, **kw) -> _Inputs:
+    """The engine's prepared input arrays (close, fill price, cash growth, fees ...) for one close
+    series or frame and its target exposure; ``kw`` as :func:`simulate` (open, cash_rate, costs, fill,
+    rebalance, rebalance_band, rebalance_every, max_leverage, init_cash)."""
     close_f = _frame(close, "asset")
     if isinstance(exposure, pd.Series):
         if isinstance(close, pd.Series):
@@ -589,7 +599,7 @@ def simulate(close: pd.Series | pd.DataFrame, exposure: pd.Series | pd.DataFrame
     """
     if engine not in ENGINES:
         raise EngineInputError(f"engine = {engine!r}; expected one of {list(ENGINES)}")
-    inp = _single_inputs(close, exposure, open=open, cash_rate=cash_rate, costs=costs, fill=fill,
+    inp = single_inputs(close, exposure, open=open, cash_rate=cash_rate, costs=costs, fill=fill,
                          rebalance=rebalance, rebalance_band=rebalance_band, rebalance_every=rebalance_every,
                          max_leverage=max_leverage, init_cash=init_cash)
     if engine == "vectorbt":
@@ -722,7 +732,7 @@ def to_vectorbt(close: pd.Series | pd.DataFrame, exposure: pd.Series | pd.DataFr
         ``vbt.Portfolio`` with columns (column, "asset"|"CASH") grouped per column with cash
         sharing; ``pf.value()`` is the equity of each account.
     """
-    inp = _single_inputs(close, exposure, open=open, cash_rate=cash_rate, costs=costs, fill=fill,
+    inp = single_inputs(close, exposure, open=open, cash_rate=cash_rate, costs=costs, fill=fill,
                          rebalance=None, rebalance_band=0.05, rebalance_every=rebalance_every,
                          max_leverage=max_leverage, init_cash=init_cash)
     return _vectorbt_portfolio(inp)

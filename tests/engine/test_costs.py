@@ -36,7 +36,7 @@ def test_the_default_run_and_sweep_configs_use_the_table():
     from riskoff.sweep import parse_sweep_config
 
     run = load_config(ROOT / "backtests" / "selloffs.toml")
-    sweep = parse_sweep_config({"sweep": {"name": "t", "assets": ["BTC-USD"], "start": "2020-01-01"},
+    sweep = parse_sweep_config({"run": {"name": "t", "assets": ["BTC-USD"], "start": "2020-01-01"},
                                 "strategy": {"name": "ma", "rule": "ma_timing"},
                                 "grid": {"rule.window": {"start": 50, "stop": 60, "step": 10}}}, "test")
     for costs in (run.costs, sweep.costs):
