@@ -32,6 +32,9 @@ A config is data (TOML), never code. Layout (see ``backtests/selloffs.toml``)::
     ...
 
     [windows.my_window]               # extra sell-off windows (same fields as data/windows.toml)
+    [null]                            # random-timing null: enabled, paths = 1000, seed = 0
+    [bootstrap]                       # CAGR/Sharpe intervals: enabled, reps = 1000, confidence = 0.95, seed
+                                      # (riskoff.significance.run)
     [series.MYETF]                    # extra catalog series (same fields as data/catalog.toml)
 """
 from __future__ import annotations
@@ -48,11 +51,12 @@ import pandas as pd
 from riskoff.engine import DEFAULT_COSTS, Costs
 from riskoff.config_helpers import check_choice, jsonable, parse_date, unknown_keys
 from riskoff.errors import ConfigError, did_you_mean
+from riskoff.significance.settings import SignificanceSettings, parse_significance
 from riskoff.strategy import StrategyConfig, strategy_from_toml
 from riskoff.tomlfile import read_toml
 from riskoff.windows import SellOffWindow, load_windows
 
-TOP_KEYS = ("run", "costs", "baselines", "signals_alone", "strategies", "windows", "series")
+TOP_KEYS = ("run", "costs", "baselines", "signals_alone", "strategies", "windows", "series", "null", "bootstrap")
 RUN_KEYS = ("name", "start", "end", "assets", "fill", "cash", "engine", "tearsheets", "workers", "plugin_dirs",
             "plugin_time_limit")
 
@@ -77,6 +81,7 @@ class RunConfig:
     plugin_dirs: tuple[Path, ...] = ()
     plugin_time_limit: float = 300.0
     series: Mapping[str, Any] = field(default_factory=dict)
+    significance: SignificanceSettings = field(default_factory=SignificanceSettings)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -208,4 +213,4 @@ def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool
                      windows=windows, costs=costs, fill=fill, cash=cash, engine=engine,
                      tearsheets=tearsheets if isinstance(tearsheets, str) else tuple(tearsheets), workers=workers,
                      plugin_dirs=plugin_dirs, plugin_time_limit=float(time_limit), series=doc.get("series", {}),
-                     raw=doc)
+                     significance=parse_significance(doc, source), raw=doc)

@@ -34,9 +34,18 @@ from riskoff.evaluation import full_period_stats, window_metrics, windows_table
 from riskoff.plan import plan_run
 from riskoff.run_folder import RunFolder, versions
 from riskoff.signal import discover as discover_signals
+from riskoff.significance.settings import Market
 from riskoff.strategy import StrategyRun, build_exposure, discover_strategies
 
 BASELINE = "buy_and_hold"
+SIGNIFICANCE_METHOD = (
+    "null: per strategy x asset, random exposure paths with the strategy's own de-risking budget through "
+    "the same engine, costs and cash: 'episodes' keeps every de-risk episode (duration, depths) and places "
+    "them at uniformly random admissible gaps; 'shift' rotates the whole exposure path (rules changing "
+    "exposure on >= 30% of bars or at full exposure on < 10%). pct = share of null paths the strategy "
+    "beats; p = (1 + #null at least as good) / (paths + 1); q = Benjamini-Hochberg across pairs. "
+    "bootstrap: arch StationaryBootstrap, mean block = median optimal_block_length of the return "
+    "differences, percentile intervals of CAGR and Sharpe minus buy & hold")
 
 
 @dataclass
@@ -71,6 +80,8 @@ class RunResult:
     fingerprints: dict[str, str]
     stats: pd.DataFrame = field(default_factory=pd.DataFrame)
     windows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    markets: dict[str, Market] = field(default_factory=dict)          # engine inputs per asset
+    significance: pd.DataFrame = field(default_factory=pd.DataFrame)  # riskoff.significance.run
     #: strategies --keep-going skipped: {"strategy", "asset", "error"} (named in summary.json and the report)
     skipped: list[dict[str, str]] = field(default_factory=list)
 
@@ -102,6 +113,7 @@ def _simulate(cfg: RunConfig, data: DataContext, progress, show_bar: bool, keep_
     pairs: list[PairResult] = []
     prices: dict[str, pd.Series] = {}
     skipped: list[dict[str, str]] = []
+    markets: dict[str, Market] = {}
     jobs = [(a, s) for a in cfg.assets for s in cfg.strategies_for(a)]
     bar = _progress_bar(len(jobs), show_bar)
     for asset in cfg.assets:
@@ -126,9 +138,10 @@ def _simulate(cfg: RunConfig, data: DataContext, progress, show_bar: bool, keep_
         exposure = pd.DataFrame({r_cfg.name: r.exposure.reindex(close.index) for r_cfg, r in built})
         cash = money_market_rate(close.index, spec.calendar, data=data, source=cfg.cash)
         growth = pd.Series(cash_growth(cash, close.index), index=close.index)
-        sim = simulate(close, exposure, open=opens if cfg.fill == "next_open" else None, cash_rate=cash,
-                       costs=cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), fill=cfg.fill,
-                       engine=cfg.engine)
+        markets[asset] = Market(close, opens if cfg.fill == "next_open" else None, cash,
+                                cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), cfg.fill)
+        sim = simulate(close, exposure, open=markets[asset].open, cash_rate=cash, costs=markets[asset].costs,
+                       fill=cfg.fill, engine=cfg.engine)
         for strat, run in built:
             orders = sim.orders[sim.orders["column"] == strat.name] if len(sim.orders) else sim.orders
             pairs.append(PairResult(strat.name, asset, spec.asset_class, spec.calendar, sim.equity[strat.name],
@@ -139,10 +152,24 @@ def _simulate(cfg: RunConfig, data: DataContext, progress, show_bar: bool, keep_
     prints = {sid: fingerprint(series_path(catalog[sid], data.data_dir)) for sid in used
               if series_path(catalog[sid], data.data_dir).exists()}
     result = RunResult(cfg, data.data_dir, data.data_dir_from, end, plan.end_limited_by, pairs, prices, prints,
-                       skipped=skipped)
+                       markets=markets, skipped=skipped)
     say(f"simulated {len(pairs)} strategy x asset pairs; evaluating ...")
     evaluate(result)
+    assess(result, say)
     return result
+
+
+def assess(result: RunResult, say: Callable[[str], None] = lambda _msg: None) -> None:
+    """Skill or luck: fill ``result.significance`` and append the null's columns to ``result.windows``."""
+    from riskoff.significance.run import assess_run  # arch and scipy.stats: loaded only when used
+
+    s = result.config.significance
+    if not (s.null or s.bootstrap):
+        return
+    say(f"skill or luck: random-timing null ({s.paths if s.null else 'off'} paths per pair), bootstrap "
+        f"({s.reps if s.bootstrap else 'off'} resamples) ...")
+    result.significance, result.windows = assess_run(result.pairs, result.windows, result.markets, s,
+                                                     baseline=BASELINE, workers=result.config.workers)
 
 
 def _progress_bar(total: int, show: bool):
@@ -226,6 +253,9 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
             "windows": [w.as_dict() for w in cfg.windows.values()],
             "skipped": result.skipped,
         }
+        if len(result.significance):
+            summary["significance"] = {**cfg.significance.as_dict(), "method": SIGNIFICANCE_METHOD,
+                                       "pairs": _records(result.significance)}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
         _render(tmp, cfg, keyed, tearsheets, report, say)
     return out
@@ -273,5 +303,9 @@ def ranking_text(result: RunResult, top: int = 40) -> str:
     st = st.sort_values(["asset", "calmar"], ascending=[True, False])
     cols = ["asset", "strategy", "cagr", "max_drawdown", "sharpe", "calmar", "time_in_market",
             "derisk_episodes", "false_alarms", "dd_avoided_mean"]
+    if "dd_avoided_mean_p" in result.significance:  # the random-timing null's p-value next to it
+        st = st.merge(result.significance[["strategy", "asset", "dd_avoided_mean_p"]].rename(
+            columns={"dd_avoided_mean_p": "p_vs_random"}), on=["strategy", "asset"], how="left")
+        cols.append("p_vs_random")
     with pd.option_context("display.width", 160, "display.max_rows", top, "display.float_format", "{:.3f}".format):
         return st[cols].head(top).to_string(index=False)

@@ -29,6 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from riskoff.reports.significance import (merge_significance, significance_cells, significance_head,
+                                          significance_note)
+
 BASELINE = "buy_and_hold"
 ZOOM_BEFORE = pd.Timedelta(days=30)
 ZOOM_AFTER = pd.Timedelta(days=60)
@@ -484,6 +487,7 @@ table.meta td:first-child{font-weight:600;background:#f6f7f9;white-space:nowrap}
 td.hm{text-align:center;font-variant-numeric:tabular-nums;white-space:nowrap;min-width:72px}
 td.hm-mean{text-align:center;font-weight:600;white-space:nowrap}
 tr.base td{color:#555;background:#fafafa}
+td.sig{font-weight:600}
 .note{background:#f3f7fc;border-left:4px solid #4a7fc1;padding:8px 12px;margin:10px 0}
 .muted{color:#667}.small{font-size:12px}
 img.chart{max-width:100%;height:auto;display:block;margin:6px 0 14px;border:1px solid #eceff2}
@@ -608,7 +612,7 @@ def _ranking(stats: pd.DataFrame, wtable: pd.DataFrame, assets: list[str]) -> st
     cols = [c for c in cols if c[0] in frame]
     head = ("<tr><th>#</th><th>Strategy</th><th>Asset</th><th title='mean over windows of strategy max DD "
             "minus buy &amp; hold max DD'>Mean DD avoided</th><th>Windows protected</th>"
-            + "".join(f"<th>{esc(label)}</th>" for _, label, _ in cols) + "</tr>")
+            + "".join(f"<th>{esc(label)}</th>" for _, label, _ in cols) + significance_head() + "</tr>")
     body = []
     for _, r in frame.iterrows():
         prot = (f"{int(r['protected'])}/{int(r['n_windows'])}" if _isnum(r.get("n_windows")) and r["n_windows"] > 0
@@ -619,7 +623,7 @@ def _ranking(stats: pd.DataFrame, wtable: pd.DataFrame, assets: list[str]) -> st
             f"<td class='n' data-v='{int(r['rank'])}'>{int(r['rank'])}</td><td>{esc(r['strategy'])}</td>"
             f"<td>{esc(r['asset'])}</td>{_cell(r['mean_avoided'], _pp)}"
             f"<td class='n' data-v='{_sortval(r.get('protected'))}'>{prot}</td>"
-            + "".join(_cell(r[c], f) for c, _, f in cols) + "</tr>")
+            + "".join(_cell(r[c], f) for c, _, f in cols) + significance_cells(r) + "</tr>")
     return (f'<table class="sortable" id="ranking"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
             "<p class='small muted'>Ranked within each asset by mean drawdown avoided across the sell-off "
             "windows (descending), ties by Calmar. Click a column header to re-sort.</p>")
@@ -767,7 +771,8 @@ def write_report(run_dir: str | os.PathLike) -> Path:
     colors = _strategy_colors(strategies)
 
     sections: list[tuple[str, str, str]] = []  # (anchor, title, html)
-    sections.append(("ranking", "Ranking", _ranking(stats, wtable, assets)))
+    sections.append(("ranking", "Ranking", _ranking(merge_significance(stats, summary), wtable, assets)
+                     + significance_note(summary)))
     sections.append(("heatmap", "Drawdown avoided: strategy x window",
                      _heatmaps(wtable, assets, strategies, meta)))
 

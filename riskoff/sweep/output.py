@@ -14,6 +14,7 @@ import pandas as pd
 from riskoff import run_folder
 from riskoff.config_helpers import jsonable
 
+from riskoff.significance.sweep import sweep_overfitting
 from riskoff.sweep.backends import SweepResult
 from riskoff.sweep.config import MINIMISED, OBJECTIVE_DD, SweepConfig, WalkForwardSpec
 from riskoff.sweep.grid import combo_indices
@@ -23,6 +24,19 @@ from riskoff.sweep.selection import lattice
 # =============================================================================================
 # Output
 # =============================================================================================
+OVERFITTING_NOTE = (
+    "n_trials = combinations scored; dsr = Deflated Sharpe Ratio of the selected (rank 1) combination "
+    "(Bailey & Lopez de Prado 2014; > 0.95 = significant at 5% after the number of trials), sr0 = the "
+    "annualised Sharpe the best of n_trials skill-less trials reaches by chance; spa_p_* = Hansen's SPA "
+    "p-values (arch) of 'none of the top cells beats buy & hold', on the top 50 cells by the ranking metric "
+    "(cells below the top 50 are left out: SPA is driven by the best cells, so the test is at most slightly "
+    "liberal); pbo = Probability of Backtest Overfitting by combinatorially symmetric cross-validation "
+    "(Bailey, Borwein, Lopez de Prado & Zhu; 16 blocks, every scored cell, Sharpe in excess of cash): the share "
+    "of the 12,870 in/out-of-sample splits whose in-sample winner ranks below the out-of-sample median "
+    "(near 0.5 or above = the selection is noise); pbo_slope = out-of-sample vs in-sample Sharpe of the winner; "
+    "pbo_prob_oos_loss = share of splits where the winner lost out of sample.")
+
+
 def default_out(cfg: SweepConfig) -> Path:
     """The default sweep folder: results/<timestamp>-sweep-<name>."""
     return run_folder.default_out(f"sweep-{cfg.name}")
@@ -41,9 +55,13 @@ def write_sweep(result: SweepResult, out: str | Path, *, html_report: bool = Tru
             result.skipped.to_csv(tmp / "skipped.csv", index=False)
         if result.walkforward is not None:
             result.walkforward.to_csv(tmp / "walkforward.csv", index=False, float_format=fmt)
-        (tmp / "summary.json").write_text(json.dumps(_summary(result), indent=2, default=str) + "\n")
+        ovf = sweep_overfitting(result)  # skill or luck: trials, DSR of the selected cell, SPA, PBO
+        ovf.to_csv(tmp / "overfitting.csv", index=False, float_format=fmt)
+        summary = _summary(result)
+        summary["overfitting"] = {"method": OVERFITTING_NOTE, "assets": json.loads(ovf.to_json(orient="records"))}
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
         if html_report:
-            (tmp / "sweep.html").write_text(render_html(result), encoding="utf-8")
+            (tmp / "sweep.html").write_text(_with_overfitting(render_html(result), ovf), encoding="utf-8")
     return out
 
 
@@ -180,6 +198,16 @@ def _table_html(df: pd.DataFrame) -> str:
     body = "".join("<tr>" + "".join(f"<td>{_esc(_fmt(v))}</td>" for v in row) + "</tr>"
                    for row in df.itertuples(index=False))
     return f"<table class='data'><tr>{head}</tr>{body}</table>"
+
+
+def _with_overfitting(page: str, overfitting: pd.DataFrame) -> str:
+    """The sweep page with the skill-or-luck section (``sweep_overfitting``) before its end."""
+    if not len(overfitting):
+        return page
+    section = ("<h2>Skill or luck: overfitting statistics</h2>"
+               f"<p class='note'>{_esc(OVERFITTING_NOTE)}</p>" + _table_html(overfitting) + "\n")
+    head, tail = page.rsplit("</body>", 1)
+    return head + section + "</body>" + tail
 
 
 def render_html(result: SweepResult) -> str:

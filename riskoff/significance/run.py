@@ -1,0 +1,146 @@
+"""Skill or luck for a whole run: the null and the bootstrap over every strategy x asset pair.
+
+Configured by a run config's ``[null]`` and ``[bootstrap]`` tables (riskoff.significance.settings).
+
+Outputs (``assess_run``): one row per pair with the null's choice, the strategy's percentile and
+p-value for the mean drawdown avoided across windows (with the number of windows), the CAGR given
+up and Calmar, a Benjamini-Hochberg q-value of the drawdown p-values across the run's pairs
+(``dd_avoided_mean_q``: how many "significant" pairs survive testing 46 at once), and the
+bootstrap intervals; and, per window row, the strategy's percentile and p-value for that window's
+drawdown avoided. The pairs run in a thread pool (the numba steps release the GIL); every pair
+draws from its own seeded stream, so results do not depend on the number of workers.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+from scipy.stats import false_discovery_control
+
+from riskoff.annualisation import periods_per_year
+from riskoff.errors import ConfigError
+from riskoff.significance.bootstrap import difference_intervals
+from riskoff.significance.null import PAIR_METRICS, pair_rng, run_null
+from riskoff.significance.settings import Market, SignificanceSettings
+
+__all__ = ["assess_run", "PAIR_COLUMNS", "WINDOW_COLUMNS"]
+
+
+class _Pair(Protocol):
+    strategy: str
+    asset: str
+    calendar: str
+    equity: pd.Series
+    target: pd.Series
+    cash_growth: pd.Series | None
+
+    @property
+    def key(self) -> str: ...
+
+
+PAIR_COLUMNS = ["strategy", "asset", "null_kind", "null_paths", "null_change_rate", "null_free_share", "n_windows",
+                *(f"{m}{s}" for m in PAIR_METRICS for s in ("", "_pct", "_p")), "dd_avoided_mean_q",
+                "cagr_diff", "cagr_diff_lo", "cagr_diff_hi", "sharpe_diff", "sharpe_diff_lo", "sharpe_diff_hi",
+                "block_length", "bootstrap_reps", "confidence"]
+#: appended to windows.csv, after the evaluation's columns
+WINDOW_COLUMNS = ["null_kind", "null_paths", "null_pct_drawdown_avoided", "null_p_drawdown_avoided",
+                  "null_p_dd_avoided_mean"]
+
+
+def _spans(index: pd.DatetimeIndex, rows: pd.DataFrame) -> np.ndarray:
+    """Inclusive bar positions of each window row (the bars ``equity.loc[start:end]`` selects)."""
+    starts = index.searchsorted(pd.to_datetime(rows["start"]).to_numpy(), side="left")
+    ends = index.searchsorted(pd.to_datetime(rows["end"]).to_numpy(), side="right") - 1
+    return np.column_stack([starts, ends]).astype(np.int64)
+
+
+def _null_one(p: _Pair, bh: pd.Series, rows: pd.DataFrame, market: Market, settings: SignificanceSettings):
+    eq = p.equity.dropna()
+    m = market
+    return run_null(m.close.reindex(eq.index), p.target.reindex(eq.index), eq, bh.reindex(eq.index),
+                    ppy=periods_per_year(p.calendar), spans=_spans(eq.index, rows), paths=settings.paths,
+                    rng=pair_rng(settings.null_seed, p.key),
+                    open=None if m.open is None else m.open.reindex(eq.index),
+                    cash_rate=None if m.cash_rate is None else m.cash_rate.reindex(eq.index),
+                    costs=m.costs, fill=m.fill)
+
+
+def _bootstrap_asset(pairs: Sequence[_Pair], bh: pd.Series, settings: SignificanceSettings) -> pd.DataFrame:
+    eq = pd.DataFrame({p.strategy: p.equity for p in pairs}).dropna()
+    rets = eq.pct_change().iloc[1:]
+    bh_r = bh.reindex(eq.index).pct_change().iloc[1:]
+    growth = pairs[0].cash_growth
+    cash = None if growth is None else growth.reindex(rets.index).fillna(1.0) - 1.0
+    out = difference_intervals(rets, bh_r, ppy=periods_per_year(pairs[0].calendar), reps=settings.reps,
+                               confidence=settings.confidence,
+                               rng=pair_rng(settings.bootstrap_seed, f"bootstrap/{pairs[0].asset}"),
+                               cash_return=cash)
+    out["confidence"] = settings.confidence
+    return out
+
+
+def assess_run(pairs: Sequence[_Pair], windows: pd.DataFrame, markets: Mapping[str, Market],
+               settings: SignificanceSettings, *, baseline: str = "buy_and_hold", workers: int = 2
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The null and the bootstrap for every pair of a run.
+
+    Args:
+        pairs: the run's strategy x asset results (``riskoff.runner.PairResult``).
+        windows: the evaluation's window table (one row per pair x window).
+        markets: per asset, the engine inputs the pairs were simulated with.
+        settings: ``[null]`` / ``[bootstrap]``; baseline: the buy & hold strategy's name.
+        workers: threads.
+
+    Returns:
+        (pair table with ``PAIR_COLUMNS``, ``windows`` with ``WINDOW_COLUMNS`` appended).
+    """
+    bh = {p.asset: p.equity for p in pairs if p.strategy == baseline}
+    missing = sorted({p.asset for p in pairs} - set(bh))
+    if missing:
+        raise ConfigError(f"significance needs the {baseline} baseline on every asset; missing on {missing}")
+    table = pd.DataFrame({"strategy": [p.strategy for p in pairs], "asset": [p.asset for p in pairs]})
+    table = table.reindex(columns=PAIR_COLUMNS)
+    table["null_kind"] = table["null_kind"].astype(object)
+    win = windows.copy()
+    for c in WINDOW_COLUMNS:
+        win[c] = np.nan
+    win["null_kind"] = win["null_kind"].astype(object)
+    groups = {k: g for k, g in windows.groupby(["strategy", "asset"], sort=False)}
+    empty = windows.iloc[:0]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        nulls = ({p.key: pool.submit(_null_one, p, bh[p.asset], groups.get((p.strategy, p.asset), empty),
+                                     markets[p.asset], settings) for p in pairs}
+                 if settings.null else {})
+        boots = ({a: pool.submit(_bootstrap_asset, [p for p in pairs if p.asset == a and p.strategy != baseline],
+                                 bh[a], settings)
+                  for a in dict.fromkeys(p.asset for p in pairs) if any(q.asset == a and q.strategy != baseline
+                                                                         for q in pairs)}
+                 if settings.bootstrap else {})
+        for i, p in enumerate(pairs):
+            rows = groups.get((p.strategy, p.asset), empty)
+            table.loc[i, "n_windows"] = len(rows)
+            if p.key in nulls:
+                res = nulls[p.key].result()
+                table.loc[i, ["null_kind", "null_paths", "null_change_rate", "null_free_share"]] = [
+                    res.choice.kind, res.paths, res.choice.change_rate, res.choice.free_share]
+                for m in PAIR_METRICS:
+                    table.loc[i, [m, f"{m}_pct", f"{m}_p"]] = [res.observed[m], res.percentile[m], res.p[m]]
+                if len(rows):
+                    win.loc[rows.index, "null_kind"] = res.choice.kind
+                    win.loc[rows.index, "null_paths"] = res.paths
+                    win.loc[rows.index, "null_pct_drawdown_avoided"] = res.window_percentile
+                    win.loc[rows.index, "null_p_drawdown_avoided"] = res.window_p
+                    win.loc[rows.index, "null_p_dd_avoided_mean"] = res.p["dd_avoided_mean"]
+        for a, fut in boots.items():
+            b = fut.result()
+            for i, p in enumerate(pairs):
+                if p.asset == a and p.strategy in b.index:
+                    table.loc[i, list(b.columns)] = b.loc[p.strategy].to_numpy()
+    p_dd = table["dd_avoided_mean_p"].to_numpy(dtype=float)
+    ok = ~np.isnan(p_dd)
+    if ok.any():
+        table.loc[ok, "dd_avoided_mean_q"] = false_discovery_control(p_dd[ok], method="bh")
+    return table, win
