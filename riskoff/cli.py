@@ -7,6 +7,7 @@
     riskoff signals list | show NAME | check NAME|FILE   signal plug-ins; look-ahead + conformance check
     riskoff strategies list | show NAME | check NAME|FILE  strategy rules; the same for a rule
     riskoff data status | fetch [ID ...]                 the data dir; live download into the cache
+    riskoff data check [ID ...]                          sanity rules over whole files (a table)
     riskoff sweep CONFIG [--walk-forward] [--backend dask] parameter sweeps and out-of-sample checks
 
 Global options: ``--version``, ``-v`` (debug output, third-party log lines too), ``-q`` (warnings
@@ -26,6 +27,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +136,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         pool = start_pool(cfg.workers)  # its start-up overlaps the backtest
     try:
-        result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, phases=phases)
+        result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, phases=phases,
+                                 keep_going=args.keep_going)
         out = Path(args.out) if args.out else default_out(cfg.name)
         write_run(result, out, tearsheets=tearsheets, report=not args.no_report, progress=_say, phases=phases,
                   tearsheet_pool=pool)
@@ -144,6 +147,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     _out(ranking_text(result))
     _out(f"\n{len(result.pairs)} strategy x asset pairs, {len(result.windows)} window rows; "
          f"{annualisation_note(clock_parts(p.calendar) for p in result.pairs)}")
+    for skip in result.skipped:
+        _out(f"SKIPPED (--keep-going): {skip['strategy']} on {skip['asset']}: {skip['error']}")
     _out(f"results: {out}  ({time.perf_counter() - t0:.1f} s)")
     _out(phases.summary() + "  (tearsheets and report overlap in time)")
     return 0
@@ -302,6 +307,8 @@ def cmd_data(args: argparse.Namespace) -> int:
                    title=f"fetch into {root}"))
         return 0 if all(r.ok for r in reports) else 1
     data_dir, how = resolve_data_dir(args.data_dir)
+    if args.action == "check":
+        return _data_check(args.ids, data_dir, how)
     st = status(data_dir)
     rows = []
     for r in st.itertuples(index=False):
@@ -315,6 +322,27 @@ def cmd_data(args: argparse.Namespace) -> int:
                      f"{sum(1 for r in rows if r[2] != 'missing')} present, {n_stale} past their max_stale_days"))
     _out(_next_end(data_dir, args.config))
     return 0
+
+
+def _data_check(ids: list[str], data_dir: Path, how: str) -> int:
+    """The sanity rules over whole files: one row per violation; exit 1 when any is not excepted."""
+    import pandas as pd
+
+    from riskoff.data.catalog import get_spec, load_catalog
+    from riskoff.data.sanity import check_table
+    catalog = load_catalog()
+    specs = [get_spec(i, catalog) for i in ids] if ids else \
+        [s for s in catalog.values() if (data_dir / s.relpath()).exists()]
+    table = check_table(specs, data_dir)
+    print(f"data dir: {data_dir} (from {how}); {len(specs)} series checked")
+    if len(table):
+        shown = table.assign(file=[str(Path(f).relative_to(data_dir)) if Path(f).is_relative_to(data_dir) else f
+                                   for f in table["file"]])
+        with pd.option_context("display.width", 250, "display.max_rows", 10_000, "display.max_colwidth", 200):
+            print(shown.to_string(index=False))
+    bad = int((table["status"] == "VIOLATION").sum())
+    print(f"{bad} violation(s), {len(table) - bad} excepted row(s) (data/exceptions.toml)")
+    return 1 if bad else 0
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -433,6 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--all-tearsheets", action="store_true",
                      help="render a tearsheet for every strategy x asset (default: the config's list)")
     run.add_argument("--no-report", action="store_true", help="skip report.html")
+    run.add_argument("--keep-going", action="store_true",
+                     help="skip strategies whose signal/rule plug-in fails (warned, listed in summary.json)")
     run.set_defaults(func=cmd_run)
     cmp_ = cmd("compare", help="compare two run folders")
     cmp_.add_argument("run_a")
@@ -459,7 +489,8 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--data-dir", default=None)
         sp.set_defaults(func=cmd_plugins)
     data = cmd("data", help="data dir status; live fetch into the cache")
-    data.add_argument("action", choices=["status", "fetch"])
+    data.add_argument("action", choices=["status", "fetch", "check"],
+                      help="check = the sanity rules over whole files (exit 1 on a violation)")
     data.add_argument("ids", nargs="*")
     data.add_argument("--data-dir", default=None, help="status: the data dir to inspect; fetch: where to write")
     data.add_argument("--since", default=None, help="fetch from this date (default: full history)")
@@ -473,9 +504,22 @@ def _terminate(signum, frame):  # SIGTERM unwinds like Ctrl-C, so the run remove
     raise KeyboardInterrupt
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """riskoff's own warnings as one line each; other libraries' keep Python's format."""
+    from riskoff.errors import RiskoffWarning
+    if issubclass(category, RiskoffWarning):
+        print(f"riskoff: warning: {message}", file=sys.stderr)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
+_python_showwarning = warnings.showwarning
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(-1 if getattr(args, "quiet", False) else getattr(args, "verbose", 0))
+    warnings.showwarning = _show_warning
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     try:

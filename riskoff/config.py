@@ -13,6 +13,7 @@ A config is data (TOML), never code. Layout (see ``backtests/selloffs.toml``)::
     tearsheets = "all"                # "all", "none" or a list of strategy names
     workers = 2                       # processes rendering tearsheets
     plugin_dirs = []                  # extra folders with signal/strategy modules
+    plugin_time_limit = 300           # seconds one plug-in call may take (0 = no limit)
 
     [costs.crypto]                    # override DEFAULT_COSTS per asset class
     fee_bps = 10
@@ -56,7 +57,8 @@ from riskoff.tomlfile import read_toml
 from riskoff.windows import SellOffWindow, load_windows
 
 TOP_KEYS = ("run", "costs", "baselines", "signals_alone", "strategies", "windows", "series", "null", "bootstrap")
-RUN_KEYS = ("name", "start", "end", "assets", "fill", "cash", "engine", "tearsheets", "workers", "plugin_dirs")
+RUN_KEYS = ("name", "start", "end", "assets", "fill", "cash", "engine", "tearsheets", "workers", "plugin_dirs",
+            "plugin_time_limit")
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class RunConfig:
     tearsheets: str | tuple[str, ...] = "all"
     workers: int = 2
     plugin_dirs: tuple[Path, ...] = ()
+    plugin_time_limit: float = 300.0
     series: Mapping[str, Any] = field(default_factory=dict)
     significance: SignificanceSettings = field(default_factory=SignificanceSettings)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
@@ -156,12 +159,19 @@ def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool
     cash = check_choice(run.get("cash", "money_market"), CASH_SOURCES, f"{source}: run.cash")
     engine = check_choice(run.get("engine", "vectorbt"), ("vectorbt", "numba"), f"{source}: run.engine")
     workers = run.get("workers", 2)
-    if not isinstance(workers, int) or not 1 <= workers <= 64:
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
         raise ConfigError(f"{source}: run.workers = {workers!r}; expected a whole number 1..64")
     tearsheets = run.get("tearsheets", "all")
     if not (tearsheets in ("all", "none") or isinstance(tearsheets, list)):
         raise ConfigError(f"{source}: run.tearsheets = {tearsheets!r}; expected 'all', 'none' or a list of names")
-    plugin_dirs = tuple(Path(p) for p in run.get("plugin_dirs", ()))
+    dirs = run.get("plugin_dirs", [])
+    if not isinstance(dirs, list) or not all(isinstance(d, str) and d for d in dirs):
+        raise ConfigError(f"{source}: run.plugin_dirs = {dirs!r}; expected a list of folder paths like [\"my_signals\"]")
+    plugin_dirs = tuple(Path(p) for p in dirs)
+    time_limit = run.get("plugin_time_limit", 300.0)
+    if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not 0 <= time_limit <= 86_400:
+        raise ConfigError(f"{source}: run.plugin_time_limit = {time_limit!r}; expected seconds 0 .. 86400 "
+                          "(0 = no limit)")
 
     costs = parse_costs(doc, source)
 
@@ -202,5 +212,5 @@ def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool
     return RunConfig(name=name, source=source, start=start, end=end, assets=assets, strategies=tuple(strategies),
                      windows=windows, costs=costs, fill=fill, cash=cash, engine=engine,
                      tearsheets=tearsheets if isinstance(tearsheets, str) else tuple(tearsheets), workers=workers,
-                     plugin_dirs=plugin_dirs, series=doc.get("series", {}),
+                     plugin_dirs=plugin_dirs, plugin_time_limit=float(time_limit), series=doc.get("series", {}),
                      significance=parse_significance(doc, source), raw=doc)

@@ -9,15 +9,86 @@ naming the module, and the other plug-ins still load.
 from __future__ import annotations
 
 import importlib.util
+import os
+import signal
 import sys
+import threading
+import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from riskoff.errors import PluginError, did_you_mean
+from riskoff.errors import ConfigError, PluginError, RiskoffError, did_you_mean
+
+#: seconds one call into a plug-in (a signal's compute, a rule's target) may take
+DEFAULT_TIME_LIMIT = 300.0
+_time_limit: ContextVar[float | None] = ContextVar("riskoff_plugin_time_limit", default=None)
+
+
+class _PluginTimeout(BaseException):
+    """Raised by the alarm inside a plug-in call (a BaseException so ``except Exception`` in the
+    plug-in cannot swallow it)."""
+
+
+@contextmanager
+def plugin_time_limit(seconds: float | None) -> Iterator[None]:
+    """Calls through :func:`call_plugin` inside this block get ``seconds`` each (None = default)."""
+    token = _time_limit.set(seconds)
+    try:
+        yield
+    finally:
+        _time_limit.reset(token)
+
+
+def current_time_limit() -> float:
+    """The limit in force: the innermost :func:`plugin_time_limit`, else ``RISKOFF_PLUGIN_TIME_LIMIT``,
+    else DEFAULT_TIME_LIMIT (0 = no limit)."""
+    limit = _time_limit.get()
+    if limit is None:
+        text = os.environ.get("RISKOFF_PLUGIN_TIME_LIMIT", "")
+        try:
+            limit = float(text) if text else DEFAULT_TIME_LIMIT
+        except ValueError:
+            raise ConfigError(f"RISKOFF_PLUGIN_TIME_LIMIT = {text!r}; expected seconds, e.g. 60") from None
+    return float(limit)
+
+
+def call_plugin(what: str, origin: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call a plug-in's function and turn its failures into a PluginError naming ``what`` and the
+    plug-in file ``origin``: an exception it raises, or running past the time limit. In the main
+    thread an alarm stops the call at the limit (pure-Python code; a long C call is stopped when
+    it returns); elsewhere the call is rejected once it returns late."""
+    limit = current_time_limit()
+    alarm = bool(limit) and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if alarm:
+        def _ring(signum, frame):
+            raise _PluginTimeout
+        previous = signal.signal(signal.SIGALRM, _ring)
+        signal.setitimer(signal.ITIMER_REAL, limit)
+    t0 = time.perf_counter()
+    late = PluginError(f"{what} ({origin}): {getattr(fn, '__name__', 'call')} ran longer than the plug-in time "
+                       f"limit of {limit:g} s; speed it up or raise run.plugin_time_limit")
+    try:
+        out = fn(*args, **kwargs)
+    except _PluginTimeout:
+        raise late from None
+    except RiskoffError:
+        raise
+    except Exception as exc:
+        raise PluginError(f"{what} ({origin}): {getattr(fn, '__name__', 'call')} failed: "
+                          f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        if alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    if limit and time.perf_counter() - t0 > limit:
+        raise late
+    return out
 
 
 def import_plugin_file(path: Path, namespace: str) -> ModuleType:

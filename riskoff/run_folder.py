@@ -21,7 +21,7 @@ import socket
 from pathlib import Path
 from types import TracebackType
 
-from riskoff.errors import ConfigError
+from riskoff.errors import ConfigError, os_error
 
 MARKER = ".riskoff-tmp"
 """Name of the marker file inside a temporary run folder (JSON: pid, host, created, out)."""
@@ -113,7 +113,10 @@ class RunFolder:
 
     def __enter__(self) -> Path:
         self.check_free()
-        self.out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise os_error(err, self.out.parent, f"create the folder for --out {self.out}") from None
         remove_orphans(self.out.parent)
         if self.tmp.exists():
             # Same pid as a killed earlier process (pid reuse): ours to clear only if riskoff made it.
@@ -121,29 +124,42 @@ class RunFolder:
                 raise ConfigError(f"{self.tmp} is in the way of the temporary {self.what} folder and was not "
                                   "made by riskoff; move it or choose another --out")
             shutil.rmtree(self.tmp)
-        self.tmp.mkdir()
         marker = {"pid": os.getpid(), "host": socket.gethostname(),
                   "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                   "out": str(self.out)}
-        (self.tmp / MARKER).write_text(json.dumps(marker) + "\n")
+        try:
+            self.tmp.mkdir()
+            (self.tmp / MARKER).write_text(json.dumps(marker) + "\n")
+        except OSError as err:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise os_error(err, self.out.parent, f"write the {self.what} folder {self.out.name}") from None
         return self.tmp
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> bool:
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
+            if isinstance(exc, OSError) and not isinstance(exc, (BrokenPipeError, InterruptedError)):
+                # a writer failed (disk full, permissions lost, file system gone read-only): one line
+                # naming the file, and the temporary folder is already gone
+                where = exc.filename if exc.filename else self.out
+                raise os_error(exc, where, f"write the {self.what} folder {self.out} (nothing was kept)") from None
             return False
         try:
             (self.tmp / MARKER).unlink(missing_ok=True)
             # os.replace would silently replace an empty folder that appeared meanwhile: check first.
             if self.out.exists():
-                raise self._exists_error()
+                raise ConfigError(f"--out {self.out} was created by another command while this {self.what} "
+                                  f"was writing (two commands on one --out); nothing of this {self.what} "
+                                  "was kept: run it again with a new --out")
             try:
                 os.replace(self.tmp, self.out)
             except OSError as err:  # a non-empty folder appeared between the check and the rename
                 if self.out.exists():
-                    raise self._exists_error() from err
-                raise
+                    raise ConfigError(f"--out {self.out} was created by another command while this {self.what} "
+                                      f"was writing (two commands on one --out); nothing of this {self.what} "
+                                      "was kept: run it again with a new --out") from None
+                raise os_error(err, self.out, f"move the finished {self.what} folder into place") from None
         except BaseException:
             shutil.rmtree(self.tmp, ignore_errors=True)
             raise

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,7 @@ from riskoff.data.align import clock_of, clock_parts, load
 from riskoff.data.context import DataContext
 from riskoff.data.sources import fingerprint, series_path
 from riskoff.engine import cash_growth, simulate
+from riskoff.errors import PluginError, RiskoffWarning
 from riskoff.evaluation import full_period_stats, window_metrics, windows_table
 from riskoff.phases import Phases
 from riskoff.plan import plan_run
@@ -84,19 +87,31 @@ class RunResult:
     cash_rates: dict[str, pd.Series] = field(default_factory=dict)
     markets: dict[str, Market] = field(default_factory=dict)          # engine inputs per asset
     significance: pd.DataFrame = field(default_factory=pd.DataFrame)  # riskoff.significance.run
+    #: strategies --keep-going skipped: {"strategy", "asset", "error"} (named in summary.json and the report)
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
 
 def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data: DataContext | None = None,
                     progress: Callable[[str], None] | None = None, show_bar: bool = False,
-                    phases: Phases | None = None) -> RunResult:
+                    phases: Phases | None = None, keep_going: bool = False) -> RunResult:
     """Build exposures, simulate and evaluate every strategy x asset of ``cfg`` (nothing is written).
 
     ``data``: the command's data context (default: resolved from ``data_dir`` and the config's series).
     ``phases`` times each stage and shows its progress (see :mod:`riskoff.phases`); by default a
     live bar when ``show_bar`` and log lines through ``progress`` otherwise.
+    Each plug-in call runs under ``cfg.plugin_time_limit``. ``keep_going``: a strategy whose
+    signal or rule plug-in fails (PluginError) is skipped on that asset with a RiskoffWarning and
+    listed in ``RunResult.skipped`` instead of stopping the run (the baseline is never skipped).
     """
+    from riskoff.plugins import plugin_time_limit
+
     phases = phases or Phases(progress, live=show_bar)
     data = data if data is not None else DataContext.create(data_dir, cfg.series)
+    with plugin_time_limit(cfg.plugin_time_limit):
+        return _simulate(cfg, data, progress, phases, keep_going)
+
+
+def _simulate(cfg: RunConfig, data: DataContext, progress, phases: Phases, keep_going: bool) -> RunResult:
     signals, strategies = discover_signals(cfg.plugin_dirs), discover_strategies(cfg.plugin_dirs)
     with phases.phase("data check", total=1) as bar:
         plan = plan_run(cfg, data, signals)
@@ -108,6 +123,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
     pairs: list[PairResult] = []
     prices: dict[str, pd.Series] = {}
     cash_rates: dict[str, pd.Series] = {}
+    skipped: list[dict[str, str]] = []
     markets: dict[str, Market] = {}
     for asset in cfg.assets:
         spec = catalog[asset]
@@ -117,14 +133,20 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
         close = frame[f"{asset}.close"]
         opens = frame.get(f"{asset}.open")
         prices[asset] = close
-        runs = []
+        built = []
         with phases.phase("signals + strategies", total=len(cfg.strategies_for(asset))) as bar:
             for strat in cfg.strategies_for(asset):
-                runs.append(build_exposure(strat, asset, start=cfg.start, end=end, data=data,
-                                           strategies=strategies, signals=signals))
+                try:
+                    built.append((strat, build_exposure(strat, asset, start=cfg.start, end=end, data=data,
+                                                        strategies=strategies, signals=signals)))
+                except PluginError as exc:
+                    if not keep_going or strat.name == BASELINE:
+                        raise
+                    warnings.warn(RiskoffWarning(f"--keep-going: strategy {strat.name} skipped on {asset}: {exc}"),
+                                  stacklevel=2)
+                    skipped.append({"strategy": strat.name, "asset": asset, "error": str(exc)})
                 bar.update(1)
-        exposure = pd.DataFrame({r_cfg.name: r.exposure.reindex(close.index)
-                                 for r_cfg, r in zip(cfg.strategies_for(asset), runs)})
+        exposure = pd.DataFrame({r_cfg.name: r.exposure.reindex(close.index) for r_cfg, r in built})
         cash = money_market_rate(close.index, clock, data=data, source=cfg.cash)
         cash_rates[asset] = cash
         growth = pd.Series(cash_growth(cash, close.index), index=close.index)
@@ -134,7 +156,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
             sim = simulate(close, exposure, open=markets[asset].open, cash_rate=cash, costs=markets[asset].costs,
                            fill=cfg.fill, engine=cfg.engine)
             bar.update(1)
-        for (strat, run) in zip(cfg.strategies_for(asset), runs):
+        for strat, run in built:
             orders = sim.orders[sim.orders["column"] == strat.name] if len(sim.orders) else sim.orders
             pairs.append(PairResult(strat.name, asset, spec.asset_class, clock, sim.equity[strat.name],
                                     sim.exposure[strat.name], exposure[strat.name], run, orders, growth))
@@ -143,7 +165,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
     prints = {sid: fingerprint(series_path(catalog[sid], data.data_dir)) for sid in used
               if series_path(catalog[sid], data.data_dir).exists()}
     result = RunResult(cfg, data.data_dir, data.data_dir_from, end, plan.end_limited_by, pairs, prices, prints,
-                       cash_rates=cash_rates, markets=markets)
+                       cash_rates=cash_rates, markets=markets, skipped=skipped)
     say(f"simulated {len(pairs)} strategy x asset pairs; evaluating ...")
     with phases.phase("evaluation", total=len(pairs)) as bar:
         evaluate(result, bar.update)
@@ -250,6 +272,7 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
             "versions": versions(),
             "stats": _records(result.stats),
             "windows": [w.as_dict() for w in cfg.windows.values()],
+            "skipped": result.skipped,
         }
         if len(result.significance):
             summary["significance"] = {**cfg.significance.as_dict(), "method": SIGNIFICANCE_METHOD,

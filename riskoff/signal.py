@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from riskoff.data.context import DataContext
-from riskoff.errors import ConfigError, PluginError, RiskoffError, did_you_mean
+from riskoff.errors import ConfigError, PluginError, RiskoffError, did_you_mean, shown
 from riskoff.params import Param, resolve_params
 from riskoff.paths import plugin_folders
 from riskoff.plugins import Registry, discover_registry
@@ -247,29 +247,39 @@ def discover(dirs: Sequence[Path] | None = None) -> SignalRegistry:
 
 
 def evaluate(spec: SignalSpec, data: pd.DataFrame, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Run ``compute`` on an aligned frame and check the output shape (index, reading, state)."""
+    """Run ``compute`` on an aligned frame and check its output; every failure is a PluginError
+    naming the signal and its file: an exception, the time limit (riskoff.plugins.call_plugin),
+    a wrong shape or index, a bad state, inf readings, or no opinion at all past the warm-up."""
+    from riskoff.plugins import call_plugin
+
+    where = f"signal {spec.name} ({spec.origin})"
     p = spec.resolve(params)
     cols = [c for c in spec.inputs + spec.optional_inputs if c in data.columns]
     missing = [c for c in spec.inputs if c not in data.columns]
     if missing:
-        raise PluginError(f"signal {spec.name}: input column(s) {missing} are not in the data frame")
-    try:
-        out = spec.compute(data[cols].copy(), **p)
-    except RiskoffError:
-        raise
-    except Exception as exc:
-        raise PluginError(f"signal {spec.name} ({spec.origin}): compute failed: {type(exc).__name__}: {exc}"
-                          ) from exc
+        raise PluginError(f"{where}: input column(s) {missing} are not in the data frame")
+    out = call_plugin(f"signal {spec.name}", spec.origin, spec.compute, data[cols].copy(), **p)
     if not isinstance(out, pd.DataFrame) or not {"reading", "state"} <= set(out.columns):
-        raise PluginError(f"signal {spec.name} ({spec.origin}): compute must return a frame with "
-                          "'reading' and 'state' columns (use riskoff.signal_frame)")
+        raise PluginError(f"{where}: compute must return a frame with 'reading' and 'state' columns "
+                          f"(use riskoff.signal_frame), not {type(out).__name__}")
     if not out.index.equals(data.index):
-        raise PluginError(f"signal {spec.name} ({spec.origin}): output index differs from the input calendar")
-    bad = out["state"].dropna()
-    bad = bad[~bad.isin([RISK_ON, CAUTION, RISK_OFF])]
+        raise PluginError(f"{where}: output index differs from the input calendar "
+                          f"({len(out)} rows for {len(data)} bars)")
+    state = pd.to_numeric(out["state"], errors="coerce").where(out["state"].notna(), np.nan)
+    bad = out["state"][out["state"].notna() & ~state.isin([RISK_ON, CAUTION, RISK_OFF])]
     if len(bad):
-        raise PluginError(f"signal {spec.name}: state {bad.iloc[0]!r} on {bad.index[0]:%Y-%m-%d} is not "
+        raise PluginError(f"{where}: state {shown(bad.iloc[0])} on {bad.index[0]:%Y-%m-%d} is not "
                           "RISK_ON (0), CAUTION (1), RISK_OFF (2) or NaN")
+    reading = pd.to_numeric(out["reading"], errors="coerce")
+    inf = reading[np.isinf(reading)]
+    if len(inf):
+        raise PluginError(f"{where}: reading {shown(inf.iloc[0])} on {inf.index[0]:%Y-%m-%d} is infinite; "
+                          "return NaN where the signal has no value")
+    # all-NaN is a fault only when the inputs had data past the warm-up (a short cut may not)
+    usable = int(data[list(spec.inputs)].notna().all(axis=1).sum())
+    if usable > spec.warmup(p) and state.isna().all() and reading.isna().all():
+        raise PluginError(f"{where}: compute returned NaN on all {len(out)} bars although its inputs have "
+                          f"{usable} complete bars (warm-up {spec.warmup(p)}): the signal never has an opinion")
     return out
 
 

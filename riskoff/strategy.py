@@ -77,8 +77,8 @@ from numba import njit
 from riskoff.annualisation import CALENDARS, periods_per_year
 from riskoff.config_helpers import freeze, unknown_keys
 from riskoff.data.context import DataContext
-from riskoff.errors import ConfigError, DataError, PluginError, RiskoffError
 from riskoff.durations import params_on_clock
+from riskoff.errors import ConfigError, DataError, PluginError, RiskoffError, shown
 from riskoff.overlays import Overlays, apply_overlays, gate, hysteresis, trailing_stop
 from riskoff.params import Param, resolve_params
 from riskoff.paths import plugin_folders
@@ -221,26 +221,35 @@ def default_signals():
 def run_rule(spec: StrategySpec, ctx: StrategyContext, params: Mapping[str, Any] | None = None, *,
              owner: str | None = None) -> pd.Series:
     """Resolve params, run the rule's ``check`` and ``target``, and check the output shape."""
+    from riskoff.plugins import call_plugin
+
     owner = owner or f"strategy rule {spec.name}"
     p = spec.resolve(params, owner)
     check_rule_params(spec, ctx.labels, p, owner)
-    out = spec.target(ctx, **p)
+    out = call_plugin(owner, spec.origin, spec.target, ctx, **p)
     return pd.Series(target_values(spec, out, ctx.close.index, owner), index=out.index, name="target")
 
 
 def target_values(spec: StrategySpec, out: Any, index: pd.Index, owner: str) -> np.ndarray:
-    """A rule's ``target`` output checked (a Series on ``index``, no negative or infinite exposure)
-    and returned as a float64 array; every problem is a PluginError naming ``owner`` and the rule file."""
+    """A rule's ``target`` output checked (a Series on ``index`` of numbers, no negative or infinite
+    exposure) and returned as a float64 array; every problem is a PluginError naming ``owner`` and
+    the rule file."""
     if not isinstance(out, pd.Series):
         raise PluginError(f"{owner} ({spec.origin}): target must return a pandas Series, "
                           f"not {type(out).__name__}")
     if not out.index.equals(index):
-        raise PluginError(f"{owner} ({spec.origin}): target's index differs from ctx.close.index")
-    v = np.ascontiguousarray(out.to_numpy(dtype=np.float64))
+        raise PluginError(f"{owner} ({spec.origin}): target's index differs from ctx.close.index "
+                          f"({len(out)} rows for {len(index)} bars)")
+    num = pd.to_numeric(out, errors="coerce")
+    if (num.isna() & out.notna()).any():
+        i = int(np.argmax((num.isna() & out.notna()).to_numpy()))
+        raise PluginError(f"{owner} ({spec.origin}): exposure {shown(out.iloc[i])} on {out.index[i]:%Y-%m-%d} "
+                          "is not a number")
+    v = np.ascontiguousarray(num.to_numpy(dtype=np.float64))
     bad = (v < 0) | np.isinf(v)
     if bad.any():
         i = int(np.argmax(bad))
-        raise PluginError(f"{owner} ({spec.origin}): exposure {v[i]!r} on {out.index[i]:%Y-%m-%d} "
+        raise PluginError(f"{owner} ({spec.origin}): exposure {shown(v[i])} on {out.index[i]:%Y-%m-%d} "
                           "is not in 0 .. max_leverage (or NaN)")
     return v
 
@@ -256,6 +265,8 @@ def check_rule_params(spec: StrategySpec, labels: Sequence[str], params: Mapping
         raise
     except (ValueError, TypeError, KeyError) as exc:
         raise ConfigError(f"{owner}: {exc}") from None
+    except Exception as exc:
+        raise PluginError(f"{owner} ({spec.origin}): check failed: {type(exc).__name__}: {exc}") from exc
 
 
 # --------------------------------------------------------------------------------------------
@@ -600,6 +611,11 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     ctx = StrategyContext(asset=asset, close=close, states=states, readings=readings, calendar=calendar,
                           periods_per_year=periods_per_year(*cal_bar))
     raw = run_rule(spec, ctx, params, owner=owner)
+    # over all history up to end (warm-up included) a rule that never decides is faulty; on a
+    # short synthetic frame (run_rule alone) all-NaN can be a legitimate warm-up
+    if len(raw) and raw.isna().all() and states.notna().any().any():
+        raise PluginError(f"{owner} ({spec.origin}): target returned NaN on all {len(raw)} bars of {asset} "
+                          "although its signals have states: the rule never decides")
     exposure = apply_overlays(raw, close, cfg.overlays)
     lo = start if start is not None else idx[0]
     hi = idx[-1] if end is None else (end if cal_bar[1] == "1d" else last_bar(end, bar_clock(calendar)))

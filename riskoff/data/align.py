@@ -41,6 +41,7 @@ import pandas as pd
 
 from riskoff.data.catalog import SeriesSpec, get_spec, load_catalog
 from riskoff.durations import span
+from riskoff.data.sanity import drop_filler_rows, enforce
 from riskoff.data.sources import read_series
 from riskoff.errors import ConfigError, DataError
 from riskoff.paths import resolve_data_dir
@@ -71,6 +72,14 @@ def nyse_sessions() -> pd.DatetimeIndex:
     cal = xcals.get_calendar("XNYS", start=NYSE_START, end=NYSE_END)
     return pd.DatetimeIndex(cal.sessions.tz_localize(None) if cal.sessions.tz is not None else cal.sessions,
                             name="date").as_unit("ns")
+
+
+@lru_cache(maxsize=1)
+def nyse_holidays() -> np.ndarray:
+    """Weekdays the NYSE is closed between NYSE_START and NYSE_END (from :func:`nyse_sessions`), as
+    datetime64[D] for numpy's ``busday_*`` functions (the sanity rules count sessions with them)."""
+    weekdays = pd.bdate_range(NYSE_START, NYSE_END)
+    return np.asarray(weekdays.difference(nyse_sessions()).to_numpy().astype("datetime64[D]"))
 
 
 def us_business_days(start, end) -> pd.DatetimeIndex:
@@ -207,7 +216,8 @@ def load(ids: Sequence[str], start=None, end=None, calendar: str | pd.DatetimeIn
         data_dir: folder with ``series/``; default from ``riskoff.paths.resolve_data_dir``.
         catalog: series specs (default: ``data/catalog.toml``).
         stale: "raise" (an explicit ``start``/``end`` that a series cannot cover raises
-            DataError naming the file) or "allow" (cells are simply NaN).
+            DataError naming the file; with both given, the rows inside the span must also pass
+            the sanity rules of riskoff.data.sanity) or "allow" (cells are simply NaN).
     Returns:
         Float frame indexed by bar date; see the module docstring for columns and rules.
     """
@@ -224,6 +234,8 @@ def load(ids: Sequence[str], start=None, end=None, calendar: str | pd.DatetimeIn
     if stale == "raise":
         for spec, obs in observed:
             _check_coverage(spec, obs, data_dir, start, end)
+            if start is not None and end is not None:  # a run span: its rows must pass the sanity rules
+                enforce(spec, read_series(spec, data_dir), Path(data_dir) / spec.relpath(), start, end)
     if prints:
         bars = trading_calendar(calendar, lo, hi, data_dir, catalog)
     else:
@@ -246,7 +258,7 @@ def load(ids: Sequence[str], start=None, end=None, calendar: str | pd.DatetimeIn
 
 
 def _observations(spec: SeriesSpec, data_dir: Path, prints: bool = False) -> pd.DataFrame:
-    obs = read_series(spec, data_dir)
+    obs = drop_filler_rows(spec, read_series(spec, data_dir), Path(data_dir) / spec.relpath())
     return daily_funding(obs) if spec.calendar == "intraday" and not prints else obs
 
 

@@ -26,6 +26,8 @@ from riskoff.tomlfile import read_toml
 
 CALENDARS = ("us", "utc", "intraday")
 LAG_UNITS = ("bday", "day")
+FREQUENCIES = ("daily", "weekly", "monthly", "intraday")
+SESSIONS = ("", "nyse")
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,11 @@ class SeriesSpec:
     asset_class: str = "equity"
     interval_hours: float | None = None
     bar: str | None = None
-    max_gap: str | None = None
+    # sanity rules (riskoff.data.sanity): None = the frequency's default
+    frequency: str = "daily"
+    max_gap: int | str | None = None
+    max_move: float | None = None
+    sessions: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -68,7 +74,7 @@ class SeriesSpec:
 
     @property
     def max_gap_delta(self) -> pd.Timedelta | None:
-        return None if self.max_gap is None else span(self.max_gap)
+        return span(self.max_gap) if isinstance(self.max_gap, str) else None
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -109,7 +115,7 @@ def _build(sid: str, raw: Mapping[str, Any], families: Mapping[str, Mapping[str,
     if merged["lag_unit"] not in LAG_UNITS:
         raise ConfigError(f"{origin}: series.{sid}.lag_unit = {merged['lag_unit']!r}; expected one of {LAG_UNITS}")
     for key in ("bar", "max_gap"):
-        if merged.get(key) is not None:
+        if isinstance(merged.get(key), str):  # an int max_gap counts missed periods (riskoff.data.sanity)
             try:
                 span(merged[key])
             except ConfigError as exc:
@@ -117,8 +123,31 @@ def _build(sid: str, raw: Mapping[str, Any], families: Mapping[str, Mapping[str,
     if merged.get("bar") is not None and merged["calendar"] != "utc":
         raise ConfigError(f"{origin}: series.{sid}: bar = {merged['bar']!r} needs calendar = \"utc\" "
                           f"(intraday bars trade on the 24/7 UTC clock), not {merged['calendar']!r}")
+    _check_sanity_fields(sid, merged, origin)
     merged["columns"] = tuple(merged["columns"])
     return SeriesSpec(id=sid, **merged)
+
+
+def _check_sanity_fields(sid: str, merged: Mapping[str, Any], origin: str) -> None:
+    """The sanity-rule fields have the types riskoff.data.sanity expects."""
+    from riskoff.data.sanity import parse_duration
+
+    where = f"{origin}: series.{sid}"
+    freq = merged.get("frequency", "daily")
+    if freq not in FREQUENCIES:
+        raise ConfigError(f"{where}.frequency = {freq!r}; expected one of {FREQUENCIES}")
+    gap = merged.get("max_gap")
+    if isinstance(gap, str):
+        parse_duration(gap, f"{where}.max_gap")
+    elif gap is not None and (isinstance(gap, bool) or not isinstance(gap, int) or gap < 0):
+        raise ConfigError(f"{where}.max_gap = {gap!r}; expected a count of missed periods (>= 0) "
+                          "or a duration like \"6h\"")
+    move = merged.get("max_move")
+    if move is not None and (isinstance(move, bool) or not isinstance(move, (int, float))
+                             or not (move == 0 or move > 1)):
+        raise ConfigError(f"{where}.max_move = {move!r}; expected a factor > 1 (0 turns the rule off)")
+    if merged.get("sessions", "") not in SESSIONS:
+        raise ConfigError(f"{where}.sessions = {merged.get('sessions')!r}; expected one of {SESSIONS}")
 
 
 def parse_catalog(doc: Mapping[str, Any], origin: str, base: Mapping[str, SeriesSpec] | None = None,

@@ -20,6 +20,7 @@ import pandas as pd
 from riskoff.data.catalog import SeriesSpec
 from riskoff.data.sanity import first_off_grid, gaps_over
 from riskoff.errors import DataError
+from riskoff.errors import DataError, os_advice
 from riskoff.paths import CACHE_DIR
 
 _CACHE_VERSION = "1"  # bump when parsing/validation rules change, to invalidate parquet files
@@ -70,24 +71,30 @@ def read_series(spec: SeriesSpec, data_dir: Path, *, parquet_cache: Path | None 
     except FileNotFoundError:
         raise DataError(f"file not found; expected {spec.relpath()} in data dir {data_dir} "
                         f"(run `riskoff data fetch {spec.id}` or set --data-dir)", file=path, series=spec.id) from None
+    except OSError as exc:  # a parent folder without permission, a file where a folder should be
+        raise DataError(f"cannot reach the file: {os_advice(exc)}", file=path, series=spec.id) from None
     key = (str(path), st.st_size, st.st_mtime_ns, spec)
     hit = _memo.get(key)
     if hit is not None:
         return hit
     cache_dir = _cache_dir(parquet_cache)
-    frame = None
-    if cache_dir is not None:
-        cached = cache_dir / f"{spec.id}-{fingerprint(path)[:20]}-v{_CACHE_VERSION}.parquet"
-        if cached.exists():
-            try:
-                frame = pd.read_parquet(cached)
-            except Exception:  # a corrupt cache file is rebuilt, never trusted
-                frame = None
-    if frame is None:
-        frame = parse_canonical(path, spec)
+    frame, parsed = None, False
+    try:
         if cache_dir is not None:
-            _atomic_parquet(frame, cached)
-    elif spec.is_bar_series:
+            cached = cache_dir / f"{spec.id}-{fingerprint(path)[:20]}-v{_CACHE_VERSION}.parquet"
+            if cached.exists():
+                try:
+                    frame = pd.read_parquet(cached)
+                except Exception:  # a corrupt cache file is rebuilt, never trusted
+                    frame = None
+        if frame is None:
+            frame, parsed = parse_canonical(path, spec), True
+    except OSError as exc:  # a folder where the file should be, no read permission, an I/O error
+        raise DataError(f"cannot read the file: {os_advice(exc)}; expected a readable canonical CSV",
+                        file=path, series=spec.id) from None
+    if parsed and cache_dir is not None:
+        _atomic_parquet(frame, cached)
+    if not parsed and spec.is_bar_series:  # a cached parse skips the reader's bar-grid checks
         check_bar_stamps(frame.index, spec, path)
     _memo[key] = frame
     return frame
@@ -154,6 +161,11 @@ def parse_canonical(path: Path, spec: SeriesSpec) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         line = _parser_error_line(str(exc))
         raise fail(f"malformed CSV row ({str(exc).strip()}); expected {len(header)} fields", line) from None
+    except UnicodeDecodeError as exc:
+        with open(path, "rb") as fh:
+            line = fh.read(exc.start).count(b"\n") + 1
+        raise fail(f"not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at offset {exc.start}); "
+                   "expected a UTF-8 canonical CSV", line) from None
     if raw.empty:
         raise fail("header only, no data rows")
     rows = np.arange(len(raw)) + 2  # file line numbers: header is line 1
@@ -161,6 +173,8 @@ def parse_canonical(path: Path, spec: SeriesSpec) -> pd.DataFrame:
         extra = (raw.iloc[:, len(header):] != "").any(axis=1).to_numpy()
         i = int(np.argmax(extra))
         raise fail(f"malformed CSV row: more fields than the {len(header)} in the header", int(rows[i]))
+    if raw.shape[1] < len(header):
+        raise fail(f"malformed CSV row: fewer fields than the {len(header)} in the header", 2)
     raw.columns = header[:raw.shape[1]]
 
     stamps = raw[spec.stamp_column].str.strip()

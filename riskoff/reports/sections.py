@@ -100,7 +100,15 @@ def header(summary: dict, run_dir: Path, note: str) -> str:
         "<i>re-entry lag</i> how many days after the trough it was fully invested again.</p>")
     return (f"<h1>riskoff report &mdash; {esc(name)}</h1>"
             f'<table class="meta">{meta}</table>{how}'
-            + (f'<div class="note">{note}</div>' if note else ""))
+            + (f'<div class="note">{note}</div>' if note else "") + skipped_note(summary))
+
+
+def skipped_note(summary: dict) -> str:
+    """The report's box listing the strategies ``--keep-going`` skipped (summary.json "skipped"), or ''."""
+    items = "".join(f"<li><b>{esc(s.get('strategy'))}</b> on {esc(s.get('asset'))}: {esc(s.get('error'))}</li>"
+                    for s in summary.get("skipped") or [])
+    return (f'<div class="note skipped"><b>Skipped by --keep-going</b> (a faulty plug-in; these strategies are '
+            f'in no table below):<ul>{items}</ul></div>') if items else ""
 
 
 def ranking(table: pd.DataFrame) -> str:
