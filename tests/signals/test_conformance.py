@@ -22,7 +22,10 @@ from riskoff.testing import (SELLOFF_CUTS, cut_points, output_problems, param_pr
 from signal_testdata import LEAKY_DIR, frame_for, output_for, registry, vix_frame
 
 SHIPPED = {"vix_mean_reversion", "mvrv_bands", "funding_spreads", "sofr_iorb_spread", "breadth_collapse",
-           "ma_break", "yield_stability", "cross_asset_liquidation"}
+           "ma_break", "yield_stability", "cross_asset_liquidation",
+           # issue 12: every indicator the sell-off accounts name
+           "vol_of_vol", "tail_pricing", "net_liquidity", "bank_reserves", "credit_spreads", "financial_conditions",
+           "labour_stress", "dollar_squeeze", "etf_flows", "crypto_sentiment", "metals_liquidation"}
 SIGNALS = sorted(discover().signals)
 
 
@@ -47,8 +50,14 @@ def test_truncation_invariance(name):
 @pytest.mark.parametrize("end", ["2020-03-16", "2026-02-05"])
 @pytest.mark.parametrize("name", SIGNALS)
 def test_run_signal_with_an_end_date_matches_the_full_run(name, end):
-    """The user path: run_signal(end=t) loads data only up to t and must agree with the full run."""
+    """The user path: run_signal(end=t) loads data only up to t and must agree with the full run.
+
+    A signal whose data begins after t (etf_flows: 2024-01) returns no rows: no made-up history."""
     spec = registry().get(name)
+    if output_for(name)["reading"].first_valid_index() > pd.Timestamp(end):
+        cut = run_signal(spec, start="2019-06-01", end=end, calendar=spec.calendar)
+        assert cut.empty and {"reading", "state"} <= set(cut.columns)
+        return
     cut = run_signal(spec, start="2019-06-01", end=end, calendar=spec.calendar)
     full = output_for(name).loc["2019-06-01":end]
     assert cut.index.equals(full.index)
@@ -61,13 +70,16 @@ def test_run_signal_with_an_end_date_matches_the_full_run(name, end):
 def test_readings_map_onto_the_other_calendar(name):
     spec = registry().get(name)
     other = "utc" if spec.calendar == "us" else "us"
-    mapped = run_signal(spec, start="2020-03-02", end="2020-03-31", calendar=other)
+    # March 2020, or the February 2026 sell-off for a signal whose data starts later (etf_flows)
+    start = "2020-03-02" if output_for(name)["reading"].first_valid_index() < pd.Timestamp("2020-03-02") else "2026-02-02"
+    end = f"{start[:8]}{'31' if start[5:7] == '03' else '28'}"
+    mapped = run_signal(spec, start=start, end=end, calendar=other)
     assert mapped["state"].notna().any()
     assert set(mapped["state"].dropna().unique()) <= {RISK_ON, CAUTION, RISK_OFF}
     if other == "us":
         assert mapped.index.dayofweek.max() < 5
     else:
-        assert len(mapped) == 30
+        assert len(mapped) == (pd.Timestamp(end) - pd.Timestamp(start)).days + 1
 
 
 @pytest.mark.parametrize("name", SIGNALS)
