@@ -7,8 +7,8 @@ points, against the value the bar saw ``days`` bars earlier).
 
 States:
     risk-off  widening_bp >= ``risk_off_bp`` (default 100 bp in 20 bars): credit is repricing
-              default risk fast (2008-09, 2011-08, 2015-12, 2018-12, 2020-03: +390 bp in 20
-              bars to 2020-03-17, 2022-06, 2025-04)
+              default risk fast (2008-09, 2011-08, 2015-12, 2018-12, 2020-03: +482 bp in 20
+              bars on the bar of 2020-03-17, 2022-06, 2025-04)
     caution   widening_bp >= ``caution_bp`` (default 50 bp), or the level >= ``level_caution``
               (default 6%: spreads already wide, the market priced for stress)
     risk-on   otherwise.

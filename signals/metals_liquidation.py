@@ -11,9 +11,9 @@ that met the risk-off rule).
 
 States:
     risk-off  for ``hold`` bars (5) after a day where both metals fall at least ``sigma`` (-2)
-              volatility units while SPY and BTC also fall (scaled return below 0): margin calls
-              and a dash for cash (2013-04-15, 2020-03-12..19, 2026-01-30 when SLV fell 28% and
-              GLD 10%)
+              volatility units while SPY also falls and BTC fell on this bar or the one before
+              (its close arrives a bar late): margin calls and a dash for cash (2013-04-12/15,
+              2020-03-12, 2026-01-30 when SLV fell 28% and GLD 10%)
     caution   both metals at or below ``sigma`` on their own (a metals crash while equities or
               bitcoin hold up), or one metal at or below ``sigma`` with SPY and BTC down
     risk-on   otherwise.
@@ -44,7 +44,9 @@ def compute(data, sigma=-2.0, vol_window=60, hold=5):
     complete = (gld.notna() & slv.notna() & spy.notna() & btc.notna()).to_numpy()
     both = ((gld <= sigma) & (slv <= sigma)).to_numpy()
     one = ((gld <= sigma) | (slv <= sigma)).to_numpy()
-    risk_down = ((spy < 0) & (btc < 0)).to_numpy()
+    # BTC's UTC close reaches a US bar about 21 hours late, so "BTC sold the same day" is its return
+    # on this bar or the bar before (2020-03-12: SPY and both metals fell; BTC's -37% day is the next bar)
+    risk_down = ((spy < 0) & ((btc < 0) | (btc.shift(1) < 0))).to_numpy()
     trigger = both & risk_down
     held = np.zeros(len(trigger), bool)
     last = -hold
