@@ -10,9 +10,12 @@ bar: the 2,914,000 initial claims of the week to 2020-03-21 appear on the bar of
 The reading is the rise of the 4-week average of initial claims off its ``weeks``-week low, as a
 fraction (0.25 = 25% above the low). The 4-week average is the mean of the prints the bar saw 0, 7,
 14 and 21 days earlier (exactly the last four weekly releases). Extras: ``claims_4w``,
-``continuing_rise`` (the same rise for CCSA) and ``sahm`` (the 3-month average of UNRATE as seen
-0, 31 and 62 days earlier, i.e. the last three monthly releases, minus its lowest value over the
-trailing 12 months, in percentage points: the Sahm (2019) recession rule on released data).
+``continuing_rise`` (the same rise for CCSA) and ``sahm`` (a Sahm-style rule on released data, in
+percentage points: the unemployment rate on view averaged over the last 91 calendar days of bars,
+about the last three monthly releases weighted by how long each was the latest, minus the lowest
+value of that average over the trailing 365 days. Sahm (2019) averages the last three monthly
+figures; release days wander with weekends, so a fixed "one month back" look-up would mix
+releases, and the time-weighted average never does).
 
 The FRED files are the latest vintage, not the first prints (initial claims for the week to
 2020-03-21 read 2,914,000 here against a first print near 3.28 M; UNRATE is revised each January),
@@ -20,7 +23,7 @@ so the history reads somewhat differently from what was known in real time (REVI
 
 States:
     risk-off  initial-claims rise >= ``risk_off_rise`` (0.35), or sahm >= ``sahm_risk_off`` (0.5,
-              Sahm's own trigger: 2001, 2008, 2020-04, 2024-08 on this vintage)
+              Sahm's own trigger: 2001, 2008, 2020, 2024-08/09 on this vintage)
     caution   initial- or continuing-claims rise >= ``caution_rise`` (0.20)
     risk-on   otherwise (all of 2019: the claims rise stays below 0.18).
 
@@ -42,7 +45,7 @@ PARAMS = [
     Param("risk_off_rise", 0.35, low=0.0, high=10.0, description="initial-claims rise at or above this = risk-off"),
     Param("sahm_risk_off", 0.5, low=0.0, high=5.0, description="Sahm-rule reading (pp) at or above this = risk-off"),
 ]
-WARMUP = lambda weeks, **_: 5 * max(weeks + 3, 61)  # noqa: E731 - claims window, or 62 + 365 days of UNRATE
+WARMUP = lambda weeks, **_: 5 * max(weeks + 3, 66)  # noqa: E731 - claims window, or 91 + 365 days of UNRATE
 
 
 def rise_off_low(weekly, weeks):
@@ -59,7 +62,7 @@ def compute(data, weeks=52, caution_rise=0.20, risk_off_rise=0.35, sahm_risk_off
     claims_4w, rise = rise_off_low(data["ICSA"], weeks)
     _, cont_rise = rise_off_low(data["CCSA"], weeks)
     unrate = data["UNRATE"]
-    avg3 = (unrate + asof_ago(unrate, 31) + asof_ago(unrate, 62)) / 3
+    avg3 = unrate.rolling("91D").mean().where(asof_ago(unrate, 90).notna())
     sahm = (avg3 - avg3.rolling("365D").min().where(asof_ago(avg3, 364).notna())).round(6)
     off = (rise >= risk_off_rise).to_numpy() | (sahm >= sahm_risk_off).to_numpy()
     warn = (rise >= caution_rise).to_numpy() | (cont_rise >= caution_rise).to_numpy()

@@ -242,6 +242,7 @@ BROKEN = {
     "bad_default": ('from riskoff import Param\nINPUTS = ["SPY.close"]\nPARAMS = [Param("n", 3, low=5)]\n'
                     'def compute(data, n=3):\n    return data\n', "default of parameter 'n'"),
     "import_error": ("import no_such_module_xyz\n", "ModuleNotFoundError"),
+    "bad_revised": ('INPUTS = ["SPY.close"]\nREVISED = "yes"\ndef compute(data):\n    return data\n', "REVISED"),
 }
 
 
@@ -258,6 +259,16 @@ def test_broken_plugins_fail_clearly_and_the_others_still_load(tmp_path):
         assert f"{name}.py" in str(err) and needle in str(err), str(err)
         with pytest.raises(PluginError, match=name):
             reg.get(name)
+
+
+def test_revised_inputs_are_flagged_in_list_and_show():
+    reg = registry()
+    revised = {name for name, spec in reg.signals.items() if spec.revised}
+    assert {"labour_stress", "financial_conditions"} <= revised and "vix_mean_reversion" not in revised
+    assert "revised = true" in format_show(reg.get("labour_stress"))
+    assert "revised = false" in format_show(reg.get("vix_mean_reversion"))
+    listing = format_list(reg)
+    assert "labour_stress  [us, revised]" in listing and "vix_mean_reversion  [us]" in listing
 
 
 def test_unknown_signal_name_suggests_a_close_one():
