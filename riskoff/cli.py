@@ -4,6 +4,7 @@
     riskoff compare RUN_A RUN_B [--html FILE]            metric differences between two runs
     riskoff windows list                                 the sell-off window catalog
     riskoff signals list | show NAME                     discovered signal plug-ins
+    riskoff signals score [--assets ..] [--signals ..] [--out DIR]  each signal's record over every sell-off
     riskoff strategies list                              discovered strategy rules
     riskoff data status | fetch [ID ...]                 the data dir; live download into data/cache
     riskoff sweep CONFIG [--walk-forward] [--backend dask] parameter sweeps and out-of-sample checks
@@ -66,6 +67,8 @@ def cmd_windows(args: argparse.Namespace) -> int:
 
 def cmd_signals(args: argparse.Namespace) -> int:
     from riskoff.signal import discover, format_list, format_show
+    if args.action == "score":
+        return cmd_signals_score(args)
     registry = discover([Path(d) for d in args.plugin_dir])
     if args.action == "show":
         if not args.name:
@@ -73,6 +76,22 @@ def cmd_signals(args: argparse.Namespace) -> int:
         print(format_show(registry.get(args.name)))
     else:
         print(format_list(registry))
+    return 0
+
+
+def cmd_signals_score(args: argparse.Namespace) -> int:
+    from riskoff.scorecard import build_scorecard, default_out, summary_text, write_scorecard
+
+    t0 = time.perf_counter()
+    if args.name:
+        raise RiskoffError(f"riskoff signals score takes no NAME (got {args.name!r}); use --signals NAME ...")
+    if args.plugin_dir:
+        raise RiskoffError("riskoff signals score scores the signals in signals/ and the entry points; "
+                           "--plugin-dir is not supported here")
+    card = build_scorecard(args.assets, args.signals, data_dir=args.data_dir, progress=_say)
+    out = write_scorecard(card, Path(args.out) if args.out else default_out())
+    print(summary_text(card))
+    print(f"results: {out}  ({time.perf_counter() - t0:.1f} s)")
     return 0
 
 
@@ -124,9 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     win.add_argument("action", choices=["list"], nargs="?", default="list")
     win.set_defaults(func=cmd_windows)
     sig = sub.add_parser("signals", help="discovered signal plug-ins")
-    sig.add_argument("action", choices=["list", "show"], nargs="?", default="list")
+    sig.add_argument("action", choices=["list", "show", "score"], nargs="?", default="list")
     sig.add_argument("name", nargs="?")
     sig.add_argument("--plugin-dir", action="append", default=[], help="extra folder of signal modules")
+    sig.add_argument("--assets", nargs="+", default=None, help="score: assets (default SPY QQQ BTC-USD GLD)")
+    sig.add_argument("--signals", nargs="+", default=None, help="score: signals (default: all)")
+    sig.add_argument("--out", default=None, help="score: results folder (default results/<timestamp>-scorecard)")
+    sig.add_argument("--data-dir", default=None, help="data dir (else RISKOFF_DATA_DIR, ../shared/data, data/cache)")
     sig.set_defaults(func=cmd_signals)
     st = sub.add_parser("strategies", help="discovered strategy rules")
     st.add_argument("action", choices=["list"], nargs="?", default="list")

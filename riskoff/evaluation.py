@@ -46,16 +46,51 @@ def derisk_episodes(target: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp 
     """(first bar, last bar) of each run of bars with the target below full; last is None if open."""
     below = (target.fillna(1.0) < FULL).to_numpy()
     idx = target.index
-    out, start = [], None
-    for i, b in enumerate(below):
-        if b and start is None:
-            start = i
-        elif not b and start is not None:
-            out.append((idx[start], idx[i - 1]))
-            start = None
-    if start is not None:
-        out.append((idx[start], None))
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], below, [False]]).astype(np.int8)))
+    starts, stops = edges[::2], edges[1::2]  # a run covers bars starts[k] .. stops[k] - 1
+    return [(idx[a], idx[b - 1] if b < len(below) else None) for a, b in zip(starts, stops)]
+
+
+def false_alarm_drawdown(asset_class: str) -> float:
+    """The buy & hold fall that makes a de-risk episode a real alarm (15% crypto, 7% otherwise)."""
+    return FALSE_ALARM_DRAWDOWN.get(asset_class, FALSE_ALARM_DRAWDOWN["default"])
+
+
+def false_alarms_of(episodes: list[tuple[pd.Timestamp, pd.Timestamp | None]], bh_equity: pd.Series,
+                    asset_class: str) -> list[pd.Timestamp]:
+    """First bars of the de-risk episodes that were false alarms: buy & hold did not fall
+    ``false_alarm_drawdown(asset_class)`` within ``FALSE_ALARM_HORIZON_DAYS`` of the episode's first bar
+    (measured from that bar's value to the lowest value in the horizon)."""
+    alarm_dd = false_alarm_drawdown(asset_class)
+    days, values = bh_equity.index.to_numpy(dtype="datetime64[ns]"), bh_equity.to_numpy(dtype="float64")
+    horizon_ns = np.timedelta64(FALSE_ALARM_HORIZON_DAYS, "D")
+    out = []
+    for first, _ in episodes:  # positions, not label slices: the scorecard calls this thousands of times
+        t0 = np.datetime64(first, "ns")
+        lo, hi = np.searchsorted(days, t0, "left"), np.searchsorted(days, t0 + horizon_ns, "right")
+        horizon = values[lo:hi]
+        if len(horizon) and not np.isnan(horizon).all() and (np.nanmin(horizon) / horizon[0] - 1.0) > -alarm_dd:
+            out.append(first)
     return out
+
+
+def lead_time(target: pd.Series, trough: pd.Timestamp, lookback_days: int = LEAD_LOOKBACK_DAYS) -> float:
+    """Days from the start of the de-risk run that covers ``trough`` to the trough.
+
+    ``target`` is the decided exposure (NaN already filled by the caller); the run starts at the
+    first bar below full after the last fully invested bar within ``lookback_days`` before the
+    trough (or at the look-back's first bar if it never was fully invested there). NaN when the
+    target is at full on the trough bar (not de-risked by then).
+    """
+    idx = target.index
+    days, t = idx.to_numpy(dtype="datetime64[ns]"), np.datetime64(trough, "ns")
+    lo, hi = np.searchsorted(days, t - np.timedelta64(lookback_days, "D"), "left"), np.searchsorted(days, t, "right")
+    recent = target.to_numpy(dtype="float64")[lo:hi]
+    if not len(recent) or not recent[-1] < FULL:
+        return float("nan")
+    full = np.flatnonzero(recent >= FULL)
+    first_off = idx[lo + full[-1] + 1] if len(full) else idx[lo]
+    return float((trough - first_off).days)
 
 
 def full_period_stats(equity: pd.Series, exposure: pd.Series, target: pd.Series, bh_equity: pd.Series,
@@ -68,13 +103,8 @@ def full_period_stats(equity: pd.Series, exposure: pd.Series, target: pd.Series,
     rets = eq.pct_change().iloc[1:]
     years = len(rets) / ppy
     episodes = derisk_episodes(target.reindex(eq.index))
-    alarm_dd = FALSE_ALARM_DRAWDOWN.get(asset_class, FALSE_ALARM_DRAWDOWN["default"])
-    bh = bh_equity.reindex(eq.index)
-    false_alarms = 0
-    for first, _ in episodes:
-        horizon = bh.loc[first:first + pd.Timedelta(days=FALSE_ALARM_HORIZON_DAYS)]
-        if len(horizon) and (horizon.min() / horizon.iloc[0] - 1.0) > -alarm_dd:
-            false_alarms += 1
+    alarm_dd = false_alarm_drawdown(asset_class)
+    false_alarms = len(false_alarms_of(episodes, bh_equity.reindex(eq.index), asset_class))
     tgt = target.reindex(eq.index).fillna(0.0)
     mdd = max_drawdown(eq)
     with np.errstate(all="ignore"):
@@ -119,13 +149,7 @@ def window_metrics(window: SellOffWindow, asset: str, equity: pd.Series, bh_equi
     row["drawdown_avoided"] = row["strategy_max_dd"] - row["bh_max_dd"]
     row["exposure_at_trough"] = _at_or_before(exposure, trough)
     tgt = target.fillna(0.0)
-    lead = np.nan
-    recent = tgt.loc[trough - pd.Timedelta(days=LEAD_LOOKBACK_DAYS):trough]
-    if len(recent) and recent.iloc[-1] < FULL:
-        full_bars = recent[recent >= FULL]
-        first_off = recent.loc[full_bars.index[-1]:].index[1] if len(full_bars) else recent.index[0]
-        lead = float((trough - first_off).days)
-    row["lead_time_days"] = lead
+    row["lead_time_days"] = lead_time(tgt, trough)
     after = tgt.loc[trough:]
     back = after[after >= FULL]
     row["reentry_lag_days"] = float((back.index[0] - trough).days) if len(back) else np.nan
