@@ -364,7 +364,8 @@ def write_scorecard(card: Scorecard, out: str | Path) -> Path:
 
     out = Path(out)
     with _atomic_folder(out) as tmp:
-        card.table.to_csv(tmp / "scorecard.csv", index=False, float_format="%.6g")
+        table = card.table.assign(revised=card.table["revised"].map({True: "true", False: "false"}))
+        table.to_csv(tmp / "scorecard.csv", index=False, float_format="%.6g")
         card.episodes.to_csv(tmp / "episodes.csv", index=False, float_format="%.6g")
         (tmp / "scorecard.html").write_text(scorecard_html(card), encoding="utf-8")
     return out
