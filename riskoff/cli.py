@@ -37,12 +37,13 @@ def _say(msg: str) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from riskoff.config import load_config
-    from riskoff.runner import default_out, ranking_text, simulate_config, write_run
+    from riskoff.run_folder import default_out
+    from riskoff.runner import ranking_text, simulate_config, write_run
 
     t0 = time.perf_counter()
     cfg = load_config(args.config)
     result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, show_bar=sys.stderr.isatty())
-    out = Path(args.out) if args.out else default_out(cfg)
+    out = Path(args.out) if args.out else default_out(cfg.name)
     tearsheets = False if args.no_tearsheets else ("all" if args.all_tearsheets else True)
     write_run(result, out, tearsheets=tearsheets, report=not args.no_report, progress=_say)
     print(ranking_text(result))
@@ -88,8 +89,12 @@ def cmd_signals_score(args: argparse.Namespace) -> int:
     if args.plugin_dir:
         raise RiskoffError("riskoff signals score scores the signals in signals/ and the entry points; "
                            "--plugin-dir is not supported here")
+    from riskoff.run_folder import RunFolder
+
+    out = Path(args.out) if args.out else default_out()
+    RunFolder(out, what="scorecard").check_free()  # before the work, not after it
     card = build_scorecard(args.assets, args.signals, data_dir=args.data_dir, progress=_say)
-    out = write_scorecard(card, Path(args.out) if args.out else default_out())
+    write_scorecard(card, out)
     print(summary_text(card))
     print(f"results: {out}  ({time.perf_counter() - t0:.1f} s)")
     return 0

@@ -48,8 +48,12 @@ position is unchanged, nothing is filled at the carried price. With ``fill="next
 trades only if both its open and close are present. An account whose value falls to zero or below
 stops trading (as in vectorbt).
 
-Engines. ``_simulate_kernel`` is a numba kernel that steps bar by bar over 2-D arrays
-(bars x columns) and simulates many accounts in one call; it is the fast path for sweeps.
+Engines. The numba path steps bar by bar with shared per-bar functions: ``account_bar_nb``
+advances a one-asset account (cash accrual, a pending fill, valuation, the bar's decision) and is
+built from the order steps ``order_gap_nb``, ``sell_nb``, ``buy_nb`` and ``accrue_cash_nb``;
+``simulate`` runs one such account per column, ``simulate_portfolio`` runs the same order steps
+on a shared cash balance (sells first), and the sweep kernels and the event-driven engine call
+the same functions.
 ``to_vectorbt`` builds the same simulation as a ``vbt.Portfolio`` (``simulate(engine="vectorbt")``
 wraps it): each account is a cash-sharing group [asset, CASH] where CASH is a synthetic price
 index compounding ``cash_rate``; orders are ``size_type="targetpercent"`` (w on the asset,
@@ -68,6 +72,7 @@ default call sequence is column order (here sells before buys); its default init
 """
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -82,7 +87,8 @@ if TYPE_CHECKING:
     import vectorbt as vbt
 
 __all__ = ["Costs", "DEFAULT_COSTS", "EngineInputError", "SimResult", "simulate", "simulate_portfolio",
-           "to_vectorbt"]
+           "to_vectorbt", "AccountState", "initial_account_state", "account_bar_nb", "accrue_cash_nb", "order_gap_nb",
+           "sell_nb", "buy_nb", "weight_nb", "cash_growth"]
 
 FILLS = ("next_close", "next_open")
 REBALANCES = (None, "threshold")
@@ -141,105 +147,205 @@ class SimResult:
 
 
 # ---------------------------------------------------------------------------------------------
-# numba kernel
+# per-bar steps (numba): the only implementation of fills, costs and cash. ``simulate``, the
+# shared-cash ``simulate_portfolio``, the sweep kernels and the event-driven engine all call them.
+
+#: the state of a one-asset account between bars (passed by value: numba keeps it in registers)
+AccountState = namedtuple("AccountState", [
+    "cash",      # cash balance (negative when leveraged)
+    "units",     # units of the asset held
+    "last",      # last close seen (valuation price carried over bars without a price)
+    "decided",   # the latest decided target weight
+    "pending",   # an order towards ``decided`` waits for the next bar with a price
+])
 
 
 @njit(cache=True)
-def _simulate_kernel(close, price, target, growth, src, bounds, fee, slip, band, every, cash_floor,
-                     init_cash):  # pragma: no cover - compiled
-    """Step all accounts bar by bar.
+def initial_account_state(init_cash: float) -> AccountState:
+    """All in cash, nothing decided."""
+    return AccountState(init_cash, 0.0, np.nan, 0.0, False)
 
-    Args:
-        close: (bars, k) closes used for valuation; NaN = no trade that bar.
-        price: (bars, k) fill prices (the closes, or the opens for next_open fills).
-        target: (bars, n) decided weights, NaN already replaced by 0.
-        growth: (bars,) cash growth factor from bar t-1 to t (growth[0] is ignored).
-        src: (n,) column of close/price that asset column j trades.
-        bounds: (accounts + 1,) asset columns bounds[g]:bounds[g+1] share account g's cash.
-        fee, slip: (n,) fractions (bps / 1e4).
-        band: threshold-rebalance band (inf = off); every: periodic rebalance step (0 = off).
-        cash_floor: lowest cash a buy may leave, as a fraction of the pre-trade value (1 - leverage).
-        init_cash: starting cash of each account.
 
-    Returns:
-        equity (bars, accounts), weight (bars, n), fills (bars, n) signed units, 0 = no fill.
+@njit(cache=True)
+def accrue_cash_nb(cash: float, growth: float) -> float:
+    """Cash after one period of interest (``growth`` = 1 + rate x days / 360)."""
+    return cash * growth
+
+
+@njit(cache=True)
+def order_gap_nb(decided: float, value: float, price: float, units: float) -> float:
+    """Units to trade so the position is ``decided`` x ``value`` at ``price``.
+
+    0 for a float residue of a target already met (under 1e-12 of the account): not an order.
+    """
+    gap = decided * value / price - units
+    if abs(gap) * price <= 1e-12 * value:
+        return 0.0
+    return gap
+
+
+@njit(cache=True)
+def sell_nb(gap: float, price: float, fee: float, slip: float) -> float:
+    """Cash received for selling ``-gap`` units: slippage moves the price down, the fee is on notional."""
+    notional = -gap * price * (1.0 - slip)
+    return notional - notional * fee
+
+
+@njit(cache=True)
+def buy_nb(gap: float, price: float, cash: float, floor: float, fee: float, slip: float):
+    """(cash spent, units bought) for a buy of ``gap`` units, never taking cash below ``floor``.
+
+    The dollar gap is spent fee and slippage included (vectorbt's cash-limited target-percent buy);
+    a capped buy is a partial fill.
+    """
+    spend = min(gap * price, cash - floor)
+    if spend > 0.0:
+        return spend, spend / (price * (1.0 + slip) * (1.0 + fee))
+    return 0.0, 0.0
+
+
+@njit(cache=True)
+def weight_nb(position_value: float, equity: float) -> float:
+    """The held weight: position value / equity, NaN when the account is worth nothing."""
+    if not equity > 0.0:
+        return np.nan
+    return position_value / equity if position_value != 0.0 else 0.0
+
+
+@njit(cache=True)
+def account_bar_nb(state: AccountState, t: int, price: float, close: float, growth: float, target: float,
+                   fee: float, slip: float, floor_frac: float, band: float, rebalance: bool):
+    """One bar of a one-asset account: (state, equity, position value, units filled).
+
+    In order: cash accrues from the previous bar (t > 0); a pending order fills at ``price`` when
+    the bar has a price and the account is worth something; the account is valued at ``close``
+    (the last close carried when NaN); the decision of bar t is taken (an order is pending when
+    the target changed, the held weight drifted more than ``band`` from it, or ``rebalance``).
+    """
+    cash, units, last, decided, pending = state
+    if t > 0:
+        cash = accrue_cash_nb(cash, growth)
+    filled = 0.0
+    if pending and not (np.isnan(close) or np.isnan(price)):
+        value = cash + units * price if units != 0.0 else cash
+        if value > 0.0:
+            pending = False
+            gap = order_gap_nb(decided, value, price, units)
+            if gap < 0.0:
+                cash += sell_nb(gap, price, fee, slip)
+                units += gap
+                filled = gap
+            elif gap > 0.0:
+                spend, q = buy_nb(gap, price, cash, floor_frac * value, fee, slip)
+                if spend > 0.0:
+                    cash -= spend
+                    units += q
+                    filled = q
+    if not np.isnan(close):
+        last = close
+    pv = units * last if units != 0.0 else 0.0
+    equity = cash + pv
+    if abs(weight_nb(pv, equity) - target) > band or rebalance:
+        pending = True
+    if target != decided:
+        decided = target
+        pending = True
+    return AccountState(cash, units, last, decided, pending), equity, pv, filled
+
+
+@njit(cache=True)
+def _simulate_accounts_nb(close, price, target, growth, src, fee, slip, band, every, floor_frac,
+                          init_cash):  # pragma: no cover - compiled
+    """Independent one-asset accounts, one per target column, each stepped by ``account_bar_nb``.
+
+    Returns equity, weight and signed units filled, each (bars, accounts).
+    """
+    n_bars, n = target.shape
+    equity = np.empty((n_bars, n))
+    weight = np.empty((n_bars, n))
+    fills = np.zeros((n_bars, n))
+    for j in range(n):
+        state = initial_account_state(init_cash)
+        k = src[j]
+        for t in range(n_bars):
+            periodic = every > 0 and t > 0 and t % every == 0
+            state, eq, pv, filled = account_bar_nb(state, t, price[t, k], close[t, k], growth[t], target[t, j],
+                                                   fee[j], slip[j], floor_frac, band, periodic)
+            equity[t, j] = eq
+            weight[t, j] = weight_nb(pv, eq)
+            fills[t, j] = filled
+    return equity, weight, fills
+
+
+@njit(cache=True)
+def _simulate_shared_cash_nb(close, price, target, growth, src, fee, slip, band, every, cash_floor,
+                             init_cash):  # pragma: no cover - compiled
+    """One account holding every column with a shared cash balance (``simulate_portfolio``).
+
+    The same order steps as a one-asset account, in two passes per bar: every fill of the bar is
+    sized on the same pre-trade value, sells run first and fund the buys.
     """
     n_bars, n_cols = target.shape
-    n_acc = bounds.shape[0] - 1
-    equity = np.empty((n_bars, n_acc))
+    equity = np.empty((n_bars, 1))
     weight = np.zeros((n_bars, n_cols))
     fills = np.zeros((n_bars, n_cols))
-    cash = np.full(n_acc, init_cash)
+    cash = init_cash
     units = np.zeros(n_cols)
     last = np.full(n_cols, np.nan)
     decided = np.zeros(n_cols)
     pending = np.zeros(n_cols, dtype=np.bool_)
     gap = np.zeros(n_cols)
     for t in range(n_bars):
-        periodic = every > 0 and t > 0 and t % every == 0
-        for g in range(n_acc):
-            a, b = bounds[g], bounds[g + 1]
-            if t > 0:
-                cash[g] *= growth[t]
-
-            # Fills, valued at this bar's fill prices (carried closes for assets that cannot trade).
-            n_fill = 0
-            value = cash[g]
-            for j in range(a, b):
+        if t > 0:
+            cash = accrue_cash_nb(cash, growth[t])
+        n_fill = 0
+        value = cash
+        for j in range(n_cols):
+            p = price[t, src[j]]
+            live = not (np.isnan(close[t, src[j]]) or np.isnan(p))
+            if live and pending[j]:
+                n_fill += 1
+            if units[j] != 0.0:
+                value += units[j] * (p if live else last[j])
+        if n_fill > 0 and value > 0.0:
+            floor = cash_floor * value
+            for j in range(n_cols):
                 p = price[t, src[j]]
-                live = not (np.isnan(close[t, src[j]]) or np.isnan(p))
-                if live and pending[j]:
-                    n_fill += 1
-                if units[j] != 0.0:
-                    value += units[j] * (p if live else last[j])
-            if n_fill > 0 and value > 0.0:
-                floor = cash_floor * value
-                dust = 1e-12 * value  # float residue of an already-met target is not an order
-                for j in range(a, b):
-                    p = price[t, src[j]]
-                    gap[j] = 0.0
-                    if pending[j] and not (np.isnan(close[t, src[j]]) or np.isnan(p)):
-                        pending[j] = False
-                        gap[j] = decided[j] * value / p - units[j]
-                        if abs(gap[j]) * p <= dust:
-                            gap[j] = 0.0
-                for j in range(a, b):  # sells first: they fund the buys
-                    if gap[j] < 0.0:
-                        notional = -gap[j] * price[t, src[j]] * (1.0 - slip[j])
-                        cash[g] += notional - notional * fee[j]
-                        units[j] += gap[j]
-                        fills[t, j] = gap[j]
-                for j in range(a, b):
-                    if gap[j] > 0.0:
-                        p = price[t, src[j]]
-                        spend = min(gap[j] * p, cash[g] - floor)
-                        if spend > 0.0:
-                            q = spend / (p * (1.0 + slip[j]) * (1.0 + fee[j]))
-                            cash[g] -= spend
-                            units[j] += q
-                            fills[t, j] = q
-
-            # Close: value with carried closes, then take this bar's decisions.
-            eq = cash[g]
-            for j in range(a, b):
-                c = close[t, src[j]]
-                if not np.isnan(c):
-                    last[j] = c
-                if units[j] != 0.0:
-                    eq += units[j] * last[j]
-            equity[t, g] = eq
-            drifted = False
-            for j in range(a, b):
-                w = units[j] * last[j] / eq if units[j] != 0.0 else 0.0
-                weight[t, j] = w if eq > 0.0 else np.nan
-                if abs(weight[t, j] - target[t, j]) > band:
-                    drifted = True
-                if target[t, j] != decided[j]:
-                    decided[j] = target[t, j]
-                    pending[j] = True
-            if drifted or periodic:
-                for j in range(a, b):
-                    pending[j] = True
+                gap[j] = 0.0
+                if pending[j] and not (np.isnan(close[t, src[j]]) or np.isnan(p)):
+                    pending[j] = False
+                    gap[j] = order_gap_nb(decided[j], value, p, units[j])
+            for j in range(n_cols):  # sells first: they fund the buys
+                if gap[j] < 0.0:
+                    cash += sell_nb(gap[j], price[t, src[j]], fee[j], slip[j])
+                    units[j] += gap[j]
+                    fills[t, j] = gap[j]
+            for j in range(n_cols):
+                if gap[j] > 0.0:
+                    spend, q = buy_nb(gap[j], price[t, src[j]], cash, floor, fee[j], slip[j])
+                    if spend > 0.0:
+                        cash -= spend
+                        units[j] += q
+                        fills[t, j] = q
+        eq = cash
+        for j in range(n_cols):
+            c = close[t, src[j]]
+            if not np.isnan(c):
+                last[j] = c
+            if units[j] != 0.0:
+                eq += units[j] * last[j]
+        equity[t, 0] = eq
+        drifted = every > 0 and t > 0 and t % every == 0
+        for j in range(n_cols):
+            weight[t, j] = weight_nb(units[j] * last[j] if units[j] != 0.0 else 0.0, eq)
+            if abs(weight[t, j] - target[t, j]) > band:
+                drifted = True
+            if target[t, j] != decided[j]:
+                decided[j] = target[t, j]
+                pending[j] = True
+        if drifted:
+            for j in range(n_cols):
+                pending[j] = True
     return equity, weight, fills
 
 
@@ -302,7 +408,9 @@ def _check_weights(values: np.ndarray, columns: pd.Index, index: pd.Index, max_l
                                f"is outside [0, {max_leverage}]")
 
 
-def _growth(cash_rate: pd.Series | None, index: pd.DatetimeIndex) -> np.ndarray:
+def cash_growth(cash_rate: pd.Series | None, index: pd.DatetimeIndex) -> np.ndarray:
+    """1 + the cash return of each bar: rate_t / 100 x calendar days since the previous bar / 360
+    (ACT/360; growth[0] = 1). ``cash_rate`` is annual, in percent, on ``index``; NaN earns nothing."""
     growth = np.ones(len(index))
     if cash_rate is None:
         return growth
@@ -375,15 +483,15 @@ def _prepare(close: pd.DataFrame, target: pd.DataFrame, src: np.ndarray, *, open
     return _Inputs(index=index, columns=target.columns, close=close_v, price=price_v,
                    src=_kernel_array(src, np.int64),
                    target=_kernel_array(np.nan_to_num(target_v, nan=0.0)),
-                   growth=_growth(cash_rate, index), fee=fee, slip=slip,
+                   growth=cash_growth(cash_rate, index), fee=fee, slip=slip,
                    band=float(rebalance_band) if rebalance == "threshold" else np.inf,
                    every=int(rebalance_every), max_leverage=float(max_leverage), init_cash=float(init_cash))
 
 
-def _run_kernel(inp: _Inputs, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return _simulate_kernel(inp.close, inp.price, inp.target, inp.growth, inp.src,
-                            _kernel_array(bounds, np.int64), inp.fee, inp.slip, inp.band,
-                            inp.every, 1.0 - inp.max_leverage, inp.init_cash)
+def _run_kernel(inp: _Inputs, shared_cash: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    kernel = _simulate_shared_cash_nb if shared_cash else _simulate_accounts_nb
+    return kernel(inp.close, inp.price, inp.target, inp.growth, inp.src, inp.fee, inp.slip, inp.band,
+                  inp.every, 1.0 - inp.max_leverage, inp.init_cash)
 
 
 def _orders_frame(inp: _Inputs, t: np.ndarray, j: np.ndarray, size: np.ndarray, price: np.ndarray,
@@ -485,7 +593,7 @@ def simulate(close: pd.Series | pd.DataFrame, exposure: pd.Series | pd.DataFrame
                          max_leverage=max_leverage, init_cash=init_cash)
     if engine == "vectorbt":
         return _from_vectorbt(inp, _vectorbt_portfolio(inp))
-    equity, weight, fills = _run_kernel(inp, np.arange(len(inp.columns) + 1))
+    equity, weight, fills = _run_kernel(inp, shared_cash=False)
     return _result(inp, equity, inp.columns, weight, _kernel_orders(inp, fills))
 
 
@@ -529,7 +637,7 @@ def simulate_portfolio(close: pd.DataFrame, weights: pd.DataFrame, *,
     inp = _prepare(close, weights, np.arange(close.shape[1]), open=open, cash_rate=cash_rate, costs=costs,
                    fill=fill, rebalance=rebalance, rebalance_band=rebalance_band,
                    rebalance_every=rebalance_every, max_leverage=max_leverage, init_cash=init_cash)
-    equity, weight, fills = _run_kernel(inp, np.array([0, close.shape[1]]))
+    equity, weight, fills = _run_kernel(inp, shared_cash=True)
     return _result(inp, equity, pd.Index(["portfolio"]), weight, _kernel_orders(inp, fills))
 
 

@@ -1,9 +1,12 @@
 """Evaluation: full-period statistics and per-window sell-off metrics.
 
-Full-period statistics come from quantstats (CAGR, volatility, Sharpe, Sortino, max drawdown,
-Calmar) with the annualisation of the asset's calendar: 365 bars a year for crypto (UTC days),
-252 for US equities. Sharpe and Sortino use a zero risk-free rate (cash already earns the
-money-market rate inside the equity curve, so the de-risked periods are credited there).
+Full-period statistics (CAGR, volatility, Sharpe, Sortino, max drawdown, Calmar, time in market)
+come from :mod:`riskoff.metrics`, the numba implementation sweeps use too (tests hold it to
+quantstats' formulas), annualised by :func:`riskoff.annualisation.periods_per_year` of the asset's
+clock (365 bars a year for crypto on UTC days, 252 for US sessions). Sharpe and Sortino are on
+returns in excess of the money-market rate the run's cash earns (a strategy sitting in cash at 5%
+earns no risk premium). Turnover is the sum of absolute target changes per year; an episode is a
+false alarm when buy & hold does not fall the class's threshold within the horizon.
 
 Window metrics (one row per strategy x asset x window), all on the asset's own bars:
     strategy_return, bh_return   equity at ``end`` / equity at ``start`` - 1
@@ -21,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from riskoff.annualisation import periods_per_year
+from riskoff.metrics import max_drawdown_nb, segment_stats
 from riskoff.windows import SellOffWindow
 
 FULL = 0.999  # a target at or above this is "fully invested" (floating point tolerance)
@@ -31,15 +36,12 @@ FALSE_ALARM_DRAWDOWN = {"crypto": 0.15, "default": 0.07}
 FALSE_ALARM_HORIZON_DAYS = 60
 
 
-def periods_per_year(asset_class: str) -> int:
-    return 365 if asset_class == "crypto" else 252
-
-
 def max_drawdown(equity: pd.Series) -> float:
+    """Worst fall from the running peak (a negative fraction; NaN for an empty curve)."""
     eq = equity.dropna()
     if eq.empty:
         return float("nan")
-    return float((eq / eq.cummax() - 1.0).min())
+    return float(max_drawdown_nb(np.ascontiguousarray(eq.to_numpy(dtype=float)), 0, len(eq) - 1))
 
 
 def derisk_episodes(target: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp | None]]:
@@ -93,38 +95,43 @@ def lead_time(target: pd.Series, trough: pd.Timestamp, lookback_days: int = LEAD
     return float((trough - first_off).days)
 
 
-def full_period_stats(equity: pd.Series, exposure: pd.Series, target: pd.Series, bh_equity: pd.Series,
-                      asset_class: str) -> dict[str, float]:
-    """Headline statistics of one strategy on one asset (see the module docstring)."""
-    import quantstats as qs
+def false_alarms(target: pd.Series, bh_equity: pd.Series, asset_class: str) -> int:
+    """De-risk episodes of ``target`` not followed, within the horizon, by a buy & hold fall of the
+    asset class's false-alarm drawdown (7%, 15% for crypto): see :func:`false_alarms_of`."""
+    return len(false_alarms_of(derisk_episodes(target), bh_equity, asset_class))
 
-    ppy = periods_per_year(asset_class)
+
+def full_period_stats(equity: pd.Series, exposure: pd.Series, target: pd.Series, bh_equity: pd.Series,
+                      asset_class: str, calendar: str, bar: str = "1d",
+                      cash_growth: pd.Series | None = None) -> dict[str, float]:
+    """Headline statistics of one strategy on one asset (see the module docstring).
+
+    The return and risk figures come from :func:`riskoff.metrics.segment_stats` (the numba
+    implementation the sweeps use); ``calendar`` and ``bar`` give the annualisation
+    (:func:`riskoff.annualisation.periods_per_year`); ``cash_growth`` (1 + the cash return of each
+    bar, default: no cash return) is what Sharpe and Sortino are measured against; ``asset_class``
+    picks the false-alarm threshold.
+    """
+    ppy = periods_per_year(calendar, bar)
     eq = equity.dropna()
-    rets = eq.pct_change().iloc[1:]
-    years = len(rets) / ppy
-    episodes = derisk_episodes(target.reindex(eq.index))
-    alarm_dd = false_alarm_drawdown(asset_class)
-    false_alarms = len(false_alarms_of(episodes, bh_equity.reindex(eq.index), asset_class))
+    held = exposure.reindex(eq.index).fillna(0.0)
+    growth = (cash_growth.reindex(eq.index).fillna(1.0).to_numpy(dtype=float) if cash_growth is not None
+              else np.ones(len(eq)))
+    m = segment_stats(eq.to_numpy(dtype=float), (held * eq).to_numpy(dtype=float), np.zeros(len(eq), np.int64),
+                      growth, ppy)
+    years = (len(eq) - 1) / ppy
     tgt = target.reindex(eq.index).fillna(0.0)
-    mdd = max_drawdown(eq)
-    with np.errstate(all="ignore"):
-        cagr = float(qs.stats.cagr(rets, periods=ppy))
-        return {
-            "periods_per_year": ppy,
-            "total_return": float(eq.iloc[-1] / eq.iloc[0] - 1.0),
-            "cagr": cagr,
-            "volatility": float(qs.stats.volatility(rets, periods=ppy)),
-            "sharpe": float(qs.stats.sharpe(rets, periods=ppy)),
-            "sortino": float(qs.stats.sortino(rets, periods=ppy)),
-            "max_drawdown": mdd,
-            "calmar": float(cagr / abs(mdd)) if mdd < 0 else float("nan"),
-            "time_in_market": float((exposure.reindex(eq.index).fillna(0.0) > 1e-6).mean()),
-            "avg_exposure": float(exposure.reindex(eq.index).fillna(0.0).mean()),
-            "turnover": float(tgt.diff().abs().sum() / years) if years > 0 else float("nan"),
-            "derisk_episodes": len(episodes),
-            "false_alarms": false_alarms,
-            "false_alarm_drawdown": alarm_dd,
-        }
+    episodes = derisk_episodes(target.reindex(eq.index))
+    return {
+        "periods_per_year": ppy,
+        **{k: m[k] for k in ("total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
+                             "time_in_market")},
+        "avg_exposure": float(held.mean()),
+        "turnover": float(tgt.diff().abs().sum() / years) if years > 0 else float("nan"),
+        "derisk_episodes": len(episodes),
+        "false_alarms": false_alarms(target.reindex(eq.index), bh_equity.reindex(eq.index), asset_class),
+        "false_alarm_drawdown": FALSE_ALARM_DRAWDOWN.get(asset_class, FALSE_ALARM_DRAWDOWN["default"]),
+    }
 
 
 def _at_or_before(series: pd.Series, day: pd.Timestamp) -> float:

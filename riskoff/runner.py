@@ -4,17 +4,15 @@ Stages (one module each): data (riskoff.data) -> signals (riskoff.signal) -> str
 (riskoff.strategy) -> engine (riskoff.engine) -> evaluation (riskoff.evaluation) -> reports
 (riskoff.reports). This module only wires them together.
 
-A run writes into a hidden temporary folder beside its destination and renames it into place
-at the very end, so an interrupted or failed run leaves no results folder behind. Every input
+A run writes through the run-folder service (riskoff.run_folder: a marked temporary folder beside
+its destination, renamed into place at the very end), so an interrupted or failed run leaves no
+results folder behind. Every input
 problem (config, data, plug-ins) is raised before anything is written.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import platform
-import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,15 +21,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from riskoff.annualisation import annualisation_note
 from riskoff.cash import CASH_SERIES, money_market_rate
 from riskoff.config import RunConfig
 from riskoff.data.align import load
 from riskoff.data.catalog import SeriesSpec, load_catalog
 from riskoff.data.sources import fingerprint, read_series, series_path
-from riskoff.engine import simulate
+from riskoff.engine import cash_growth, simulate
 from riskoff.errors import ConfigError
 from riskoff.evaluation import full_period_stats, window_metrics, windows_table
-from riskoff.paths import RESULTS_DIR, resolve_data_dir
+from riskoff.paths import resolve_data_dir
+from riskoff.run_folder import RunFolder, versions
 from riskoff.signal import discover as discover_signals
 from riskoff.strategy import StrategyRun, build_exposure, discover_strategies
 
@@ -45,11 +45,13 @@ class PairResult:
     strategy: str
     asset: str
     asset_class: str
+    calendar: str
     equity: pd.Series
     exposure: pd.Series
     target: pd.Series
     run: StrategyRun
     orders: pd.DataFrame
+    cash_growth: pd.Series | None = None  # 1 + the cash return of each bar (Sharpe's benchmark)
 
     @property
     def key(self) -> str:
@@ -129,13 +131,14 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
         exposure = pd.DataFrame({r_cfg.name: r.exposure.reindex(close.index)
                                  for r_cfg, r in zip(cfg.strategies_for(asset), runs)})
         cash = money_market_rate(close.index, spec.calendar, data_dir=data_path, source=cfg.cash)
+        growth = pd.Series(cash_growth(cash, close.index), index=close.index)
         sim = simulate(close, exposure, open=opens if cfg.fill == "next_open" else None, cash_rate=cash,
                        costs=cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), fill=cfg.fill,
                        engine=cfg.engine)
         for (strat, run) in zip(cfg.strategies_for(asset), runs):
             orders = sim.orders[sim.orders["column"] == strat.name] if len(sim.orders) else sim.orders
-            pairs.append(PairResult(strat.name, asset, spec.asset_class, sim.equity[strat.name],
-                                    sim.exposure[strat.name], exposure[strat.name], run, orders))
+            pairs.append(PairResult(strat.name, asset, spec.asset_class, spec.calendar, sim.equity[strat.name],
+                                    sim.exposure[strat.name], exposure[strat.name], run, orders, growth))
     bar.close()
     used = sorted(set(required) | set(optional) | ({*CASH_SERIES} if cfg.cash == "money_market" else
                                                     ({cfg.cash} - {"none"})))
@@ -157,7 +160,8 @@ def evaluate(result: RunResult) -> None:
     bh = {p.asset: p.equity for p in result.pairs if p.strategy == BASELINE}
     stats, rows = [], []
     for p in result.pairs:
-        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class)
+        s = full_period_stats(p.equity, p.exposure, p.target, bh[p.asset], p.asset_class, p.calendar,
+                              cash_growth=p.cash_growth)
         stats.append({"strategy": p.strategy, "asset": p.asset, **s})
         for w in result.config.windows.values():
             m = window_metrics(w, p.asset, p.equity, bh[p.asset], p.exposure, p.target)
@@ -175,17 +179,6 @@ def _union_frame(series: dict[str, pd.Series]) -> pd.DataFrame:
     return frame.sort_index()
 
 
-def versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-    out = {"python": platform.python_version()}
-    for pkg in ("riskoff", "vectorbt", "pandas", "numpy", "numba", "quantstats", "ta"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
 def _records(df: pd.DataFrame) -> list[dict]:
     return json.loads(df.to_json(orient="records", double_precision=15))
 
@@ -199,15 +192,8 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
     say = progress or (lambda _msg: None)
     cfg = result.config
     out = Path(out)
-    if out.exists():
-        raise ConfigError(f"--out {out} already exists; choose a new folder (runs are never overwritten)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_orphans(out.parent)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    say(f"writing {out} ...")
-    try:
+    with RunFolder(out, what="run") as tmp:
+        say(f"writing {out} ...")
         keyed = {p.key: p for p in result.pairs}
         fmt = "%.12g"  # fixed precision: byte-identical files for identical inputs
         _union_frame({k: p.equity for k, p in keyed.items()}).to_csv(tmp / "equity.csv", float_format=fmt)
@@ -235,7 +221,7 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
                     "start": f"{cfg.start:%Y-%m-%d}", "end": f"{result.end:%Y-%m-%d}",
                     "end_limited_by": result.end_limited_by, "fill": cfg.fill, "cash": cfg.cash,
                     "engine": cfg.engine,
-                    "annualisation": "365 bars/year for crypto (UTC days), 252 for US-listed assets",
+                    "annualisation": annualisation_note((p.calendar, "1d") for p in result.pairs),
                     "costs": {k: {"fee_bps": v.fee_bps, "slippage_bps": v.slippage_bps} for k, v in cfg.costs.items()}},
             "config": json.loads(json.dumps(cfg.raw, default=str)),
             "data": {"data_dir": str(result.data_dir), "data_dir_from": result.data_dir_from,
@@ -246,25 +232,7 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
         _render(tmp, cfg, keyed, tearsheets, report, say)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
-
-
-def _remove_orphans(folder: Path) -> None:
-    """Delete temp folders of runs that were killed (SIGKILL, power loss) before they could clean up."""
-    for tmp in folder.glob(".*.tmp-*"):
-        pid = tmp.name.rsplit("-", 1)[-1]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(tmp, ignore_errors=True)
-        except PermissionError:
-            pass  # alive, another user's run
 
 
 def _render(run_dir: Path, cfg: RunConfig, keyed: dict, tearsheets: bool | str, report: bool, say) -> None:
@@ -296,11 +264,6 @@ def _render(run_dir: Path, cfg: RunConfig, keyed: dict, tearsheets: bool | str, 
             worker.join()
     if failure:
         raise failure[0]
-
-
-def default_out(cfg: RunConfig) -> Path:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return RESULTS_DIR / f"{stamp}-{cfg.name}"
 
 
 def ranking_text(result: RunResult, top: int = 40) -> str:

@@ -43,10 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import shutil
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,8 +55,12 @@ from riskoff.data.align import load
 from riskoff.data.catalog import get_spec, load_catalog
 from riskoff.engine import DEFAULT_COSTS, Costs, simulate
 from riskoff.errors import ConfigError
-from riskoff.evaluation import derisk_episodes, false_alarms_of, lead_time, periods_per_year
-from riskoff.paths import RESULTS_DIR, resolve_data_dir
+from riskoff.annualisation import annualisation_note, periods_per_year
+from riskoff.evaluation import derisk_episodes, false_alarms_of, lead_time
+from riskoff.metrics import FULL_METRICS, Metric, segment_stats_nb
+from riskoff.paths import resolve_data_dir
+from riskoff.run_folder import RunFolder
+from riskoff.run_folder import default_out as run_folder_default_out
 from riskoff.signal import CAUTION, RISK_OFF, SignalSpec, discover, map_to_calendar, run_signal
 from riskoff.windows import SellOffWindow, load_windows
 
@@ -208,9 +209,11 @@ def acting_target(state: pd.Series) -> pd.Series:
     return pd.Series(np.where(state.to_numpy() >= RISK_OFF, 0.0, 1.0), index=state.index)
 
 
-def score_pair(state: pd.Series, close: pd.Series, bars: EpisodeBars, asset_class: str) -> dict:
-    """Every scorecard column except the cost ones, for one signal's states on one asset's bars."""
-    ppy = periods_per_year(asset_class)
+def score_pair(state: pd.Series, close: pd.Series, bars: EpisodeBars, asset_class: str, calendar: str = "us"
+               ) -> dict:
+    """Every scorecard column except the cost ones, for one signal's states on one asset's bars
+    (``calendar`` sets the bars per year, ``asset_class`` the false-alarm fall)."""
+    ppy = periods_per_year(calendar)
     has = state.notna()
     years = float(has.sum()) / ppy
     recs = [r for r in episode_records(state, close, bars) if r["eligible"]]
@@ -241,33 +244,42 @@ def score_pair(state: pd.Series, close: pd.Series, bars: EpisodeBars, asset_clas
     }
 
 
-def acting_costs(close: pd.Series, states: pd.DataFrame, asset_class: str, cash_rate: pd.Series,
+def acting_costs(close: pd.Series, states: pd.DataFrame, asset_class: str, calendar: str, cash_rate: pd.Series,
                  costs: Costs) -> pd.DataFrame:
     """CAGR of acting on each signal alone vs buy & hold over the span the signal has readings,
     and the rule's yearly turnover (one row per signal).
 
     One engine run per asset: every signal is a column, fully invested before its data begins, so
     the equity from its first reading on compares like with like with buy & hold over the same bars.
-    CAGR is quantstats' (as in ``riskoff.evaluation.full_period_stats``), on the asset's bars per year.
+    CAGR is :func:`riskoff.metrics.segment_stats_nb` (the run's and the sweeps' implementation) on
+    the asset's bars per year; turnover is the sum of absolute target changes a year, as in
+    :func:`riskoff.evaluation.full_period_stats`.
     """
-    import quantstats as qs
-
-    ppy = periods_per_year(asset_class)
+    ppy = periods_per_year(calendar)
     target = pd.DataFrame({name: acting_target(states[name]) for name in states.columns}, index=close.index)
-    exposure = target.assign(__buy_and_hold__=1.0)
-    sim = simulate(close, exposure, cash_rate=cash_rate, costs=costs, fill="next_close")
-    seen = states.notna().cummax() & states.notna()[::-1].cummax()[::-1]  # first to last reading
-    rets = sim.equity[states.columns].pct_change().where(seen & seen.shift(1, fill_value=False))
-    bh = pd.DataFrame({name: sim.equity["__buy_and_hold__"].pct_change() for name in states.columns}).where(rets.notna())
-    with np.errstate(all="ignore"):
-        cagr, bh_cagr = qs.stats.cagr(rets, periods=ppy), qs.stats.cagr(bh, periods=ppy)
-    years = rets.count() / ppy
-    # turnover as in full_period_stats: sum of |target changes| a year, over the bars with readings
-    turnover = target.where(seen).diff().abs().sum() / years.where(years > 0)
-    out = pd.DataFrame({"cagr": cagr, "bh_cagr": bh_cagr, "turnover": turnover})
-    out.loc[years < 2 / ppy, ["cagr", "bh_cagr", "turnover"]] = np.nan
-    out["cagr_given_up"] = out["bh_cagr"] - out["cagr"]
-    return out
+    sim = simulate(close, target.assign(__buy_and_hold__=1.0), cash_rate=cash_rate, costs=costs, fill="next_close")
+    eq = sim.equity.to_numpy(dtype="float64")
+    pv = (sim.exposure * sim.equity).to_numpy(dtype="float64")
+    bh = len(states.columns)  # the buy & hold column
+    none, ones, buf, out = np.zeros(len(eq), np.int64), np.ones(len(eq)), np.empty(len(eq)), np.empty(len(FULL_METRICS))
+
+    def cagr(j: int, a: int, b: int) -> float:
+        segment_stats_nb(np.ascontiguousarray(eq[:, j]), np.ascontiguousarray(pv[:, j]), none, ones, buf, float(ppy),
+                         a, b, out)
+        return float(out[Metric.CAGR])
+    rows = {}
+    for j, name in enumerate(states.columns):
+        has = np.flatnonzero(states[name].notna().to_numpy())
+        if len(has) < 2:
+            rows[name] = {"cagr": np.nan, "bh_cagr": np.nan, "turnover": np.nan}
+            continue
+        a, b = int(has[0]), int(has[-1])
+        years = (b - a) / ppy
+        rows[name] = {"cagr": cagr(j, a, b), "bh_cagr": cagr(bh, a, b),
+                      "turnover": float(target[name].iloc[a:b + 1].diff().abs().sum() / years)}
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame["cagr_given_up"] = frame["bh_cagr"] - frame["cagr"]
+    return frame
 
 
 @dataclass
@@ -279,6 +291,7 @@ class Scorecard:
     closes: dict[str, pd.Series] = field(default_factory=dict)
     states: dict[str, pd.DataFrame] = field(default_factory=dict)
     asset_classes: dict[str, str] = field(default_factory=dict)
+    calendars: dict[str, str] = field(default_factory=dict)
     created: str = ""
 
 
@@ -326,49 +339,34 @@ def build_scorecard(assets: Sequence[str] | None = None, signals: Sequence[str] 
         bars = EpisodeBars.of(close.index, eps)
         st = pd.DataFrame({s.name: states[s.name][spec.calendar].reindex(close.index) for s in specs})
         cash = money_market_rate(close.index, spec.calendar, data_dir=data_path)
-        costs = acting_costs(close, st, spec.asset_class, cash, DEFAULT_COSTS.get(spec.asset_class, DEFAULT_COSTS["equity"]))
+        costs = acting_costs(close, st, spec.asset_class, spec.calendar, cash,
+                             DEFAULT_COSTS.get(spec.asset_class, DEFAULT_COSTS["equity"]))
         for s in specs:
             rows.append({"signal": s.name, "asset": asset, "revised": s.revised,
-                         **score_pair(st[s.name], close, bars, spec.asset_class), **costs.loc[s.name].to_dict()})
+                         **score_pair(st[s.name], close, bars, spec.asset_class, spec.calendar),
+                         **costs.loc[s.name].to_dict()})
         card.closes[asset], card.states[asset], card.asset_classes[asset] = close, st, spec.asset_class
+        card.calendars[asset] = spec.calendar
     card.table = pd.DataFrame(rows, columns=SCORE_COLUMNS)
     card.episodes = pd.DataFrame(episodes, columns=EPISODE_COLUMNS)
     return card
 
 
 def default_out() -> Path:
-    return RESULTS_DIR / f"{dt.datetime.now():%Y%m%d-%H%M%S}-scorecard"
-
-
-@contextmanager
-def _atomic_folder(out: Path) -> Iterator[Path]:
-    # Temp folder beside `out`, renamed into place at the end, removed on any failure.
-    # TODO(issue 10): replace with riskoff.run_folder.RunFolder once it is on main.
-    if out.exists():
-        raise ConfigError(f"--out {out} already exists; choose a new folder (results are never overwritten)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        yield tmp
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    """results/<timestamp>-scorecard."""
+    return run_folder_default_out("scorecard")
 
 
 def write_scorecard(card: Scorecard, out: str | Path) -> Path:
     """Write scorecard.csv, episodes.csv and scorecard.html into ``out`` (atomically)."""
     from riskoff.reports.scorecard import scorecard_html
 
-    out = Path(out)
-    with _atomic_folder(out) as tmp:
+    with RunFolder(out, what="scorecard") as tmp:
         table = card.table.assign(revised=card.table["revised"].map({True: "true", False: "false"}))
         table.to_csv(tmp / "scorecard.csv", index=False, float_format="%.6g")
         card.episodes.to_csv(tmp / "episodes.csv", index=False, float_format="%.6g")
         (tmp / "scorecard.html").write_text(scorecard_html(card), encoding="utf-8")
-    return out
+    return Path(out)
 
 
 def summary_text(card: Scorecard, top: int = 12) -> str:
@@ -376,7 +374,7 @@ def summary_text(card: Scorecard, top: int = 12) -> str:
     t = card.table
     lines = [f"{len(card.episodes[card.episodes.kind == 'drawdown'])} drawdown episodes, "
              f"{len(card.episodes[card.episodes.kind == 'named'])} named windows; "
-             "years = 252 US sessions or 365 crypto days"]
+             + annualisation_note(sorted({(c, "1d") for c in card.calendars.values()}))]
     cols = ["signal", "eligible", "caught", "catch_rate", "time_warning", "catch_edge", "lead_median",
             "false_alarms_per_year", "cagr_given_up"]
     for asset in card.closes:

@@ -37,30 +37,10 @@ on-disk cache cannot re-import.
 Conventions shared by the shipped rules: a NaN state is never counted as a risk-off vote, and a
 bar on which no signal has an opinion gives NaN (cash).
 
-Stateful overlays (:class:`Overlays`), applied after any rule, bar by bar (numba loops), in this
-order on the raw target ``r`` (NaN -> ``idle_exposure``, clipped to [0, max_leverage]):
-
-    idle_exposure = e   what to hold while the rule has no opinion (NaN target: its signals are
-                        warming up or not yet published, e.g. SOFR before 2018-04). 0 (default) =
-                        cash; 1 = stay invested, the usual choice for a de-risk overlay on a long
-                        position, so a signal that does not exist yet is not scored as years in cash.
-
-    hysteresis = b      the exposure moves to r[t] only when |r[t] - exposure[t-1]| > b.
-    min_bars_out = N    once de-risked (any cut in exposure at bar d), the exposure may not rise
-                        again before bar d + N, so it stays out N bars counting d (further cuts
-                        are taken and restart the clock; N <= 1 has no effect).
-    cooldown_bars = N   after any rise in exposure at bar e (an entry or re-entry), no cut is taken
-                        on bars e+1 .. e+N (further rises are taken and restart the clock).
-    trailing_stop = x   while invested, track the running peak of close since entry; when close
-                        <= peak * (1 - x) go to 0. Stay at 0 until the gated target is > 0 and
-                        either the close makes a new N-bar high (N = ``stop_reentry_bars``,
-                        default 20: the close is the highest of the last N bars) or N bars have
-                        passed since the stop; the peak restarts at re-entry. The stop overrides
-                        the cooldown. A missing close neither moves the peak nor triggers.
-    max_leverage        upper bound of the exposure (default 1.0).
-
-Everything starts in cash (exposure 0 before the first bar). The exposure at bar t is decided at
-t's decision time; the engine fills it at t+1 (nothing here shifts it).
+Stateful overlays (:class:`riskoff.overlays.Overlays`: idle exposure, hysteresis, minimum time
+out, cooldown, trailing stop, max leverage) run after the rule, bar by bar; their semantics and the
+shared per-bar step live in :mod:`riskoff.overlays`. The exposure at bar t is decided at t's
+decision time; the engine fills it at t+1 (nothing here shifts it).
 
 Configs (frozen dataclasses, or ``[[strategies]]`` tables in a backtest TOML)::
 
@@ -94,19 +74,20 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from riskoff.annualisation import CALENDARS, periods_per_year
 from riskoff.errors import ConfigError, DataError, PluginError, RiskoffError, did_you_mean
+from riskoff.overlays import Overlays, apply_overlays, gate, hysteresis, trailing_stop
 from riskoff.params import Param, resolve_params
 from riskoff.paths import SIGNALS_DIR, STRATEGIES_DIR
 from riskoff.plugins import Registry, discover_registry
 from riskoff.signal import CAUTION, RISK_OFF, RISK_ON, STATE_NAMES
 
 ENTRY_POINT_GROUP = "riskoff.strategies"
-PERIODS_PER_YEAR = {"utc": 365, "us": 252}
 
 __all__ = ["StrategyContext", "StrategySpec", "StrategyRegistry", "discover_strategies", "spec_from_module",
            "run_rule", "SignalRef", "Overlays", "StrategyConfig", "StrategyRun", "strategy_from_toml",
            "validate_config", "build_exposure", "apply_overlays", "hysteresis", "gate", "trailing_stop",
-           "exposure_events", "reentry_latch", "off_votes", "has_opinion", "state_scores", "PERIODS_PER_YEAR"]
+           "exposure_events", "reentry_latch", "off_votes", "has_opinion", "state_scores"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -323,45 +304,6 @@ class SignalRef:
         return hash((self.name, _freeze(self.params), self.label))
 
 
-_OVERLAY_INTS = ("min_bars_out", "cooldown_bars", "stop_reentry_bars")
-
-
-@dataclass(frozen=True)
-class Overlays:
-    """Stateful overlays applied after the rule (see the module docstring for exact semantics)."""
-
-    min_bars_out: int = 0
-    cooldown_bars: int = 0
-    hysteresis: float = 0.0
-    trailing_stop: float = 0.0
-    max_leverage: float = 1.0
-    stop_reentry_bars: int = 20
-    idle_exposure: float = 0.0
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
-                raise ConfigError(f"overlays.{f.name} = {v!r}: expected a number")
-            if f.name in _OVERLAY_INTS:
-                if not float(v).is_integer():
-                    raise ConfigError(f"overlays.{f.name} = {v!r}: expected a whole number of bars")
-                object.__setattr__(self, f.name, int(v))
-            else:
-                object.__setattr__(self, f.name, float(v))
-        checks = [("min_bars_out", 0 <= self.min_bars_out <= 100_000, "0 .. 100000"),
-                  ("cooldown_bars", 0 <= self.cooldown_bars <= 100_000, "0 .. 100000"),
-                  ("max_leverage", 0 < self.max_leverage <= 10, "> 0 and <= 10"),
-                  ("hysteresis", 0 <= self.hysteresis < self.max_leverage, f"0 .. < max_leverage ({self.max_leverage:g})"),
-                  ("trailing_stop", 0 <= self.trailing_stop < 1, "0 .. < 1 (a fraction: 0.2 = 20% below the peak)"),
-                  ("stop_reentry_bars", 1 <= self.stop_reentry_bars <= 100_000, "1 .. 100000"),
-                  ("idle_exposure", 0 <= self.idle_exposure <= self.max_leverage,
-                   f"0 .. max_leverage ({self.max_leverage:g})")]
-        for key, ok, rng in checks:
-            if not ok:
-                raise ConfigError(f"overlays.{key} = {getattr(self, key)!r} is out of range; expected {rng}")
-
-
 @dataclass(frozen=True)
 class StrategyConfig:
     """One strategy: a rule over some signals, its params, overlays and the assets it trades."""
@@ -506,90 +448,8 @@ def validate_config(cfg: StrategyConfig, *, strategies: StrategyRegistry | None 
 
 
 # --------------------------------------------------------------------------------------------
-# Overlays: numba loops over numpy arrays (event-driven semantics, vectorised speed)
+# numba helpers for rule modules
 # --------------------------------------------------------------------------------------------
-@njit(cache=True)
-def _hysteresis_kernel(x, band):
-    n = x.shape[0]
-    out = np.empty(n)
-    prev = 0.0
-    for t in range(n):
-        if abs(x[t] - prev) > band:
-            prev = x[t]
-        out[t] = prev
-    return out
-
-
-@njit(cache=True)
-def _gate_kernel(x, min_bars_out, cooldown_bars):
-    n = x.shape[0]
-    out = np.empty(n)
-    prev = 0.0
-    last_down = -(1 << 40)
-    last_up = -(1 << 40)
-    for t in range(n):
-        v = x[t]
-        if v > prev:
-            if t - last_down >= min_bars_out:
-                prev = v
-                last_up = t
-        elif v < prev:
-            if t - last_up > cooldown_bars:
-                prev = v
-                last_down = t
-        out[t] = prev
-    return out
-
-
-@njit(cache=True)
-def _trailing_stop_kernel(x, close, stop, reentry_bars):
-    n = x.shape[0]
-    out = np.empty(n)
-    prev = 0.0
-    peak = np.nan
-    stopped = False
-    stop_bar = 0
-    for t in range(n):
-        v = x[t]
-        c = close[t]
-        if stopped:
-            release = False
-            if v > 0.0:
-                if t - stop_bar >= reentry_bars:
-                    release = True
-                elif c == c:
-                    release = True
-                    lo = t - reentry_bars + 1
-                    if lo < 0:
-                        lo = 0
-                    for j in range(lo, t):
-                        if close[j] > c:  # False for NaN
-                            release = False
-                            break
-            if not release:
-                out[t] = 0.0
-                prev = 0.0
-                continue
-            stopped = False
-        if v > 0.0:
-            if prev == 0.0 or peak != peak:
-                peak = c
-            elif c > peak:
-                peak = c
-            if c <= peak * (1.0 - stop):  # False while close or peak is NaN
-                stopped = True
-                stop_bar = t
-                out[t] = 0.0
-                prev = 0.0
-                continue
-            out[t] = v
-            prev = v
-        else:
-            out[t] = 0.0
-            prev = 0.0
-    return out
-
-
 @njit(cache=True)
 def _reentry_latch_kernel(states, exit_mask, entry_mask, entry_max_state, off_exposure, on_exposure):
     n, m = states.shape
@@ -642,49 +502,11 @@ def reentry_latch(states: np.ndarray, exit_mask: np.ndarray, entry_mask: np.ndar
                                  float(on_exposure))
 
 
-def _as_array(s: pd.Series | np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(np.asarray(s, dtype="float64"))
-
-
-def _wrap(values: np.ndarray, like: pd.Series | np.ndarray, name: str):
-    return pd.Series(values, index=like.index, name=name) if isinstance(like, pd.Series) else values
-
-
-def hysteresis(x: pd.Series | np.ndarray, band: float):
-    """Exposure moves to x[t] only when |x[t] - exposure[t-1]| > band (starts at 0)."""
-    return _wrap(_hysteresis_kernel(_as_array(x), float(band)), x, "exposure")
-
-
-def gate(x: pd.Series | np.ndarray, min_bars_out: int = 0, cooldown_bars: int = 0):
-    """Minimum time out after a cut and cooldown after a rise (see the module docstring)."""
-    return _wrap(_gate_kernel(_as_array(x), int(min_bars_out), int(cooldown_bars)), x, "exposure")
-
-
-def trailing_stop(x: pd.Series | np.ndarray, close: pd.Series | np.ndarray, stop: float, reentry_bars: int = 20):
-    """Trailing-drawdown stop from the running peak since entry (see the module docstring)."""
-    return _wrap(_trailing_stop_kernel(_as_array(x), _as_array(close), float(stop), int(reentry_bars)), x,
-                 "exposure")
-
-
 def idle_filled(target: np.ndarray, overlays: Overlays) -> np.ndarray:
-    """NaN (the rule has no opinion) -> ``idle_exposure``; the sweep applies the same fill."""
+    """NaN (the rule has no opinion) -> ``idle_exposure`` (what the overlay step's clip does first)."""
     if overlays.idle_exposure == 0.0:
         return target
     return np.where(np.isnan(target), overlays.idle_exposure, target)
-
-
-def apply_overlays(target: pd.Series, close: pd.Series, overlays: Overlays = Overlays()) -> pd.Series:
-    """Raw rule target -> exposure: NaN -> idle_exposure, clip to [0, max_leverage], hysteresis, gate, stop."""
-    x = idle_filled(_as_array(target), overlays)
-    x = np.clip(np.nan_to_num(x, nan=0.0, posinf=overlays.max_leverage, neginf=0.0), 0.0, overlays.max_leverage)
-    if overlays.hysteresis > 0:
-        x = _hysteresis_kernel(x, overlays.hysteresis)
-    if overlays.min_bars_out > 1 or overlays.cooldown_bars > 0:
-        x = _gate_kernel(x, overlays.min_bars_out, overlays.cooldown_bars)
-    if overlays.trailing_stop > 0:
-        x = _trailing_stop_kernel(x, _as_array(close.reindex(target.index)), overlays.trailing_stop,
-                                  overlays.stop_reentry_bars)
-    return pd.Series(x, index=target.index, name="exposure")
 
 
 # --------------------------------------------------------------------------------------------
@@ -710,7 +532,7 @@ def asset_calendar(asset: str, catalog: Mapping | None = None) -> str:
     """The asset's native catalog calendar ("us" or "utc")."""
     from riskoff.data.catalog import get_spec, load_catalog
     cal = get_spec(asset, catalog if catalog is not None else load_catalog()).calendar
-    if cal not in PERIODS_PER_YEAR:
+    if cal not in CALENDARS:
         raise ConfigError(f"asset {asset}: calendar {cal!r} cannot be traded; expected 'us' or 'utc'")
     return cal
 
@@ -760,7 +582,7 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     states = pd.DataFrame(state_cols, index=idx, columns=list(cfg.labels), dtype="float64")
     readings = pd.DataFrame(reading_cols, index=idx, columns=list(cfg.labels), dtype="float64")
     ctx = StrategyContext(asset=asset, close=close, states=states, readings=readings, calendar=calendar,
-                          periods_per_year=PERIODS_PER_YEAR[calendar])
+                          periods_per_year=periods_per_year(calendar))
     raw = run_rule(spec, ctx, params, owner=owner)
     exposure = apply_overlays(raw, close, cfg.overlays)
     lo = start if start is not None else idx[0]

@@ -133,7 +133,6 @@ import json
 import math
 import os
 import platform
-import shutil
 import sys
 import threading
 import time
@@ -146,7 +145,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskoff import run_folder
 from riskoff.errors import ConfigError, RiskoffError, did_you_mean
+from riskoff.metrics import FULL_METRICS, WINDOW_METRICS
 
 __all__ = ["SweepConfig", "GridDim", "WalkForwardSpec", "SweepPlan", "SweepResult", "load_sweep_config",
            "parse_sweep_config", "plan_sweep", "run_sweep", "write_sweep", "combo_params", "combo_strategy",
@@ -160,11 +161,6 @@ WF_KEYS = ("mode", "fit_end", "test_start", "train_years", "test_years", "object
 GRID_PREFIXES = ("signal", "rule", "overlays")
 KERNELS = ("fused", "numba", "vectorbt")
 BACKENDS = ("local", "dask")
-#: full-period / segment statistics, in kernel order
-FULL_METRICS = ("total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
-                "time_in_market", "trades")
-#: per-window statistics, in kernel order
-WINDOW_METRICS = ("strategy_return", "strategy_max_dd", "drawdown_avoided", "exposure_at_trough")
 MINIMISED = frozenset({"volatility", "trades"})
 ARRAYS_PER_COLUMN = {"fused": 2, "numba": 8, "vectorbt": 8}
 DEFAULT_MEMORY_MB = 512
@@ -333,7 +329,7 @@ def _freeze_value(v: Any) -> Any:
 
 
 def _parse_grid(table: Any, base, sig_registry, strat_registry, where: str) -> tuple[GridDim, ...]:
-    from riskoff.strategy import Overlays, _OVERLAY_INTS
+    from riskoff.overlays import Overlays, overlay_fields as overlay_types
 
     if not isinstance(table, Mapping) or not table:
         raise ConfigError(f"{where}: [grid] is missing or empty; add at least one key such as "
@@ -377,7 +373,7 @@ def _parse_grid(table: Any, base, sig_registry, strat_registry, where: str) -> t
             if param not in overlay_fields:
                 raise ConfigError(f"{w}: no overlay '{param}'{did_you_mean(param, overlay_fields)}; "
                                   f"overlays: {', '.join(overlay_fields)}")
-            values = _expand(raw, w, param in _OVERLAY_INTS)
+            values = _expand(raw, w, overlay_types()[param] is int)
             for v in values:
                 if isinstance(v, bool) or not isinstance(v, (int, float)):
                     raise ConfigError(f"{w} value {v!r}: expected a number")
@@ -624,291 +620,52 @@ def _check_groups(dims, base, sig_registry, strat_registry, source) -> None:
 prange = range  # replaced by numba.prange before the kernels compile
 
 
-def _k_overlay(raw, minpos, close, prevmax, first, ml, hyst, min_out, cooldown, stop, reentry,
-               out):  # pragma: no cover
-    """riskoff.strategy.apply_overlays streamed: clip, hysteresis, gate, trailing stop (same order).
-
-    Only ``out[first:]`` is written (the bars the account trades). ``prevmax[t]`` is the highest
-    close of bars t-reentry+1 .. t-1 (-inf when none): the stop's "new N-bar high" test without the
-    look-back loop. History before ``first`` is streamed from a *reset point* only: after
-    L = cooldown + max(min_out, reentry) + 1 bars of raw target <= 0 (or NaN), every overlay is in
-    a state equivalent to its initial one (hysteresis back at 0 provided every positive raw value
-    ``minpos`` exceeds the band; a gate cut at most ``cooldown`` bars into the run and at least
-    ``min_out`` bars ago; a stop at least ``reentry`` bars ago releases on the next positive bar
-    with a fresh peak), so the output from there on is the output of a run started there. Leading
-    bars before the first positive raw value are skipped for the same reason.
-    """
-    n = raw.shape[0]
-    do_h = hyst > 0.0
-    do_g = min_out > 1 or cooldown > 0
-    do_s = stop > 0.0
-    t0 = first
-    if do_h or do_g or do_s:
-        r = 0
-        if not do_h or minpos > hyst:
-            need = cooldown + max(min_out, reentry if do_s else 0) + 1
-            run = 0
-            for t in range(first - 1, -1, -1):
-                if raw[t] > 0.0:
-                    run = 0
-                else:
-                    run += 1
-                    if run >= need:
-                        r = t + need
-                        break
-        t0 = n
-        for t in range(r, n):
-            if raw[t] > 0.0:
-                t0 = t
-                break
-        for t in range(first, min(t0, n)):
-            out[t] = 0.0
-    if not (do_h or do_g or do_s):
-        for t in range(first, n):
-            v = raw[t]
-            if v != v or v < 0.0:
-                v = 0.0
-            elif v > ml:
-                v = ml
-            out[t] = v
-        return
-    hprev = 0.0
-    gprev = 0.0
-    last_down = -(1 << 40)
-    last_up = -(1 << 40)
-    sprev = 0.0
-    peak = np.nan
-    stopped = False
-    stop_bar = 0
-    for t in range(t0, n):
-        v = raw[t]
-        if v != v or v < 0.0:
-            v = 0.0
-        elif v > ml:
-            v = ml
-        if do_h:
-            if abs(v - hprev) > hyst:
-                hprev = v
-            v = hprev
-        if do_g:
-            if v > gprev:
-                if t - last_down >= min_out:
-                    gprev = v
-                    last_up = t
-            elif v < gprev:
-                if t - last_up > cooldown:
-                    gprev = v
-                    last_down = t
-            v = gprev
-        if do_s:
-            c = close[t]
-            blocked = False
-            if stopped:
-                release = False
-                if v > 0.0:
-                    if t - stop_bar >= reentry:
-                        release = True
-                    elif c == c:
-                        release = not (prevmax[t] > c)
-                if not release:
-                    blocked = True
-                else:
-                    stopped = False
-            if blocked:
-                v = 0.0
-                sprev = 0.0
-            elif v > 0.0:
-                if sprev == 0.0 or peak != peak:
-                    peak = c
-                elif c > peak:
-                    peak = c
-                if c <= peak * (1.0 - stop):
-                    stopped = True
-                    stop_bar = t
-                    v = 0.0
-                    sprev = 0.0
-                else:
-                    sprev = v
-            else:
-                v = 0.0
-                sprev = 0.0
-        out[t] = v
+def _k_overlay(raw, minpos, close, prevmax, first, settings, out):  # pragma: no cover
+    """One combination's overlays: ``riskoff.overlays.overlay_stream_nb`` (the shared per-bar step)."""
+    overlay_stream_nb(settings, raw, minpos, close, prevmax, first, out)
 
 
 def _k_sim(x, pos, close, price, growth, fee, slip, floor_frac, init_cash, eq, pv, fl):  # pragma: no cover
-    """riskoff.engine._simulate_kernel for one account holding one asset (no rebalancing rules).
+    """One account holding one asset, stepped by ``riskoff.engine.account_bar_nb`` (no rebalancing rules).
 
     Writes the equity, the position value (units x last close; weight = pv / equity) and the fill
-    flags of every bar.
+    flags of every bar. ``x[pos[t]]`` is the exposure decided at bar t (cash where pos < 0).
     """
-    n = close.shape[0]
-    cash = init_cash
-    units = 0.0
-    last = np.nan
-    decided = 0.0
-    pending = False
-    for t in range(n):
-        if t > 0:
-            cash *= growth[t]
-        p = price[t]
-        c = close[t]
-        live = not (np.isnan(c) or np.isnan(p))
-        fl[t] = 0
-        if live and pending and t > 0:
-            value = cash + units * p if units != 0.0 else cash
-        else:
-            value = 0.0
-        if value > 0.0:
-            pending = False
-            gap = decided * value / p - units
-            if abs(gap) * p <= 1e-12 * value:
-                gap = 0.0
-            if gap < 0.0:
-                notional = -gap * p * (1.0 - slip)
-                cash += notional - notional * fee
-                units += gap
-                fl[t] = 1
-            elif gap > 0.0:
-                spend = min(gap * p, cash - floor_frac * value)
-                if spend > 0.0:
-                    q = spend / (p * (1.0 + slip) * (1.0 + fee))
-                    cash -= spend
-                    units += q
-                    fl[t] = 1
-        if not np.isnan(c):
-            last = c
-        if units != 0.0:
-            v = units * last
-            eq[t] = cash + v
-            pv[t] = v
-        else:
-            eq[t] = cash
-            pv[t] = 0.0
+    state = initial_account_state(init_cash)
+    for t in range(close.shape[0]):
         k = pos[t]
         tgt = x[k] if k >= 0 else 0.0
-        if tgt != decided:
-            decided = tgt
-            pending = True
+        state, eq[t], pv[t], filled = account_bar_nb(state, t, price[t], close[t], growth[t], tgt, fee, slip,
+                                                     floor_frac, np.inf, False)
+        fl[t] = 1 if filled != 0.0 else 0
 
 
-def _k_weight(pv, e):  # pragma: no cover
-    """The engine's weight: units x last / equity, NaN when the account is worth nothing."""
-    if not e > 0.0:
-        return np.nan
-    return pv / e if pv != 0.0 else 0.0
-
-
-def _k_metrics(eq, pv, fl, rbuf, ppy, segs, wins, bh_wdd, st, wo):  # pragma: no cover
-    """Segment statistics (quantstats formulas, see riskoff.evaluation) and window metrics.
-
-    Divisions are the cost here: each bar's return is computed once (into ``rbuf``); drawdowns and
-    the time-in-market test only divide where the exact comparison could go either way.
-    """
-    nan = np.nan
-    sq = np.sqrt(ppy)
+def _k_metrics(eq, pv, fl, growth, rbuf, ppy, segs, wins, bh_wdd, st, wo):  # pragma: no cover
+    """Segment statistics and window metrics of one combination: ``riskoff.metrics``' numba steps."""
     for s in range(segs.shape[0]):
-        a = segs[s, 0]
-        b = segs[s, 1]
-        for k in range(st.shape[1]):
-            st[s, k] = nan
-        if a < 0 or b <= a:
-            continue
-        cnt = b - a
-        x = eq[a:b + 1]  # views from 0: numba then proves indices non-negative and vectorises
-        q = pv[a:b + 1]
-        f = fl[a:b + 1]
-        rb = rbuf[:cnt + 1]
-        prod = 1.0
-        sm = 0.0
-        for t in range(1, cnt + 1):  # vectorised (reassociation allowed: ~1e-16 relative)
-            r = x[t] / x[t - 1] - 1.0
-            rb[t] = r
-            prod *= 1.0 + r
-            sm += r
-        mean = sm / cnt
-        ss = 0.0
-        dn = 0.0
-        for t in range(1, cnt + 1):
-            r = rb[t]
-            d = r - mean
-            ss += d * d
-            dn += r * r if r < 0.0 else 0.0
-        # drawdown: divide only where a new low is possible (e below peak x (1 + mdd), widened)
-        peak = x[0]
-        mdd = 0.0
-        fm = 1.0 + 1e-12
-        inm = 0
-        ntr = 0
-        for t in range(cnt + 1):
-            e = x[t]
-            peak = max(peak, e)
-            if e < peak * fm:
-                dd = e / peak - 1.0
-                if dd < mdd:
-                    mdd = dd
-                    fm = (1.0 + mdd) * (1.0 + 1e-12)
-            # weight pv / e > 1e-6, dividing only within 1e-9 of the threshold
-            p = q[t]
-            if e > 0.0 and p > 1e-6 * e * (1.0 - 1e-9):
-                if p > 1e-6 * e * (1.0 + 1e-9) or p / e > 1e-6:
-                    inm += 1
-            ntr += f[t]
-        std = np.sqrt(ss / (cnt - 1)) if cnt > 1 else nan
-        st[s, 0] = eq[b] / eq[a] - 1.0
-        wealth = (prod - 1.0) + 1.0
-        years = cnt / ppy
-        cagr = nan if wealth < 0.0 else abs(wealth) ** (1.0 / years) - 1.0
-        st[s, 1] = cagr
-        st[s, 2] = std * sq
-        st[s, 3] = mean / std * sq
-        down = np.sqrt(dn / cnt)
-        st[s, 4] = nan if down == 0.0 else mean / down * sq
-        st[s, 5] = mdd
-        st[s, 6] = cagr / abs(mdd) if mdd < 0.0 else nan
-        st[s, 7] = inm / (b - a + 1)
-        st[s, 8] = ntr
+        segment_stats_nb(eq, pv, fl, growth, rbuf, ppy, segs[s, 0], segs[s, 1], st[s])
     for k in range(wins.shape[0]):
-        for m in range(wo.shape[1]):
-            wo[k, m] = nan
         if wins[k, 0] == 0:
+            for m in range(wo.shape[1]):
+                wo[k, m] = np.nan
             continue
-        r0 = wins[k, 1]
-        d0 = wins[k, 2]
-        e = wins[k, 3]
-        tr = wins[k, 4]
-        if r0 >= 0 and e >= 0:
-            wo[k, 0] = eq[e] / eq[r0] - 1.0
-        if d0 <= e:
-            peak = eq[d0]
-            mdd = 0.0
-            for t in range(d0, e + 1):
-                if eq[t] > peak:
-                    peak = eq[t]
-                dd = eq[t] / peak - 1.0
-                if dd < mdd:
-                    mdd = dd
-            wo[k, 1] = mdd
-            wo[k, 2] = mdd - bh_wdd[k]
-        if tr >= 0:
-            wo[k, 3] = _k_weight(pv[tr], eq[tr])
+        window_stats_nb(eq, pv, wins[k, 1], wins[k, 2], wins[k, 3], wins[k, 4], bh_wdd[k], wo[k])
 
 
-def _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, ml, hyst, min_out, cooldown, stop,
-                 reentry, pos, close, price, growth, fee, slip, floor_frac, init_cash, ppy, segs, wins, bh_wdd,
+def _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, pos, close, price, growth, fee, slip, floor_frac, init_cash, ppy, segs, wins, bh_wdd,
                  st_out, w_out, store, eq_store, w_store, xb, eq, pv, rb, fl):  # pragma: no cover
     """One combination of ``_k_fused`` with the caller's scratch buffers."""
-    _k_overlay(raw[ridx[j]], minpos[ridx[j]], close_full, prevmax[pmidx[j]], first, ml[j], hyst[j], min_out[j],
-               cooldown[j], stop[j], reentry[j], xb)
+    _k_overlay(raw[ridx[j]], minpos[ridx[j]], close_full, prevmax[pmidx[j]], first, settings[j], xb)
     _k_sim(xb, pos, close, price, growth, fee, slip, floor_frac, init_cash, eq, pv, fl)
-    _k_metrics(eq, pv, fl, rb, ppy, segs, wins, bh_wdd, st_out[j], w_out[j])
+    _k_metrics(eq, pv, fl, growth, rb, ppy, segs, wins, bh_wdd, st_out[j], w_out[j])
     s = store[j]
     if s >= 0:
         for t in range(close.shape[0]):
             eq_store[s, t] = eq[t]
-            w_store[s, t] = _k_weight(pv[t], eq[t])
+            w_store[s, t] = weight_nb(pv[t], eq[t])
 
 
-def _k_fused(raw, minpos, ridx, close_full, prevmax, pmidx, first, ml, hyst, min_out, cooldown, stop, reentry, pos,
+def _k_fused(raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, pos,
              close, price, growth, fee, slip, floor_frac, init_cash, ppy, segs, wins, bh_wdd, st_out, w_out,
              store, eq_store, w_store):  # pragma: no cover
     """Overlays + simulation + metrics per combination, parallel over combinations."""
@@ -923,26 +680,23 @@ def _k_fused(raw, minpos, ridx, close_full, prevmax, pmidx, first, ml, hyst, min
         rb = np.empty(nb)
         fl = np.empty(nb, np.int64)
         for j in range(blk * n // nblk, (blk + 1) * n // nblk):
-            _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, ml, hyst, min_out, cooldown, stop,
-                         reentry, pos, close, price, growth, fee, slip, floor_frac, init_cash, ppy, segs, wins,
+            _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, pos, close, price, growth, fee, slip, floor_frac, init_cash, ppy, segs, wins,
                          bh_wdd, st_out, w_out, store, eq_store, w_store, xb, eq, pv, rb, fl)
 
 
-def _k_overlay_batch(raw, minpos, ridx, close_full, prevmax, pmidx, first, ml, hyst, min_out, cooldown, stop, reentry,
-                     out):  # pragma: no cover
+def _k_overlay_batch(raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, out):  # pragma: no cover
     for j in prange(ridx.shape[0]):
-        _k_overlay(raw[ridx[j]], minpos[ridx[j]], close_full, prevmax[pmidx[j]], first, ml[j], hyst[j],
-                   min_out[j], cooldown[j], stop[j], reentry[j], out[j])
+        _k_overlay(raw[ridx[j]], minpos[ridx[j]], close_full, prevmax[pmidx[j]], first, settings[j], out[j])
 
 
-def _k_metrics_batch(eq, pv, fl, ppy, segs, wins, bh_wdd, st_out, w_out):  # pragma: no cover
+def _k_metrics_batch(eq, pv, fl, growth, ppy, segs, wins, bh_wdd, st_out, w_out):  # pragma: no cover
     for j in prange(eq.shape[0]):
         rb = np.empty(eq.shape[1])
-        _k_metrics(eq[j], pv[j], fl[j], rb, ppy, segs, wins, bh_wdd, st_out[j], w_out[j])
+        _k_metrics(eq[j], pv[j], fl[j], growth, rb, ppy, segs, wins, bh_wdd, st_out[j], w_out[j])
 
 
-_KERNELS = {"_k_overlay": {}, "_k_sim": {}, "_k_weight": {},
-            "_k_metrics": {"error_model": "numpy", "fastmath": {"reassoc"}},
+_KERNELS = {"_k_overlay": {}, "_k_sim": {},
+            "_k_metrics": {},
             "_k_fused_one": {}, "_k_fused": {"parallel": True}, "_k_overlay_batch": {"parallel": True},
             "_k_metrics_batch": {"parallel": True}}
 _jit_lock = threading.Lock()
@@ -959,8 +713,16 @@ def _jit() -> None:
             return
         import numba
 
+        from riskoff.engine import account_bar_nb, initial_account_state, weight_nb
+        from riskoff.metrics import segment_stats_nb, window_stats_nb
+        from riskoff.overlays import overlay_stream_nb
+
         prange = numba.prange
         g = globals()
+        # the shared per-bar steps, resolved by the kernels below as globals when they compile
+        g.update(overlay_stream_nb=overlay_stream_nb, account_bar_nb=account_bar_nb,
+                 initial_account_state=initial_account_state, weight_nb=weight_nb,
+                 segment_stats_nb=segment_stats_nb, window_stats_nb=window_stats_nb)
         for name, opts in _KERNELS.items():  # callees first: the callers resolve them as globals
             g[name] = numba.njit(cache=True, nogil=True, **opts)(g[name])
         _jitted = True
@@ -1109,7 +871,7 @@ class _Tables:
     signal_params: dict[str, list[dict[str, Any]]]    # label -> resolved params per sub-index
     rule_params: list[dict[str, Any] | None]
     rule_errors: list[str | None]
-    ov: np.ndarray            # (n_ov, 6) ml, hyst, min_out, cooldown, stop, reentry
+    ov: np.ndarray            # (n_ov,) records of riskoff.overlays.overlay_settings_dt
     ov_errors: list[str | None]
     n_ov: int
     max_leverage: float
@@ -1117,7 +879,8 @@ class _Tables:
 
 def _tables(cfg: SweepConfig) -> _Tables:
     from riskoff.params import resolve_params
-    from riskoff.strategy import Overlays, _run_check
+    from riskoff.overlays import Overlays, overlay_settings_dt
+    from riskoff.strategy import _run_check
 
     sig_reg, strat_reg = _registries(cfg.plugin_dirs)
     groups = _group_dims(cfg)
@@ -1146,15 +909,13 @@ def _tables(cfg: SweepConfig) -> _Tables:
     base_ov = dataclasses.asdict(cfg.base.overlays)
     for vals in _group_product(cfg, groups[-1][2]):
         try:
-            o = Overlays(**{**base_ov, **vals})
-            ov_rows.append((o.max_leverage, o.hysteresis, o.min_bars_out, o.cooldown_bars, o.trailing_stop,
-                            o.stop_reentry_bars))
+            ov_rows.append(Overlays(**{**base_ov, **vals}).to_record())
             ov_errors.append(None)
         except RiskoffError as exc:
-            ov_rows.append((1.0, 0.0, 0, 0, 0.0, 20))
+            ov_rows.append(Overlays().to_record())
             ov_errors.append(str(exc))
-    ov = np.array(ov_rows, dtype=np.float64).reshape(-1, 6)
-    valid_ml = [r[0] for r, e in zip(ov_rows, ov_errors, strict=True) if e is None]
+    ov = np.rec.array(np.concatenate(ov_rows) if ov_rows else np.empty(0, dtype=overlay_settings_dt))
+    valid_ml = [float(r["max_leverage"][0]) for r, e in zip(ov_rows, ov_errors, strict=True) if e is None]
     return _Tables(groups=groups, group_sizes=sizes, signal_params=signal_params, rule_params=rule_params,
                    rule_errors=rule_errors, ov=ov, ov_errors=ov_errors, n_ov=len(ov_rows),
                    max_leverage=max([1.0, *valid_ml]))
@@ -1271,7 +1032,8 @@ def _build_context(plan: SweepPlan, asset: str) -> _AssetContext:
     from riskoff.data.align import load
     from riskoff.data.catalog import load_catalog
     from riskoff.engine import simulate
-    from riskoff.strategy import PERIODS_PER_YEAR, StrategyConfig, asset_calendar, build_exposure
+    from riskoff.annualisation import periods_per_year
+    from riskoff.strategy import StrategyConfig, asset_calendar, build_exposure
 
     _jit()
     cfg = plan.config
@@ -1298,7 +1060,7 @@ def _build_context(plan: SweepPlan, asset: str) -> _AssetContext:
     tables = _tables(cfg)
     inp = _engine_inputs(close, open=opens, cash_rate=cash_rate, costs=costs, fill=cfg.fill,
                          max_leverage=tables.max_leverage)
-    ppy = PERIODS_PER_YEAR[calendar]
+    ppy = periods_per_year(calendar)
     segs = _segment_rows(plan, index)
     wins = _window_rows(plan, asset, index)
     # buy & hold through the normal path (the runner's baseline)
@@ -1315,7 +1077,8 @@ def _build_context(plan: SweepPlan, asset: str) -> _AssetContext:
     nw = len(wins)
     bh_stats = np.empty((len(segs), len(FULL_METRICS)))
     bh_win = np.empty((nw, len(WINDOW_METRICS)))
-    _k_metrics(bh_eq, np.nan_to_num(bh_w * bh_eq), bh_fl, np.empty(len(index)), float(ppy), segs, wins,
+    _k_metrics(bh_eq, np.nan_to_num(bh_w * bh_eq), bh_fl, np.ascontiguousarray(inp.growth), np.empty(len(index)),
+               float(ppy), segs, wins,
                np.zeros(nw), bh_stats, bh_win)
     budget = cfg.memory_mb * 2**20
     return _AssetContext(
@@ -1499,11 +1262,9 @@ def _prepare_chunk(plan: SweepPlan, asset: str, combos, kernel: str | None) -> _
         raw = np.stack(mats)
         with np.errstate(invalid="ignore"):
             prep.minpos = np.min(np.where(raw > 0.0, raw, np.inf), axis=1)
-        ov = t.ov[ovs[prep.sel]]
-        prep.args = (np.ascontiguousarray(ov[:, 0]), np.ascontiguousarray(ov[:, 1]),
-                     np.ascontiguousarray(ov[:, 2]).astype(np.int64), np.ascontiguousarray(ov[:, 3]).astype(np.int64),
-                     np.ascontiguousarray(ov[:, 4]), np.ascontiguousarray(ov[:, 5]).astype(np.int64))
-        prep.prevmax, prep.pmidx = _prevmax(ctx, prep.args[5], prep.args[4])
+        settings = np.rec.array(np.ascontiguousarray(t.ov[ovs[prep.sel]]))
+        prep.args = (settings,)
+        prep.prevmax, prep.pmidx = _prevmax(ctx, settings["stop_reentry_bars"], settings["trailing_stop"])
         prep.raw, prep.ridx = raw, ridx[prep.sel]
     return prep
 
@@ -1530,7 +1291,7 @@ def _execute_chunk(prep: _Prepared, keep_equity: bool = False) -> ChunkResult:
         else:
             eqs, wss, fls = _engine_chunk(ctx, prep.raw, prep.minpos, prep.ridx, prep.prevmax, prep.pmidx,
                                           prep.args, prep.kernel)
-            _k_metrics_batch(eqs, np.nan_to_num(wss * eqs), fls, float(ctx.ppy), ctx.segs, ctx.wins, ctx.bh_wdd,
+            _k_metrics_batch(eqs, np.nan_to_num(wss * eqs), fls, ctx.growth, float(ctx.ppy), ctx.segs, ctx.wins, ctx.bh_wdd,
                              st, wo)
         if keep_equity:
             eq_keep[sel], w_keep[sel] = eqs, wss
@@ -1549,6 +1310,8 @@ def run_chunk(plan: SweepPlan, asset: str, combos: np.ndarray | range | slice, *
 def _prevmax(ctx: _AssetContext, reentry: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per distinct stop_reentry_bars N of the chunk (trailing stops only): the highest close of the
     N - 1 bars before each bar (-inf when none); and the row of each combination."""
+    from riskoff.overlays import prev_max
+
     keys = np.where(stop > 0.0, reentry, 0)
     uniq, inv = np.unique(keys, return_inverse=True)
     rows = []
@@ -1558,8 +1321,7 @@ def _prevmax(ctx: _AssetContext, reentry: np.ndarray, stop: np.ndarray) -> tuple
             continue
         m = ctx.cache_prevmax.get(int(n))
         if m is None:
-            s = pd.Series(ctx.close_full_v).shift(1).rolling(int(n) - 1, min_periods=1).max()
-            m = np.ascontiguousarray(s.fillna(-np.inf).to_numpy(dtype=float))
+            m = prev_max(ctx.close_full_v, int(n))
             ctx.cache_prevmax[int(n)] = m
         rows.append(m)
     return np.stack(rows), inv.astype(np.int64).reshape(-1)
@@ -1579,7 +1341,7 @@ def _engine_chunk(ctx: _AssetContext, raw: np.ndarray, minpos: np.ndarray, ridx:
     frame = pd.DataFrame(expo.T, index=ctx.index, columns=pd.RangeIndex(n))
     sim = simulate(ctx.close_s, frame, open=ctx.open_s, cash_rate=ctx.cash_rate, costs=ctx.costs,
                    fill="next_open" if ctx.open_s is not None else "next_close",
-                   max_leverage=max(1.0, float(np.max(args[0]))), engine="numba" if kernel == "numba" else "vectorbt")
+                   max_leverage=max(1.0, float(np.max(args[0]["max_leverage"]))), engine="numba" if kernel == "numba" else "vectorbt")
     eq = np.ascontiguousarray(sim.equity.to_numpy(dtype=float).T)
     w = np.ascontiguousarray(sim.exposure.to_numpy(dtype=float).T)
     fl = np.zeros_like(eq, dtype=np.int64)
@@ -1979,23 +1741,14 @@ def sweep_equity(plan: SweepPlan, asset: str, combos: Sequence[int], *, kernel: 
 # Output
 # =============================================================================================
 def default_out(cfg: SweepConfig) -> Path:
-    from riskoff.paths import RESULTS_DIR
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return RESULTS_DIR / f"{stamp}-sweep-{cfg.name}"
+    """The default sweep folder: results/<timestamp>-sweep-<name>."""
+    return run_folder.default_out(f"sweep-{cfg.name}")
 
 
 def write_sweep(result: SweepResult, out: str | Path, *, html_report: bool = True) -> Path:
     """Write the sweep folder atomically (temp folder + rename) and return its path."""
     out = Path(out)
-    if out.exists():
-        raise ConfigError(f"--out {out} already exists; choose a new folder (sweeps are never overwritten)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    from riskoff.runner import _remove_orphans
-    _remove_orphans(out.parent)  # temp folders of killed runs and sweeps (same naming)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
+    with run_folder.RunFolder(out, what="sweep") as tmp:
         fmt = "%.12g"
         res = result.results
         res.to_parquet(tmp / "results.parquet", index=False)
@@ -2008,10 +1761,6 @@ def write_sweep(result: SweepResult, out: str | Path, *, html_report: bool = Tru
         (tmp / "summary.json").write_text(json.dumps(_summary(result), indent=2, default=str) + "\n")
         if html_report:
             (tmp / "sweep.html").write_text(render_html(result), encoding="utf-8")
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
@@ -2029,7 +1778,6 @@ def _best_rows(result: SweepResult) -> list[dict[str, Any]]:
 
 def _summary(result: SweepResult) -> dict[str, Any]:
     cfg, plan = result.config, result.plan
-    from riskoff.runner import versions
     return {
         "sweep": {"name": cfg.name, "config_file": cfg.source,
                   "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -2049,7 +1797,7 @@ def _summary(result: SweepResult) -> dict[str, Any]:
         "timings": {k: round(v, 4) for k, v in result.timings.items()},
         "data_dir": plan.data_dir,
         "config": _jsonable(cfg.raw),
-        "versions": versions(),
+        "versions": run_folder.versions(),
     }
 
 
@@ -2252,8 +2000,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.memory_mb:
         cfg = dataclasses.replace(cfg, memory_mb=float(args.memory_mb))
     out = Path(args.out) if args.out else default_out(cfg)
-    if out.exists():
-        raise ConfigError(f"--out {out} already exists; choose a new folder (sweeps are never overwritten)")
+    run_folder.RunFolder(out, what="sweep").check_free()
     result = run_sweep(cfg, data_dir=args.data_dir, backend=args.backend, scheduler=args.scheduler,
                        n_workers=args.n_workers, chunk_size=args.chunk_size or None, progress=say,
                        show_bar=sys.stderr.isatty())

@@ -65,8 +65,8 @@ def test_full_period_stats_use_the_asset_class_annualisation():
     rng = np.random.default_rng(1)
     eq = path(np.cumprod(1 + rng.normal(0.001, 0.02, 200)))
     ones = path(np.ones(200))
-    crypto = full_period_stats(eq, ones, ones, eq, "crypto")
-    equity = full_period_stats(eq, ones, ones, eq, "equity")
+    crypto = full_period_stats(eq, ones, ones, eq, "crypto", "utc")
+    equity = full_period_stats(eq, ones, ones, eq, "equity", "us")
     rets = eq.pct_change().iloc[1:]
     assert crypto["periods_per_year"] == 365 and equity["periods_per_year"] == 252
     assert crypto["volatility"] == pytest.approx(rets.std() * np.sqrt(365), rel=1e-9)
@@ -81,7 +81,7 @@ def test_false_alarms_count_episodes_without_a_following_drawdown():
     target = np.ones(200)
     target[20:25] = 0.0    # nothing follows: false alarm
     target[95:105] = 0.0   # followed by the fall: a true alarm
-    s = full_period_stats(path(bh), path(target), path(target), path(bh), "equity")
+    s = full_period_stats(path(bh), path(target), path(target), path(bh), "equity", "us")
     assert s["derisk_episodes"] == 2 and s["false_alarms"] == 1
 
 

@@ -141,10 +141,10 @@ def test_cost_of_acting_alone_against_buy_and_hold():
     st_ = pd.DataFrame({"never": states({}), "dodges": states({(21, 50): RISK_OFF}),
                         "always": states({(0, len(PATH) - 1): RISK_OFF})})
     zero = pd.Series(0.0, index=PATH.index)
-    out = acting_costs(PATH, st_, "equity", zero, Costs(0.0, 0.0))
+    out = acting_costs(PATH, st_, "equity", "us", zero, Costs(0.0, 0.0))
     n = len(PATH) - 1
     # the first decision (bar 0) fills at the close of bar 1, for buy & hold too
-    bh = (PATH.iloc[-1] / PATH.iloc[1]) ** (252 / n) - 1  # quantstats: years = returns / 252
+    bh = (PATH.iloc[-1] / PATH.iloc[1]) ** (252 / n) - 1  # years = returns / 252 (quantstats' cagr)
     assert out.loc["never", "bh_cagr"] == pytest.approx(bh) and out.loc["never", "cagr_given_up"] == pytest.approx(0)
     assert out.loc["always", "cagr"] == pytest.approx(0.0) and out.loc["always", "turnover"] == 0
     # risk-off decided on bars 21..50: sold at the close of bar 22, bought back at the close of bar 52
@@ -152,7 +152,7 @@ def test_cost_of_acting_alone_against_buy_and_hold():
     assert out.loc["dodges", "cagr"] == pytest.approx(dodged ** (252 / n) - 1)
     assert out.loc["dodges", "cagr_given_up"] < 0
     assert out.loc["dodges", "turnover"] == pytest.approx(2 / (n / 252))
-    costly = acting_costs(PATH, st_, "equity", zero, Costs(10.0, 10.0))
+    costly = acting_costs(PATH, st_, "equity", "us", zero, Costs(10.0, 10.0))
     assert costly.loc["dodges", "cagr"] < out.loc["dodges", "cagr"]
 
 
@@ -184,9 +184,10 @@ def test_cli_writes_the_three_files(tmp_path, capsys):
     assert "2013-04" in " ".join(gld.trough.astype(str)) or "2013-06" in " ".join(gld.trough.astype(str))
     html = (out / "scorecard.html").read_text()
     assert html.count("plotly.js v") == 1 and "<script src=" not in html  # offline, plotly.js once
-    assert 'id="timeline-GLD"' in html and 'id="scatter"' in html and "365" not in html.split("Annualisation")[1][:40]
+    assert 'id="timeline-GLD"' in html and 'id="scatter"' in html
+    assert "Annualised over 252 bars/year for US-listed assets" in html and "365 bars/year" not in html
     text = capsys.readouterr().out
-    assert "GLD:" in text and "252 US sessions" in text
+    assert "GLD:" in text and "252 bars/year" in text
 
 
 @pytest.mark.parametrize("args, needle", [

@@ -30,8 +30,6 @@ import numpy as np
 import pandas as pd
 
 BASELINE = "buy_and_hold"
-# Fallback only: the stats rows carry periods_per_year, which is what the report trusts.
-CRYPTO_ASSETS = frozenset({"BTC-USD", "ETH-USD"})
 ZOOM_BEFORE = pd.Timedelta(days=30)
 ZOOM_AFTER = pd.Timedelta(days=60)
 DPI = 90
@@ -161,28 +159,31 @@ def split_column(column: str) -> tuple[str, str]:
 def periods_per_year(asset: str, stats: pd.DataFrame | None = None, series: pd.Series | None = None) -> int:
     """The annualisation factor the report uses for one asset.
 
-    The stats rows written by the runner are authoritative. Without them, known crypto assets and
-    series that have weekend observations (a 7-day calendar) get 365, everything else 252.
+    The stats rows written by the runner are authoritative. Without them the asset's catalog
+    calendar decides, and for an asset the catalog does not know, a series with weekend
+    observations is taken to trade on the 7-day UTC clock; both go through
+    :func:`riskoff.annualisation.periods_per_year` (daily bars).
 
     Args:
         asset: the asset name.
         stats: the run's stats frame (see :func:`stats_frame`), optional.
         series: an equity or price series of the asset on its own calendar, optional.
-
-    Returns:
-        365 or 252 (or whatever the stats rows say).
     """
+    from riskoff.annualisation import periods_per_year as clock_periods
+    from riskoff.data.catalog import load_catalog
+
     if stats is not None and not stats.empty and "periods_per_year" in stats:
         values = stats.loc[stats["asset"] == asset, "periods_per_year"].dropna()
         if len(values):
             return int(values.mode().iloc[0])
-    if asset in CRYPTO_ASSETS:
-        return 365
+    catalog = load_catalog()
+    if asset in catalog and catalog[asset].calendar in ("us", "utc"):
+        return clock_periods(catalog[asset].calendar)
     if series is not None:
         idx = series.dropna().index
         if isinstance(idx, pd.DatetimeIndex) and (idx.dayofweek >= 5).any():
-            return 365
-    return 252
+            return clock_periods("utc")
+    return clock_periods("us")
 
 
 @dataclass

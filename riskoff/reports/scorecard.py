@@ -122,8 +122,9 @@ def scorecard_html(card: "Scorecard") -> str:
     divs = "\n".join(f'<section id="{esc(key)}">' + fig.to_html(full_html=False, include_plotlyjs=False) + "</section>"
                      for key, fig in figs)
     rules = esc(sc.__doc__ or "").replace("\n\n", "</p><p>")
-    per_asset = card.table.groupby("asset", sort=False)["periods_per_year"].first()
-    ppy = ", ".join(f"{esc(a)} {int(n)}" for a, n in per_asset.items())
+    from riskoff.annualisation import annualisation_note
+
+    note = esc(annualisation_note(sorted({(c, "1d") for c in card.calendars.values()})))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>riskoff signal scorecard</title>
 <style>body{{font-family:system-ui,sans-serif;margin:20px;color:#222}}table{{border-collapse:collapse;font-size:12px}}
@@ -133,7 +134,7 @@ details p{{white-space:pre-wrap;font-size:12px}}</style>
 <h1>Signal scorecard</h1>
 <p>Created {esc(card.created)}. {len(card.table.signal.unique())} signals x {len(card.closes)} assets;
 {int((card.episodes.kind == 'drawdown').sum())} drawdown episodes and {int((card.episodes.kind == 'named').sum())}
-named windows. Annualisation (bars per year): {ppy} (252 US sessions, 365 crypto days).
+named windows. {note}.
 Signals marked revised = true read latest-vintage data (history revised after the first print).</p>
 <details><summary>How episodes and metrics are defined</summary><p>{rules}</p></details>
 {divs}

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
-from riskoff.strategy import PERIODS_PER_YEAR, StrategyContext
+from riskoff.annualisation import periods_per_year
+from riskoff.strategy import StrategyContext
 
 STATE_VALUES = (0.0, 1.0, 2.0, np.nan)
 
@@ -24,7 +25,7 @@ def make_ctx(states, close=None, *, calendar: str = "us", asset: str = "TEST", s
     close = pd.Series(np.asarray(close, dtype="float64"), index=idx, name=f"{asset}.close")
     readings = states * 10.0
     return StrategyContext(asset=asset, close=close, states=states, readings=readings, calendar=calendar,
-                           periods_per_year=PERIODS_PER_YEAR[calendar])
+                           periods_per_year=periods_per_year(calendar))
 
 
 def random_ctx(seed: int, n: int = 300, m: int = 3, *, calendar: str = "us", nan_rate: float = 0.1,

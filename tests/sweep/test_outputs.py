@@ -138,8 +138,16 @@ def test_temp_folder_of_a_killed_sweep_is_swept(small, tmp_path):
     import sys
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
+    import json
+    import socket
+
+    from riskoff.run_folder import MARKER
     orphan = tmp_path / f".old.tmp-{dead.pid}"
     orphan.mkdir()
+    (orphan / MARKER).write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname()}))
     (orphan / "results.csv").write_text("partial")
+    foreign = tmp_path / ".mine.tmp-1"   # looks like a temp folder but riskoff did not make it
+    foreign.mkdir()
     write_sweep(small, tmp_path / "s")
     assert not orphan.exists() and (tmp_path / "s" / "results.csv").exists()
+    assert foreign.exists()

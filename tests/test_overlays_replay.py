@@ -1,4 +1,4 @@
-"""The sweep's streamed overlays equal riskoff.strategy.apply_overlays bar for bar.
+"""Streamed overlays (what a sweep runs) equal riskoff.overlays.apply_overlays bar for bar.
 
 The streamed version skips history before a *reset point* (a long enough run of zero raw
 targets); random targets with zero runs of every length, fractional levels, NaN, inf and random
@@ -12,25 +12,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskoff import sweep
-from riskoff.strategy import Overlays, apply_overlays
+from riskoff.overlays import Overlays, apply_overlays, overlay_stream_nb, prev_max
 
 
 def _streamed(raw: np.ndarray, close: np.ndarray, ov: Overlays, first: int) -> np.ndarray:
-    sweep._jit()
     n = len(raw)
-    reentry = ov.stop_reentry_bars
-    if ov.trailing_stop > 0 and reentry > 1:
-        prevmax = pd.Series(close).shift(1).rolling(reentry - 1, min_periods=1).max().fillna(-np.inf).to_numpy()
-    else:
-        prevmax = np.full(n, -np.inf)
+    prevmax = prev_max(close, ov.stop_reentry_bars) if ov.trailing_stop > 0 else np.full(n, -np.inf)
     with np.errstate(invalid="ignore"):
         pos = raw[raw > 0]
     minpos = float(pos.min()) if len(pos) else np.inf
     out = np.full(n, -99.0)
-    sweep._k_overlay(np.ascontiguousarray(raw), minpos, np.ascontiguousarray(close), np.ascontiguousarray(prevmax),
-                     first, ov.max_leverage, ov.hysteresis, ov.min_bars_out, ov.cooldown_bars, ov.trailing_stop,
-                     reentry, out)
+    overlay_stream_nb(ov.to_record()[0], np.ascontiguousarray(raw), minpos, np.ascontiguousarray(close),
+                      np.ascontiguousarray(prevmax), first, out)
     return out
 
 
