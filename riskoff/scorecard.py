@@ -20,8 +20,11 @@ default run.
     eligible          drawdown episodes where the signal has a state on at least 90% of the bars
                       from ``CATCH_LOOKBACK_DAYS`` (30) before the peak to the trough
     caught            eligible episodes with a warning in that span; ``catch_rate`` = caught / eligible
-    catch_edge        catch_rate minus the share of time the signal warns: a signal that is always
-                      on alert catches everything and scores 0 here
+    chance_rate       the catch rate expected by luck: the share of circular shifts of the signal's
+                      own warning pattern (within its span of readings) that would have caught each
+                      episode, averaged over the eligible episodes. A signal that is always on alert,
+                      or fires a day here and there all year, catches long episodes by chance
+    catch_edge        catch_rate minus chance_rate: 0 for an always-on alarm, > 0 only for timing
     lead_*            lead time in days (median, 25th and 75th percentile, count) with
                       ``riskoff.evaluation.lead_time`` on the warning target: from the start of the
                       warning run that covers the trough to the trough (caught episodes whose
@@ -70,7 +73,8 @@ CATCH_LOOKBACK_DAYS = 30
 MIN_COVERAGE = 0.9
 
 EPISODE_COLUMNS = ["asset", "kind", "id", "name", "peak", "trough", "end", "ended_by", "depth", "bars_to_trough"]
-SCORE_COLUMNS = ["signal", "asset", "revised", "eligible", "caught", "catch_rate", "catch_edge", "lead_median",
+SCORE_COLUMNS = ["signal", "asset", "revised", "eligible", "caught", "catch_rate", "chance_rate", "catch_edge",
+                 "lead_median",
                  "lead_p25", "lead_p75", "lead_n", "fall_at_fire", "false_alarms", "false_alarms_per_year",
                  "years", "time_off", "time_warning", "cagr", "bh_cagr", "cagr_given_up", "turnover",
                  "named_eligible", "named_caught", "first_reading", "periods_per_year"]
@@ -174,6 +178,17 @@ class EpisodeBars:
                    index.searchsorted([e.trough for e in eps], side="right") - 1)
 
 
+def chance_of_catch(warn: np.ndarray, span: int) -> float:
+    """Share of the circular shifts of ``warn`` under which a window of ``span`` bars holds a warning
+    (the catch rate of the same warnings at random times)."""
+    m = len(warn)
+    if m == 0 or span <= 0:
+        return float("nan")
+    span = min(span, m)
+    c = np.concatenate([[0], np.cumsum(np.concatenate([warn, warn[:span - 1]]).astype(np.int64))])
+    return float(((c[span:span + m] - c[:m]) > 0).mean())
+
+
 def episode_records(state: pd.Series, close: pd.Series, bars: EpisodeBars) -> list[dict]:
     """Per episode: eligible (readings on >= 90% of the bars from the look-back to the trough),
     caught (a warning in that span), the first warning, lead time and share of the fall suffered."""
@@ -181,6 +196,7 @@ def episode_records(state: pd.Series, close: pd.Series, bars: EpisodeBars) -> li
     px = close.to_numpy(dtype="float64")
     warn = s >= CAUTION
     has_cum = np.concatenate([[0], np.cumsum(~np.isnan(s))])
+    seen = np.flatnonzero(~np.isnan(s))
     target = warning_target(state)
     out = []
     for e, lo, pk, tr in zip(bars.episodes, bars.lookback, bars.peak, bars.trough):
@@ -188,7 +204,8 @@ def episode_records(state: pd.Series, close: pd.Series, bars: EpisodeBars) -> li
         eligible = n > 0 and (has_cum[tr + 1] - has_cum[lo]) / n >= MIN_COVERAGE
         hits = np.flatnonzero(warn[lo:tr + 1]) if n > 0 else np.array([], int)
         rec = {"episode": e, "eligible": bool(eligible), "caught": bool(len(hits)), "first_warning": None,
-               "lead_days": float("nan"), "fall_at_fire": float("nan")}
+               "lead_days": float("nan"), "fall_at_fire": float("nan"),
+               "chance": chance_of_catch(warn[seen[0]:seen[-1] + 1], n) if eligible else float("nan")}
         if len(hits):
             first = lo + hits[0]
             fall = px[pk] - px[tr]
@@ -223,6 +240,7 @@ def score_pair(state: pd.Series, close: pd.Series, bars: EpisodeBars, asset_clas
     leads = np.array([r["lead_days"] for r in caught if not math.isnan(r["lead_days"])])
     time_warning = float((state[has] >= CAUTION).mean()) if has.any() else float("nan")
     rate = len(caught) / len(dd) if dd else float("nan")
+    chance = float(np.mean([r["chance"] for r in dd])) if dd else float("nan")
     seen = close.loc[has.idxmax():] if has.any() else close.iloc[:0]
     warn_runs = derisk_episodes(warning_target(state.loc[seen.index]))
     alarms = len(false_alarms_of(warn_runs, seen, asset_class)) if len(seen) else 0
@@ -231,7 +249,7 @@ def score_pair(state: pd.Series, close: pd.Series, bars: EpisodeBars, asset_clas
         return float(np.percentile(leads, q)) if len(leads) else float("nan")
     return {
         "eligible": len(dd), "caught": len(caught), "catch_rate": rate,
-        "catch_edge": rate - time_warning if dd else float("nan"),
+        "chance_rate": chance, "catch_edge": rate - chance if dd else float("nan"),
         "lead_median": pct(50), "lead_p25": pct(25), "lead_p75": pct(75), "lead_n": int(len(leads)),
         "fall_at_fire": float(np.median([r["fall_at_fire"] for r in caught])) if caught else float("nan"),
         "false_alarms": alarms, "false_alarms_per_year": alarms / years if years > 0 else float("nan"),
@@ -375,7 +393,7 @@ def summary_text(card: Scorecard, top: int = 12) -> str:
     lines = [f"{len(card.episodes[card.episodes.kind == 'drawdown'])} drawdown episodes, "
              f"{len(card.episodes[card.episodes.kind == 'named'])} named windows; "
              + annualisation_note(sorted({(c, "1d") for c in card.calendars.values()}))]
-    cols = ["signal", "eligible", "caught", "catch_rate", "time_warning", "catch_edge", "lead_median",
+    cols = ["signal", "eligible", "caught", "catch_rate", "chance_rate", "catch_edge", "time_warning", "lead_median",
             "false_alarms_per_year", "cagr_given_up"]
     for asset in card.closes:
         sub = t[t.asset == asset].sort_values("catch_edge", ascending=False, na_position="last")

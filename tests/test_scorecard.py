@@ -88,7 +88,11 @@ def test_a_signal_that_warns_before_the_peak_through_the_trough():
     assert row["lead_median"] == (IDX[50] - IDX[16]).days and row["lead_n"] == 1
     assert row["fall_at_fire"] == 0.0  # warned before the peak
     assert row["time_off"] == pytest.approx(35 / len(PATH)) and row["time_warning"] == row["time_off"]
-    assert row["catch_edge"] == pytest.approx(1 / 3 - 35 / len(PATH))
+    # by chance: a 35-bar warning run, shifted around the path, overlaps an episode's span of
+    # L bars (look-back to trough) under L + 34 shifts
+    spans = [b.trough[k] - b.lookback[k] + 1 for b in [bars()] for k in range(3)]
+    chance = np.mean([(L + 34) / len(PATH) for L in spans])
+    assert row["chance_rate"] == pytest.approx(chance) and row["catch_edge"] == pytest.approx(1 / 3 - chance)
 
 
 def test_depth_into_the_fall_and_caution_counts_as_a_warning():
@@ -101,9 +105,13 @@ def test_depth_into_the_fall_and_caution_counts_as_a_warning():
 
 def test_a_signal_that_is_always_off_does_not_score_well():
     row = score_pair(states({(0, len(PATH) - 1): RISK_OFF}), PATH, bars(), "equity")
-    assert row["catch_rate"] == 1 and row["time_warning"] == 1 and row["catch_edge"] == 0
+    assert row["catch_rate"] == 1 and row["time_warning"] == 1 and row["catch_edge"] == 0 and row["chance_rate"] == 1
     never = score_pair(states({}), PATH, bars(), "equity")
     assert never["caught"] == 0 and never["catch_edge"] == 0 and never["false_alarms"] == 0
+    # a one-bar warning every 20 bars is "on alert" 5% of the time but catches every 20-bar span by luck
+    sparse = score_pair(states({(k, k): CAUTION for k in range(0, len(PATH), 20)}), PATH, bars(), "equity")
+    assert sparse["time_warning"] == pytest.approx(len(range(0, len(PATH), 20)) / len(PATH)) and sparse["catch_rate"] == 1
+    assert sparse["chance_rate"] == 1 and sparse["catch_edge"] == 0
 
 
 def test_episodes_without_readings_are_not_eligible():

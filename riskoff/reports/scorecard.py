@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from riskoff.scorecard import Scorecard
 
 _COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
-_TABLE_COLS = ["signal", "asset", "revised", "eligible", "caught", "catch_rate", "time_warning", "catch_edge",
+_TABLE_COLS = ["signal", "asset", "revised", "eligible", "caught", "catch_rate", "chance_rate", "catch_edge",
+               "time_warning",
                "lead_median", "lead_p25", "lead_p75", "fall_at_fire", "false_alarms_per_year", "time_off",
                "cagr_given_up", "turnover", "named_caught", "named_eligible", "first_reading"]
 
