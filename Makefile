@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= $(or $(RISKOFF_DATA_DIR),../shared/data)
 export MPLBACKEND := Agg
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench mutation clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -23,7 +23,12 @@ test: $(STAMP)
 	RISKOFF_DATA_DIR=$(DATA_DIR) $(BIN)/python -m pytest
 
 bench: $(STAMP)
-	@for b in benchmarks/bench_*.py; do RISKOFF_DATA_DIR=$(DATA_DIR) $(BIN)/python $$b; done
+	@for b in benchmarks/bench_*.py; do RISKOFF_DATA_DIR=$(DATA_DIR) $(BIN)/python $$b || exit 1; done
+	$(BIN)/python benchmarks/readme_table.py
+
+# Not part of `make test` (minutes): mutate the core one named change at a time and run its tests.
+mutation: $(STAMP)
+	RISKOFF_MUTATIONS=1 RISKOFF_DATA_DIR=$(DATA_DIR) $(BIN)/python tests/mutation/run_mutations.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,30 +1,26 @@
-"""Engine benchmark: one daily SPY backtest 2015-2026, cold and warm, and 1,000 exposure columns
-in one kernel call. Prints JSON.
+"""Engine benchmark: one daily SPY backtest 2015 .. end of data (a 200-day trend filter with default
+equity costs and the EFFR cash rate), and 1,000 exposure columns in one kernel call.
 
-Cold times are measured in fresh subprocesses: once with an empty numba cache (the first run on a
-new machine: the kernel is compiled) and once with the cache populated (every later run).
-The strategy is a 200-day trend filter; it is a timing workload, not a result. Falls back to a
-synthetic random walk of 4,000 bars when the data snapshot is not there.
+Checked before timing: the numba kernel's equity equals a full vectorbt Portfolio
+(``simulate(engine="vectorbt")``) to 1e-9 on the single backtest and on 50 of the 1,000 columns;
+the benchmark exits non-zero otherwise. cold, cold_cached and warm as defined in
+benchmarks/_timing.py. The strategy is a timing workload, not a result. Falls back to a synthetic
+random walk of 4,000 bars when the data snapshot is not there.
 """
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import _timing  # noqa: F401  (first: puts this checkout on sys.path)
+from _timing import best_of, check_checkout, cold_and_cached, emit, require
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from _timing import best_of  # benchmarks/ is on sys.path when a script runs
-
 START = "2015-01-01"
+ATOL = 1e-9
 
 
 def load() -> tuple[pd.Series, pd.Series | None, str]:
@@ -51,81 +47,61 @@ def trend(close: pd.Series, window: int, level: float = 1.0) -> pd.Series:
     return (close > sma).astype(float).where(sma.notna()) * level
 
 
-def cold() -> dict:
+def grid(close: pd.Series) -> pd.DataFrame:
+    """1,000 exposure paths: 200 moving-average lengths x 5 exposure levels."""
+    cols = {f"sma{w}_x{lv}": trend(close, int(w), lv) for w in range(50, 250) for lv in (0.2, 0.4, 0.6, 0.8, 1.0)}
+    return pd.DataFrame(cols)
+
+
+def child() -> None:
     t0 = time.perf_counter()
     from riskoff.engine import DEFAULT_COSTS, simulate
-
     t1 = time.perf_counter()
     close, rate, _ = load()
     expo = trend(close, 200)
     t2 = time.perf_counter()
     simulate(close, expo, cash_rate=rate, costs=DEFAULT_COSTS["equity"])
-    t3 = time.perf_counter()
-    return {"import_s": t1 - t0, "first_simulate_s": t3 - t2}
+    print(json.dumps({"import_s": t1 - t0, "first_simulate_s": time.perf_counter() - t2}))
 
 
-def cold_in_subprocess(cache_dir: str | None) -> dict:
-    env = dict(os.environ)
-    if cache_dir:
-        env["NUMBA_CACHE_DIR"] = cache_dir
-    out = subprocess.run([sys.executable, __file__, "--cold"], env=env, capture_output=True, text=True,
-                         check=True)
-    return json.loads(out.stdout)
-
-
+def max_diff(a: pd.DataFrame, b: pd.DataFrame) -> float:
+    return float(np.max(np.abs(a.to_numpy() - b.to_numpy())))
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as empty_cache:
-        compiled = cold_in_subprocess(empty_cache)
-    cold_in_subprocess(None)  # make sure the project cache is populated
-    cached = cold_in_subprocess(None)
-
-    from riskoff.engine import DEFAULT_COSTS, _run_kernel, _single_inputs, simulate
+    check_checkout()
+    from riskoff.engine import DEFAULT_COSTS, simulate
 
     close, rate, source = load()
     costs = DEFAULT_COSTS["equity"]
     expo = trend(close, 200)
-    simulate(close, expo, cash_rate=rate, costs=costs)
+    sweep = grid(close)
+    sample = sweep.iloc[:, ::20]
+    single_diff = max_diff(simulate(close, expo, cash_rate=rate, costs=costs).equity,
+                           simulate(close, expo, cash_rate=rate, costs=costs, engine="vectorbt").equity)
+    grid_diff = max_diff(simulate(close, sweep, cash_rate=rate, costs=costs).equity[sample.columns],
+                         simulate(close, sample, cash_rate=rate, costs=costs, engine="vectorbt").equity)
+    require(single_diff <= ATOL and grid_diff <= ATOL, f"numba equity equals vectorbt's to {ATOL}",
+            {"single": single_diff, "grid_sample": grid_diff})
+
+    fresh = cold_and_cached(__file__, ["--child"])
     warm = best_of(lambda: simulate(close, expo, cash_rate=rate, costs=costs), 20)
     warm_threshold = best_of(lambda: simulate(close, expo, cash_rate=rate, costs=costs, rebalance="threshold"), 20)
-
-    windows = np.arange(50, 250)
-    levels = (0.2, 0.4, 0.6, 0.8, 1.0)
-    sweep = pd.DataFrame({(w, lv): trend(close, int(w), lv) for w in windows for lv in levels})
-    sweep.columns = [f"sma{w}_x{lv}" for w, lv in sweep.columns]
-    kw = dict(open=None, cash_rate=rate, costs=costs, fill="next_close", rebalance=None, rebalance_band=0.05,
-              rebalance_every=0, max_leverage=1.0, init_cash=1.0)
-    inp = _single_inputs(close, sweep, **kw)
-    bounds = np.arange(sweep.shape[1] + 1)
-    _run_kernel(inp, bounds)
-    kernel_1000 = best_of(lambda: _run_kernel(inp, bounds), 5)
-    api_1000 = best_of(lambda: simulate(close, sweep, cash_rate=rate, costs=costs), 3)
-
-    simulate(close, expo, cash_rate=rate, costs=costs, engine="vectorbt")
+    warm_1000 = best_of(lambda: simulate(close, sweep, cash_rate=rate, costs=costs), 5)
     vbt_warm = best_of(lambda: simulate(close, expo, cash_rate=rate, costs=costs, engine="vectorbt"), 3)
-
-    print(json.dumps({
-        "data": source,
-        "bars": len(close),
-        "first_date": str(close.index[0].date()),
-        "last_date": str(close.index[-1].date()),
-        "cold_empty_numba_cache": {k: round(v, 4) for k, v in compiled.items()},
-        "cold_cached": {k: round(v, 4) for k, v in cached.items()},
-        "warm_single_simulate_s": round(warm, 6),
-        "warm_single_threshold_rebalance_s": round(warm_threshold, 6),
-        "columns_1000": {
-            "columns": sweep.shape[1],
-            "kernel_call_s": round(kernel_1000, 4),
-            "simulate_call_s": round(api_1000, 4),
-            "column_bars_per_s_kernel": round(sweep.size / kernel_1000),
-        },
-        "vectorbt_engine_warm_single_s": round(vbt_warm, 4),
-    }, indent=2))
+    emit("engine", {
+        "what": f"one backtest, SPY {close.index[0]:%Y-%m-%d} .. {close.index[-1]:%Y-%m-%d} daily "
+                "(200-day trend, 1 + 2 bps, EFFR cash)",
+        "data": source, "bars": len(close),
+        "cold_s": round(fresh["cold"]["first_simulate_s"], 4), "cold_import_s": round(fresh["cold"]["import_s"], 4),
+        "cold_cached_s": round(fresh["cold_cached"]["first_simulate_s"], 4),
+        "warm_s": round(warm, 6), "warm_threshold_rebalance_s": round(warm_threshold, 6),
+        "columns_1000": {"columns": sweep.shape[1], "warm_simulate_call_s": round(warm_1000, 4),
+                         "column_bars_per_s": round(sweep.size / warm_1000)},
+        "vectorbt_engine_warm_s": round(vbt_warm, 4),
+        "checks": {"max_abs_equity_diff_vs_vectorbt": {"single": single_diff, "grid_sample_50": grid_diff},
+                   "tolerance": ATOL}})
 
 
 if __name__ == "__main__":
-    if "--cold" in sys.argv:
-        print(json.dumps(cold()))
-    else:
-        main()
+    child() if "--child" in sys.argv else main()

@@ -24,34 +24,35 @@ every bar; the number of fills is the same, except that a fill on the very last 
 the second-to-last bar) settles after the data ends in backtrader and backtesting.py (it does not
 move the equity there: zero costs).
 
-Timing: best of several warm runs per engine, in this process; riskoff is timed end to end
-(SMA + exposure + ``simulate``), as the bare kernel, and per backtest inside a 10,000-combination
-sweep (the ``ma_timing`` rule, 100 SMA lengths x 100 trailing stops on the same SPY span and the
-same zero costs and cash; ``riskoff.sweep``) whose (200, no stop) combination is checked against
-``simulate`` on the full-history SMA(200) the rule uses.
+Like with like. (1) One backtest against one backtest: riskoff end to end (SMA + exposure +
+``simulate``), backtrader's ``cerebro.run`` and backtesting.py's ``Backtest.run``, each warm (best of
+several runs in this process). (2) A grid against each peer's own optimiser: 20 SMA lengths
+(110 .. 205 bars, step 5) as riskoff's 20 exposure columns in one ``simulate`` call, backtrader's
+``optstrategy`` and backtesting.py's ``Backtest.optimize``, all in one process (maxcpus=1, a
+one-worker pool) so no engine gets more cores. Both are checked before timing: every final equity
+of the grid agrees to 1e-9 (relative) across the three engines, or the script exits non-zero.
+warm as defined in benchmarks/_timing.py (the peers have no cache to warm, so no cold figures).
 """
 from __future__ import annotations
 
-import json
 import math
+import multiprocessing.dummy
 import os
-import sys
 import warnings
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TQDM_DISABLE", "1")  # backtesting.py's progress bar
+
+import _timing  # noqa: F401,E402  (first: puts this checkout on sys.path)
+from _timing import best_of, check_checkout, emit, require  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-
-from _timing import best_of  # benchmarks/ is on sys.path when a script runs
 
 START = "2015-01-01"
 WINDOW = 200
 CASH = 1_000_000.0
 RTOL = 1e-9
+GRID = range(110, 210, 5)  # 20 SMA lengths (backtrader takes ~0.3 s a backtest)
 
 
 def load_spy() -> pd.DataFrame:
@@ -64,46 +65,27 @@ def load_spy() -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------ riskoff
-def riskoff_run(ohlc: pd.DataFrame) -> pd.Series:
+def riskoff_exposure(close: pd.Series, window: int) -> pd.Series:
+    sma = close.rolling(window).mean()
+    return (close > sma).astype(float).where(sma.notna(), 0.0)
+
+
+def riskoff_run(ohlc: pd.DataFrame, window: int = WINDOW):
     from riskoff.engine import Costs, simulate
     close = ohlc["Close"].rename("SPY")
-    sma = close.rolling(WINDOW).mean()
-    expo = (close > sma).astype(float).where(sma.notna(), 0.0)
-    res = simulate(close, expo, costs=Costs(0.0, 0.0), fill="next_close", init_cash=1.0)
-    return res.equity.iloc[:, 0]
+    return simulate(close, riskoff_exposure(close, window), costs=Costs(0.0, 0.0), fill="next_close", init_cash=1.0)
 
 
-def riskoff_kernel(ohlc: pd.DataFrame):
-    """The bare kernel call (inputs prepared once): what a sweep pays per column."""
-    from riskoff.engine import Costs, _run_kernel, _single_inputs
-    close = ohlc["Close"].rename("SPY")
-    sma = close.rolling(WINDOW).mean()
-    expo = (close > sma).astype(float).where(sma.notna(), 0.0)
-    inp = _single_inputs(close, expo, open=None, cash_rate=None, costs=Costs(0.0, 0.0), fill="next_close",
-                         rebalance=None, rebalance_band=0.05, rebalance_every=0, max_leverage=1.0, init_cash=1.0)
-    bounds = np.arange(2)
-    return lambda: _run_kernel(inp, bounds)
-
-
-def riskoff_fills(ohlc: pd.DataFrame) -> int:
+def riskoff_grid(ohlc: pd.DataFrame) -> pd.Series:
+    """Final equity per SMA length: every length one exposure column of a single simulate call."""
     from riskoff.engine import Costs, simulate
     close = ohlc["Close"].rename("SPY")
-    sma = close.rolling(WINDOW).mean()
-    expo = (close > sma).astype(float).where(sma.notna(), 0.0)
-    return len(simulate(close, expo, costs=Costs(0.0, 0.0)).orders)
-
-
-def riskoff_last_bar_fill(ohlc: pd.DataFrame) -> bool:
-    from riskoff.engine import Costs, simulate
-    close = ohlc["Close"].rename("SPY")
-    sma = close.rolling(WINDOW).mean()
-    expo = (close > sma).astype(float).where(sma.notna(), 0.0)
-    orders = simulate(close, expo, costs=Costs(0.0, 0.0)).orders
-    return bool(len(orders) and orders["date"].iloc[-1] == close.index[-1])
+    expo = pd.DataFrame({w: riskoff_exposure(close, w) for w in GRID})
+    return simulate(close, expo, costs=Costs(0.0, 0.0), fill="next_close", init_cash=1.0).equity.iloc[-1]
 
 
 # ---------------------------------------------------------------------------------------- backtrader
-def backtrader_run(ohlc: pd.DataFrame) -> tuple[pd.Series, int]:
+def backtrader_cerebro(ohlc: pd.DataFrame, windows=None):
     import backtrader as bt
 
     class Fractional(bt.CommInfoBase):
@@ -116,8 +98,10 @@ def backtrader_run(ohlc: pd.DataFrame) -> tuple[pd.Series, int]:
             return self.p.leverage * (cash / price) * (1.0 - 1e-12)
 
     class Timing(bt.Strategy):
+        params = (("window", WINDOW),)
+
         def __init__(self):
-            self.sma = bt.indicators.SimpleMovingAverage(self.data.close, period=WINDOW)
+            self.sma = bt.indicators.SimpleMovingAverage(self.data.close, period=self.p.window)
             self.held = 0.0
             self.fills = 0
 
@@ -146,23 +130,36 @@ def backtrader_run(ohlc: pd.DataFrame) -> tuple[pd.Series, int]:
         def get_analysis(self):
             return self.values
 
-    cerebro = bt.Cerebro(stdstats=False)
+    cerebro = bt.Cerebro(stdstats=False, maxcpus=1, optreturn=False)
     cerebro.adddata(bt.feeds.PandasData(dataname=ohlc, openinterest=None))
-    cerebro.addstrategy(Timing)
+    if windows is None:
+        cerebro.addstrategy(Timing)
+    else:
+        cerebro.optstrategy(Timing, window=list(windows))
     cerebro.addanalyzer(Equity, _name="equity")
     cerebro.broker.setcash(CASH)
     cerebro.broker.set_coc(True)
     cerebro.broker.set_checksubmit(False)
     cerebro.broker.addcommissioninfo(Fractional())
-    strat = cerebro.run()[0]
+    return cerebro
+
+
+def backtrader_run(ohlc: pd.DataFrame) -> tuple[pd.Series, int]:
+    strat = backtrader_cerebro(ohlc).run()[0]
     values = strat.analyzers.equity.get_analysis()
     # the fill placed on the last bar settles after the data ends; all earlier bars are valued at close
     eq = pd.Series(values, index=ohlc.index[-len(values):]) / CASH
     return eq, strat.fills
 
 
+def backtrader_grid(ohlc: pd.DataFrame) -> pd.Series:
+    """Final equity per SMA length from backtrader's own optimiser (optstrategy, one process)."""
+    runs = backtrader_cerebro(ohlc, GRID).run()
+    return pd.Series({r[0].p.window: r[0].analyzers.equity.get_analysis()[-1] / CASH for r in runs}).sort_index()
+
+
 # ------------------------------------------------------------------------------------- backtesting.py
-def backtesting_run(ohlc: pd.DataFrame) -> tuple[pd.Series, int]:
+def backtesting_bt(ohlc: pd.DataFrame):
     from backtesting import Strategy
     from backtesting.lib import FractionalBacktest
 
@@ -170,8 +167,10 @@ def backtesting_run(ohlc: pd.DataFrame) -> tuple[pd.Series, int]:
         return pd.Series(values).rolling(n).mean().to_numpy()
 
     class Timing(Strategy):
+        window = WINDOW
+
         def init(self):
-            self.sma = self.I(sma, self.data.Close, WINDOW)
+            self.sma = self.I(sma, self.data.Close, self.window)
 
         def next(self):
             # the decision of the previous bar (next() starts once the SMA is defined), filled at
@@ -183,110 +182,84 @@ def backtesting_run(ohlc: pd.DataFrame) -> tuple[pd.Series, int]:
             elif target == 0 and self.position:
                 self.position.close()
 
+    return FractionalBacktest(ohlc, Timing, cash=CASH, commission=0.0, trade_on_close=True,
+                              exclusive_orders=False, finalize_trades=False, fractional_unit=1e-8)
+
+
+def backtesting_run(ohlc: pd.DataFrame) -> tuple[pd.Series, int]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        bt_ = FractionalBacktest(ohlc, Timing, cash=CASH, commission=0.0, trade_on_close=True,
-                                 exclusive_orders=False, finalize_trades=False, fractional_unit=1e-8)
-        stats = bt_.run()
+        stats = backtesting_bt(ohlc).run()
     eq = stats["_equity_curve"]["Equity"] / CASH
     strat = stats["_strategy"]
     fills = 2 * len(strat.closed_trades) + len(strat.trades)  # entries and exits; open trades: entry only
     return eq, fills
 
 
+def backtesting_grid(ohlc: pd.DataFrame) -> pd.Series:
+    """Final equity per SMA length from backtesting.py's own optimiser (grid, one worker)."""
+    import backtesting
+    backtesting.Pool = lambda *a, **k: multiprocessing.dummy.Pool(1)  # one worker, like the others
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, heat = backtesting_bt(ohlc).optimize(window=list(GRID), maximize="Equity Final [$]", return_heatmap=True)
+    return pd.Series(heat.to_numpy() / CASH, index=heat.index.get_level_values("window")).sort_index()
+
+
 # ---------------------------------------------------------------------------------------------------
-
-
-def sweep_per_backtest(end: pd.Timestamp) -> dict:
-    """riskoff's per-backtest time inside a 10,000-combination sweep on the same SPY span."""
-    from riskoff.engine import Costs, simulate
-    from riskoff.strategy import StrategyConfig, build_exposure
-    from riskoff.sweep import _context, clear_caches, combo_params, parse_sweep_config, plan_sweep, run_sweep
-
-    doc = {"sweep": {"name": "peers", "assets": ["SPY"], "start": START, "end": f"{end:%Y-%m-%d}", "cash": "none",
-                     "metric": "sharpe"},
-           "strategy": {"name": "ma", "rule": "ma_timing"},
-           "grid": {"rule.window": {"start": 110, "stop": 605, "step": 5},
-                    "overlays.trailing_stop": {"start": 0.0, "stop": 0.495, "step": 0.005}},
-           "costs": {"index": {"fee_bps": 0, "slippage_bps": 0}, "equity": {"fee_bps": 0, "slippage_bps": 0}}}
-    plan = plan_sweep(parse_sweep_config(doc, "bench_peers"))
-    res = run_sweep(plan)
-
-    def fresh():
-        clear_caches()
-        return run_sweep(plan)
-
-    wall = best_of(fresh, 3)
-    # check the (200, no stop) combination against simulate() on the rule's full-history SMA
-    combo = next(c for c in range(plan.config.n_combos)
-                 if combo_params(plan.config, c) == {"rule.window": 200, "overlays.trailing_stop": 0.0})
-    row = res.results.set_index("combo").loc[combo]
-    ctx = _context(plan, "SPY")
-    expo = build_exposure(StrategyConfig("m", "ma_timing", params={"window": 200}), "SPY", start=START,
-                          end=plan.end).exposure.reindex(ctx.index)
-    eq = simulate(ctx.close_s, expo, costs=Costs(0.0, 0.0)).equity.iloc[:, 0]
-    check = abs(row["total_return"] - (eq.iloc[-1] / eq.iloc[0] - 1.0))
-    n = plan.config.n_combos
-    return {"combinations": n, "warm_sweep_s": round(wall, 4), "per_backtest_s": wall / n,
-            "metrics_included": True, "check_200_day_total_return_abs_diff": float(check),
-            "check_ok": bool(check <= 1e-9)}
+def rel(a: pd.Series, b: pd.Series) -> float:
+    a, b = a.align(b, join="inner")
+    return float(np.max(np.abs(a.to_numpy() / b.to_numpy() - 1.0)))
 
 
 def main() -> None:
     import backtesting
     import backtrader
 
+    check_checkout()
     ohlc = load_spy()
-    rk = riskoff_run(ohlc)
+    res = riskoff_run(ohlc)
+    rk, orders = res.equity.iloc[:, 0], res.orders
     btr, bt_fills = backtrader_run(ohlc)
     bpy, bpy_fills = backtesting_run(ohlc)
-
-    def rel(a: pd.Series, b: pd.Series) -> float:
-        a, b = a.align(b, join="inner")
-        return float(np.max(np.abs(a.to_numpy() / b.to_numpy() - 1.0)))
-
+    last_bar_fill = bool(len(orders) and orders["date"].iloc[-1] == ohlc.index[-1])
     checks = {
         "bars": len(ohlc), "riskoff_final_equity": float(rk.iloc[-1]),
         "backtrader_final_equity": float(btr.iloc[-1]), "backtesting_final_equity": float(bpy.iloc[-1]),
         "max_rel_diff_backtrader": rel(btr, rk), "max_rel_diff_backtesting": rel(bpy, rk),
         "bars_compared_backtrader": int(len(btr.index.intersection(rk.index))),
         "bars_compared_backtesting": int(len(bpy.index.intersection(rk.index))),
-        "fills": {"riskoff": riskoff_fills(ohlc), "backtrader": bt_fills, "backtesting": bpy_fills},
-        "riskoff_fill_on_last_bar": riskoff_last_bar_fill(ohlc),
-        "tolerance_rel": RTOL,
+        "fills": {"riskoff": len(orders), "backtrader": bt_fills, "backtesting": bpy_fills},
+        "riskoff_fill_on_last_bar": last_bar_fill, "tolerance_rel": RTOL,
     }
-    expected_peer_fills = checks["fills"]["riskoff"] - int(checks["riskoff_fill_on_last_bar"])
-    checks["equal"] = bool(checks["max_rel_diff_backtrader"] <= RTOL and checks["max_rel_diff_backtesting"] <= RTOL
-                           and checks["fills"]["backtrader"] == expected_peer_fills
-                           and checks["fills"]["backtesting"] == expected_peer_fills)
-    if not checks["equal"]:
-        print(json.dumps({"error": "results differ; no timing reported", "checks": checks}, indent=2))
-        sys.exit(1)
+    expected_peer_fills = len(orders) - int(last_bar_fill)
+    require(checks["max_rel_diff_backtrader"] <= RTOL and checks["max_rel_diff_backtesting"] <= RTOL
+            and bt_fills == expected_peer_fills and bpy_fills == expected_peer_fills,
+            "one backtest: equity curves and fills equal across engines", checks)
+    grid = {"riskoff": riskoff_grid(ohlc), "backtrader": backtrader_grid(ohlc), "backtesting": backtesting_grid(ohlc)}
+    grid_checks = {"combinations": len(GRID), "max_rel_diff_final_equity_backtrader": rel(grid["backtrader"], grid["riskoff"]),
+                   "max_rel_diff_final_equity_backtesting": rel(grid["backtesting"], grid["riskoff"]),
+                   "same_windows": all(list(g.index) == list(GRID) for g in grid.values())}
+    require(grid_checks["same_windows"] and grid_checks["max_rel_diff_final_equity_backtrader"] <= RTOL
+            and grid_checks["max_rel_diff_final_equity_backtesting"] <= RTOL,
+            "grid: final equity of every SMA length equal across engines", grid_checks)
 
-    t_rk = best_of(lambda: riskoff_run(ohlc), 20)
-    kern = riskoff_kernel(ohlc)
-    kern()
-    t_kernel = best_of(kern, 50)
-    t_bt = best_of(lambda: backtrader_run(ohlc), 3)
-    t_bpy = best_of(lambda: backtesting_run(ohlc), 3)
-    sweep = sweep_per_backtest(ohlc.index[-1])
-    per = sweep["per_backtest_s"]
-    print(json.dumps({
-        "strategy": f"SPY {ohlc.index[0]:%Y-%m-%d} .. {ohlc.index[-1]:%Y-%m-%d}: close > SMA({WINDOW}) -> 1 else 0, "
-                    "decision at t filled at the close of t+1, zero costs, no cash yield",
+    one = {"riskoff": best_of(lambda: riskoff_run(ohlc), 20), "backtrader": best_of(lambda: backtrader_run(ohlc), 3),
+           "backtesting": best_of(lambda: backtesting_run(ohlc), 3)}
+    many = {"riskoff": best_of(lambda: riskoff_grid(ohlc), 5), "backtrader": best_of(lambda: backtrader_grid(ohlc), 1),
+            "backtesting": best_of(lambda: backtesting_grid(ohlc), 1)}
+    emit("peers", {
+        "what": f"SPY {ohlc.index[0]:%Y-%m-%d} .. {ohlc.index[-1]:%Y-%m-%d}: close > SMA -> 1 else 0, decision at t "
+                "filled at the close of t+1, zero costs, no cash yield",
         "versions": {"backtrader": backtrader.__version__, "backtesting": backtesting.__version__},
-        "checks": checks,
-        "seconds_per_backtest": {"riskoff_end_to_end": t_rk, "riskoff_kernel": t_kernel,
-                                 "riskoff_in_10k_sweep": per, "backtrader": t_bt, "backtesting": t_bpy},
-        "speedup_vs_backtrader": {"riskoff_end_to_end": round(t_bt / t_rk, 1), "riskoff_kernel": round(t_bt / t_kernel),
-                                  "riskoff_in_10k_sweep": round(t_bt / per)},
-        "speedup_vs_backtesting": {"riskoff_end_to_end": round(t_bpy / t_rk, 1),
-                                   "riskoff_kernel": round(t_bpy / t_kernel),
-                                   "riskoff_in_10k_sweep": round(t_bpy / per)},
-        "target_2000x_vs_backtrader_in_sweep": t_bt / per >= 2000,
-        "sweep": sweep,
-        "loadavg": [round(x, 2) for x in os.getloadavg()],
-    }, indent=2))
+        "one_backtest_warm_s": one,
+        "one_backtest_speedup": {p: round(one[p] / one["riskoff"], 1) for p in ("backtrader", "backtesting")},
+        "grid": f"{len(GRID)} SMA lengths {GRID.start}..{GRID.stop - GRID.step}: riskoff one simulate call with "
+                f"{len(GRID)} columns; backtrader optstrategy; backtesting.py Backtest.optimize; one process each",
+        "grid_warm_s": many,
+        "grid_speedup": {p: round(many[p] / many["riskoff"], 1) for p in ("backtrader", "backtesting")},
+        "checks": {"one_backtest": checks, "grid": grid_checks},
+    }, terms=("warm",))
 
 
 if __name__ == "__main__":

@@ -8,9 +8,12 @@ peak): 10,000 combinations x 2 assets = 20,000 backtests with next-bar fills, de
 Sortino, max drawdown, Calmar, time in market, trades and drawdown avoided in every sell-off
 window of the catalog (the metrics users rank by).
 
-Reported:
-    cold       a fresh process: import, data load, kernels compiled (empty numba cache) or loaded
-               from numba's cache, the whole sweep.
+Checked before timing: every figure of a sample of combinations equals a full vectorbt Portfolio
+(see ``check`` below) to 1e-9, or the benchmark exits non-zero without timing anything.
+
+Reported (cold, cold_cached and warm as defined in benchmarks/_timing.py):
+    cold, cold_cached   the whole sweep in a fresh process (import, data load, kernels compiled or
+               loaded from numba's cache).
     warm       this process, kernels compiled: the whole sweep with every sweep cache dropped (data
                alignment, cash rates, buy & hold, 200 rule evaluations, overlays, simulation,
                metrics, stability, ranking). ``warm_cached_targets`` keeps the raw targets cached
@@ -18,8 +21,8 @@ Reported:
     rates      backtests/s and bar-evaluations/s (simulated bars; overlays also stream the history
                before 2015 that warms them up, not counted).
     memory     tracemalloc peak of a warm run, and the process's max RSS.
-    100k       a 100 x 100 x 10 grid (x 2 assets = 200,000 backtests) in a fresh process: time and
-               max RSS (target < 2 GB).
+    100k       a 100 x 100 x 10 grid (x 2 assets = 200,000 backtests) in a fresh process with the
+               caches filled (cold_cached): time and max RSS (target < 2 GB).
     check      every figure of a sample of combinations computed again through a full vectorbt
                Portfolio (``riskoff.engine.simulate(engine="vectorbt")``) and the equity curves of the
                sample against ``riskoff.engine.to_vectorbt(...).value()``: max abs difference (<= 1e-9).
@@ -28,17 +31,13 @@ The machine is shared: ``loadavg`` and CPU seconds are printed next to the wall 
 from __future__ import annotations
 
 import json
-import os
 import resource
-import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import _timing  # noqa: F401  (first: puts this checkout on sys.path)
+from _timing import check_checkout, cold_and_cached, emit, fresh_process, require
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -71,14 +70,6 @@ def one_run(kind: str) -> dict:
     res = run_sweep(plan_for(d))
     return {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, "backtests": len(res.results),
             "chunk_size": res.chunk_size, "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-
-
-def in_subprocess(kind: str, cache_dir: str | None = None) -> dict:
-    env = dict(os.environ)
-    if cache_dir:
-        env["NUMBA_CACHE_DIR"] = cache_dir
-    out = subprocess.run([sys.executable, __file__, f"--{kind}"], env=env, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def timed(fn, repeat: int) -> tuple[float, float, object]:
@@ -123,39 +114,41 @@ def verify(plan, n: int = 12, seed: int = 0) -> dict:
 def main() -> None:
     from riskoff.sweep import _context, clear_caches, run_sweep
 
-    with tempfile.TemporaryDirectory() as empty:
-        cold_compile = in_subprocess("cold", empty)
-    in_subprocess("cold")  # populate the project's numba cache
-    cold_cached = in_subprocess("cold")
-
+    check_checkout()
     plan = plan_for(doc())
-    run_sweep(plan)  # compile / load kernels, parse the data files
+    res = run_sweep(plan)  # compile / load kernels, parse the data files
+    check = verify(plan)
+    require(check["equal_to_1e-9"], "sweep figures equal a full vectorbt Portfolio to 1e-9", check)
+    fresh = cold_and_cached(__file__, ["--cold"])
     n_bt = plan.config.n_combos * len(ASSETS)
     sim_bars = sum(len(_context(plan, a).index) for a in ASSETS)
 
-    def fresh():
+    def fresh_run():
         clear_caches()
         return run_sweep(plan)
 
-    warm, warm_cpu, res = timed(fresh, 5)
+    warm, warm_cpu, res = timed(fresh_run, 5)
     cached, cached_cpu, _ = timed(lambda: run_sweep(plan), 5)
     clear_caches()
     tracemalloc.start()
     run_sweep(plan)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    check = verify(plan)
-    big = in_subprocess("big")
+    big = fresh_process(__file__, ["--big"], cached=True, numba_dir=None)
 
     best = res.results.sort_values(["asset", "rank"]).groupby("asset").head(1)
-    print(json.dumps({
+    cold, cold_cached = fresh["cold"], fresh["cold_cached"]
+    emit("sweep", {
+        "what": f"{plan.config.n_combos:,}-combination sweep (SPY + BTC-USD, {n_bt:,} backtests, metrics and "
+                f"{len(plan.config.windows)} window metrics included)",
         "grid": "ma_timing: rule.window 20..515 (100) x overlays.trailing_stop 0..0.495 (100)",
         "assets": ASSETS, "span": f"{plan.config.start:%Y-%m-%d} .. {plan.end:%Y-%m-%d}",
         "combinations": plan.config.n_combos, "backtests": n_bt, "simulated_bars_per_combination": sim_bars,
         "metrics": ["total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
                     "time_in_market", "trades", f"drawdown_avoided x {len(plan.config.windows)} windows"],
-        "cold_empty_numba_cache": {k: round(v, 3) for k, v in cold_compile.items()},
-        "cold_cached_kernels": {k: round(v, 3) for k, v in cold_cached.items()},
+        "cold_s": round(cold["wall_s"], 3), "cold_cached_s": round(cold_cached["wall_s"], 3),
+        "cold_detail": {k: round(v, 3) for k, v in cold.items()},
+        "cold_cached_detail": {k: round(v, 3) for k, v in cold_cached.items()},
         "warm_s": round(warm, 4), "warm_cpu_s": round(warm_cpu, 4),
         "warm_stage_s": {k: round(v, 4) for k, v in res.timings.items()},
         "warm_cached_targets_s": round(cached, 4), "warm_cached_targets_cpu_s": round(cached_cpu, 4),
@@ -163,14 +156,14 @@ def main() -> None:
         "tracemalloc_peak_mb": round(peak / 2**20, 1),
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "target_10k_under_1s_warm": warm < 1.0,
-        "run_100k_combinations": {k: round(v, 3) for k, v in big.items()},
+        "run_100k": {"what": f"{big['backtests'] // len(ASSETS):,}-combination sweep ({big['backtests']:,} backtests)",
+                     **{k: round(v, 3) for k, v in big.items()}},
         "target_100k_under_2gb": big["max_rss_mb"] < 2048,
-        "vectorbt_check": check,
+        "checks": {"vectorbt": check},
         "best_sharpe": best[["asset", "rule.window", "overlays.trailing_stop", "sharpe", "cagr", "max_drawdown"]]
         .to_dict(orient="records"),
         "numba_threads": __import__("numba").get_num_threads(),
-        "loadavg": [round(x, 2) for x in os.getloadavg()],
-    }, indent=2))
+    })
 
 
 if __name__ == "__main__":

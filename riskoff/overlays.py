@@ -163,7 +163,10 @@ def gate_step_nb(settings, state: GateState, t: int, v: float):
 def trailing_stop_step_nb(settings, state: StopState, t: int, v: float, close: float, prevmax: float):
     """(exposure, state): the trailing stop. ``prevmax`` is the highest close of the
     ``stop_reentry_bars - 1`` bars before t (-inf when none): the "new N-bar high" re-entry test."""
+    # one exit point: numba/LLVM keep the state in registers instead of building it per branch
     peak, stopped, stop_bar = state.peak, state.stopped, state.stop_bar
+    out = 0.0
+    blocked = False
     if stopped:
         release = False
         if v > 0.0:
@@ -171,18 +174,21 @@ def trailing_stop_step_nb(settings, state: StopState, t: int, v: float, close: f
                 release = True
             elif close == close:
                 release = not (prevmax > close)
-        if not release:
-            return 0.0, StopState(0.0, peak, True, stop_bar)
-        stopped = False
-    if v > 0.0:
+        if release:
+            stopped = False
+        else:
+            blocked = True
+    if not blocked and v > 0.0:
         if state.prev == 0.0 or peak != peak:
             peak = close
         elif close > peak:
             peak = close
         if close <= peak * (1.0 - settings.trailing_stop):  # False while close or peak is NaN
-            return 0.0, StopState(0.0, peak, True, t)
-        return v, StopState(v, peak, stopped, stop_bar)
-    return 0.0, StopState(0.0, peak, stopped, stop_bar)
+            stopped = True
+            stop_bar = t
+        else:
+            out = v
+    return out, StopState(out, peak, stopped, stop_bar)
 
 
 @njit(cache=True)

@@ -713,10 +713,16 @@ def _jit() -> None:
             return
         import numba
 
+        import riskoff.engine
+        import riskoff.metrics
+        import riskoff.overlays
         from riskoff.engine import account_bar_nb, initial_account_state, weight_nb
+        from riskoff.numba_cache import drop_stale
         from riskoff.metrics import segment_stats_nb, window_stats_nb
         from riskoff.overlays import overlay_stream_nb
 
+        # the kernels below inline steps from these modules; numba's cache would not notice a change
+        drop_stale(sys.modules[__name__], [riskoff.engine, riskoff.metrics, riskoff.overlays])
         prange = numba.prange
         g = globals()
         # the shared per-bar steps, resolved by the kernels below as globals when they compile

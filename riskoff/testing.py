@@ -17,6 +17,7 @@ sd), a centred window, ``bfill`` or ``shift(-1)`` all break that and are reporte
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,31 @@ from riskoff.signal import CAUTION, RISK_OFF, RISK_ON, SignalSpec, evaluate
 SELLOFF_CUTS = ("2015-08-24", "2018-02-05", "2019-09-17", "2020-03-09", "2020-03-12", "2020-03-16",
                 "2020-03-23", "2022-06-13", "2023-03-13", "2024-08-05", "2025-04-07", "2025-10-10",
                 "2026-01-29", "2026-01-30", "2026-02-05")
+
+
+def truncated_data_copy(src: Path, dst: Path, ids: Iterable[str], cut: Any,
+                        catalog: Mapping[str, Any] | None = None) -> list[str]:
+    """Copy each series file of ``ids`` from data dir ``src`` to ``dst``, keeping only the rows
+    stamped on or before the day ``cut`` (text-level: the first 10 characters of a row are its date).
+
+    This is the world as it was at ``cut``: a point-in-time computation must give the same values up
+    to ``cut`` on this copy as on the full data. Returns the IDs that still have rows; a series that
+    starts after the cut is not written.
+    """
+    from riskoff.data.catalog import load_catalog
+
+    catalog = load_catalog() if catalog is None else catalog
+    last = pd.Timestamp(cut).strftime("%Y-%m-%d")
+    written = []
+    for sid in ids:
+        rel = catalog[sid].relpath()
+        lines = (Path(src) / rel).read_text().splitlines(keepends=True)
+        kept = [lines[0]] + [ln for ln in lines[1:] if ln[:10] <= last]
+        if len(kept) > 1:
+            (Path(dst) / rel).parent.mkdir(parents=True, exist_ok=True)
+            (Path(dst) / rel).write_text("".join(kept))
+            written.append(sid)
+    return written
 
 
 def _first_mismatch(a: pd.Series, b: pd.Series, atol: float) -> tuple[pd.Timestamp, float, float] | None:

@@ -136,3 +136,50 @@ def test_shared_definitions_match_the_label_slicing_loops(seed):
         assert (np.isnan(got) and np.isnan(want)) or got == want, trough
     for cls, dd in (("crypto", 0.15), ("equity", 0.07)):
         assert len(false_alarms_of(derisk_episodes(tgt), bh, cls)) == _alarms_loop(_runs_loop(tgt), bh, dd)
+
+
+def alarm_path(n: int, fall: float) -> tuple[pd.Series, pd.Series]:
+    """Buy & hold flat at 1, falling by ``fall`` over days 30..39 and staying there; the target is
+    out on days 20..24 (one de-risk episode whose 60-day horizon covers the fall)."""
+    idx = pd.date_range("2021-01-01", periods=n, freq="D")
+    bh = np.ones(n)
+    bh[30:40] = np.linspace(1.0, 1.0 - fall, 10)
+    bh[40:] = 1.0 - fall
+    target = np.ones(n)
+    target[20:25] = 0.0
+    return pd.Series(bh, idx), pd.Series(target, idx)
+
+
+@pytest.mark.parametrize("fall,crypto_alarms,equity_alarms", [
+    (0.10, 1, 0),   # a 10% fall: enough to justify an equity de-risk (7%), not a crypto one (15%)
+    (0.05, 1, 1),   # below both thresholds: a false alarm everywhere
+    (0.20, 0, 0),   # above both: a true alarm everywhere
+])
+def test_false_alarm_threshold_depends_on_the_asset_class(fall, crypto_alarms, equity_alarms):
+    bh, target = alarm_path(200, fall)
+    crypto = full_period_stats(bh, target, target, bh, "crypto", "utc")
+    equity = full_period_stats(bh, target, target, bh, "equity", "us")
+    assert (crypto["false_alarms"], equity["false_alarms"]) == (crypto_alarms, equity_alarms)
+    assert (crypto["false_alarm_drawdown"], equity["false_alarm_drawdown"]) == (0.15, 0.07)
+    assert crypto["derisk_episodes"] == equity["derisk_episodes"] == 1
+
+
+def test_a_fall_after_the_60_day_horizon_does_not_justify_an_alarm():
+    idx = pd.date_range("2021-01-01", periods=200, freq="D")
+    bh = pd.Series(np.r_[np.ones(90), np.full(110, 0.5)], idx)   # falls 50% on day 90
+    target = pd.Series(np.r_[np.ones(20), np.zeros(5), np.ones(175)], idx)  # out on day 20: 70 days early
+    assert full_period_stats(bh, target, target, bh, "equity", "us")["false_alarms"] == 1
+
+
+@pytest.mark.parametrize("asset_class,calendar,bars_per_year", [("equity", "us", 252), ("crypto", "utc", 365)])
+@pytest.mark.parametrize("years", [1, 2])
+def test_turnover_is_traded_weight_per_year(asset_class, calendar, bars_per_year, years):
+    # one year = bars_per_year returns; the target trades 1 + 1 + 0.5 + 0.5 = 3.0 of weight in all
+    n = bars_per_year * years + 1
+    idx = pd.date_range("2021-01-01", periods=n, freq="D")
+    target = np.ones(n)
+    target[50:60] = 0.0
+    target[100:110] = 0.5
+    eq = pd.Series(np.linspace(1.0, 1.5, n), idx)
+    s = full_period_stats(eq, pd.Series(target, idx), pd.Series(target, idx), eq, asset_class, calendar)
+    assert s["turnover"] == pytest.approx(3.0 / years, rel=1e-12)

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from riskoff.data import load, load_catalog
+from riskoff.testing import truncated_data_copy
 
 CATALOG = load_catalog()
 IDS = sorted(CATALOG)
@@ -16,21 +17,8 @@ CUT_LO, CUT_HI = pd.Timestamp("2012-01-01"), pd.Timestamp("2026-06-01")
 
 
 def truncated_copy(src: Path, dst: Path, ids: list[str], cut: pd.Timestamp) -> list[str]:
-    """Write each series keeping only rows stamped on or before the cut day (text-level, no parsing).
-
-    Returns the IDs that still have rows; a series that starts after the cut is not written.
-    """
-    last = cut.strftime("%Y-%m-%d")
-    written = []
-    for sid in ids:
-        rel = CATALOG[sid].relpath()
-        lines = (src / rel).read_text().splitlines(keepends=True)
-        kept = [lines[0]] + [ln for ln in lines[1:] if ln[:10] <= last]
-        if len(kept) > 1:
-            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
-            (dst / rel).write_text("".join(kept))
-            written.append(sid)
-    return written
+    """Each series cut after ``cut`` (see riskoff.testing.truncated_data_copy)."""
+    return truncated_data_copy(src, dst, ids, cut, CATALOG)
 
 
 def compare(src: Path, dst: Path, ids: list[str], cut: pd.Timestamp, calendar: str) -> None:

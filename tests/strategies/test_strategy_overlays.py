@@ -16,25 +16,45 @@ LEVELS = st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0])
 targets = st.lists(st.one_of(LEVELS, st.floats(0, 1)), min_size=1, max_size=120)
 
 
-# ---- plain-python references, written from the docstring ------------------------------------
+# ---- plain-python references, written from the docstrings ----------------------------------
+# They are organised differently from the numba loops they check (segments and look-backs over the
+# output already produced, instead of one pass with state variables), so a shared slip in a loop
+# does not cancel out.
 def ref_hysteresis(x, band):
-    out, prev = [], 0.0
-    for v in x:
-        if abs(v - prev) > band:
-            prev = v
-        out.append(prev)
+    """Piecewise-constant output: each held level lasts until the first input that differs from it
+    by more than ``band``; that input becomes the next level. Starts at 0."""
+    x = [float(v) for v in x]
+    out, level, i = [], 0.0, 0
+    while i < len(x):
+        jump = next((j for j in range(i, len(x)) if abs(x[j] - level) > band), len(x))
+        out.extend([level] * (jump - i))  # bars inside the band hold the level
+        if jump < len(x):
+            level = x[jump]
+            out.append(level)
+        i = jump + 1
     return np.array(out)
 
 
 def ref_gate(x, min_out, cooldown):
-    out, prev = [], 0.0
-    last_cut, last_rise = None, None
+    """A rise is allowed unless the output was cut fewer than ``min_out`` bars ago; a cut is allowed
+    unless the output rose at most ``cooldown`` bars ago. Both read the output history itself."""
+    out = []
+
+    def bars_since(kind, t):
+        for s in range(t - 1, -1, -1):
+            before = out[s - 1] if s else 0.0
+            if (kind == "cut" and out[s] < before) or (kind == "rise" and out[s] > before):
+                return t - s
+        return math.inf
+
     for t, v in enumerate(x):
-        if v > prev and (last_cut is None or t - last_cut >= min_out):
-            prev, last_rise = v, t
-        elif v < prev and (last_rise is None or t - last_rise > cooldown):
-            prev, last_cut = v, t
-        out.append(prev)
+        held = out[-1] if out else 0.0
+        if v > held and bars_since("cut", t) >= min_out:
+            out.append(v)
+        elif v < held and bars_since("rise", t) > cooldown:
+            out.append(v)
+        else:
+            out.append(held)
     return np.array(out)
 
 
@@ -186,3 +206,13 @@ def test_idle_exposure_is_held_while_the_rule_has_no_opinion():
     assert apply_overlays(raw, close, Overlays()).tolist() == [0, 0, 1, 0, 0, 1]
     assert apply_overlays(raw, close, Overlays(idle_exposure=1.0)).tolist() == [1, 1, 1, 0, 1, 1]
     assert apply_overlays(raw, close, Overlays(idle_exposure=0.5, min_bars_out=3)).tolist() == [0.5, 0.5, 1, 0, 0, 0]
+
+
+def test_hysteresis_holds_on_a_move_of_exactly_the_band():
+    # 0 -> 0.5 is beyond 0.25; 0.5 -> 0.75 and 0.5 -> 0.25 are exactly 0.25: "more than the band" holds
+    assert hysteresis(np.array([0.5, 0.75, 0.25, 0.2]), 0.25).tolist() == [0.5, 0.5, 0.5, 0.2]
+
+
+def test_trailing_stop_fires_on_a_fall_of_exactly_the_stop_width():
+    close = np.array([100.0, 100.0, 90.0, 95.0])   # 90 = 100 x (1 - 0.10)
+    assert trailing_stop(np.ones(4), close, 0.10, reentry_bars=30).tolist() == [1.0, 1.0, 0.0, 0.0]
