@@ -274,6 +274,8 @@ def run_signal(spec: SignalSpec, params: Mapping[str, Any] | None = None, *, sta
     frame = load_signal_data(spec, None, end, data_dir=data_dir, catalog=catalog,
                              stale="raise" if end is not None else "allow")
     out = evaluate(spec, frame, params)
+    if not len(out):  # no data up to `end` (a series that starts later, like ETF flows): no readings
+        return out
     if isinstance(calendar, str) and calendar == spec.calendar:
         target = out
     else:

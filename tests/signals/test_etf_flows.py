@@ -36,3 +36,12 @@ def test_no_reading_before_the_etfs(out):
     assert out["reading"].first_valid_index() >= raw("onchain", "BTC-ETF-FLOW-USDMN").index[0]
     assert out.index[0].year == 2024
     assert (out.loc["2024-10", "state"] == RISK_ON).mean() > 0.5
+
+
+def test_a_run_ending_before_the_etfs_has_no_readings_on_either_calendar():
+    from riskoff.signal import run_signal
+    from signal_testdata import spec_named
+
+    for cal in ("us", "utc"):  # the UTC mapping used to fail on the empty history
+        out = run_signal(spec_named(NAME), end="2020-12-31", calendar=cal)
+        assert out.empty and {"reading", "state"} <= set(out.columns)
