@@ -50,8 +50,8 @@ def doc(n_windows: int = 100, n_stops: int = 100, n_min_out: int = 1) -> dict:
             "overlays.trailing_stop": {"start": 0.0, "stop": round(0.005 * (n_stops - 1), 6), "step": 0.005}}
     if n_min_out > 1:
         grid["overlays.min_bars_out"] = {"start": 0, "stop": n_min_out - 1, "step": 1}
-    return {"sweep": {"name": "bench", "assets": ASSETS, "start": "2015-01-01", "end": "auto", "metric": "sharpe",
-                      "heatmap": ["rule.window", "overlays.trailing_stop"]},
+    return {"run": {"name": "bench", "assets": ASSETS, "start": "2015-01-01", "end": "auto"},
+            "sweep": {"metric": "sharpe", "heatmap": ["rule.window", "overlays.trailing_stop"]},
             "strategy": {"name": "ma", "rule": "ma_timing"},
             "grid": grid}
 
@@ -86,7 +86,7 @@ def verify(plan, n: int = 12, seed: int = 0) -> dict:
     """Fast-path figures vs a full vectorbt Portfolio on a random sample of combinations."""
     from riskoff.engine import to_vectorbt
     from riskoff.strategy import build_exposure
-    from riskoff.sweep import _context, combo_strategy, run_chunk, sweep_equity
+    from riskoff.sweep import asset_context, combo_strategy, run_chunk, sweep_equity
 
     cfg = plan.config
     sample = np.sort(np.random.default_rng(seed).choice(cfg.n_combos, n, replace=False))
@@ -100,7 +100,7 @@ def verify(plan, n: int = 12, seed: int = 0) -> dict:
         bw = ~np.isnan(fast.windows)
         assert (np.isnan(fast.windows) == np.isnan(vb.windows)).all()
         worst["windows"] = max(worst["windows"], float(np.max(np.abs(fast.windows[bw] - vb.windows[bw]))))
-        ctx = _context(plan, asset)
+        ctx = asset_context(plan, asset)
         picks = [int(c) for c in sample[:4]]
         expo = pd.DataFrame({c: build_exposure(combo_strategy(cfg, c), asset, start=cfg.start, end=plan.end)
                              .exposure.reindex(ctx.index) for c in picks})
@@ -112,7 +112,7 @@ def verify(plan, n: int = 12, seed: int = 0) -> dict:
 
 
 def main() -> None:
-    from riskoff.sweep import _context, clear_caches, run_sweep
+    from riskoff.sweep import asset_context, clear_caches, run_sweep
 
     check_checkout()
     plan = plan_for(doc())
@@ -121,7 +121,7 @@ def main() -> None:
     require(check["equal_to_1e-9"], "sweep figures equal a full vectorbt Portfolio to 1e-9", check)
     fresh = cold_and_cached(__file__, ["--cold"])
     n_bt = plan.config.n_combos * len(ASSETS)
-    sim_bars = sum(len(_context(plan, a).index) for a in ASSETS)
+    sim_bars = sum(len(asset_context(plan, a).index) for a in ASSETS)
 
     def fresh_run():
         clear_caches()

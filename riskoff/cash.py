@@ -11,24 +11,27 @@ from pathlib import Path
 import pandas as pd
 
 from riskoff.data.align import load
+from riskoff.data.context import DataContext
 
 CASH_SERIES = ("SOFR", "EFFR")
 
 
-def money_market_rate(index: pd.DatetimeIndex, calendar: str, *, data_dir: Path | None = None,
-                      source: str = "money_market") -> pd.Series:
+def money_market_rate(index: pd.DatetimeIndex, calendar: str, *, data: DataContext | None = None,
+                      data_dir: Path | None = None, source: str = "money_market") -> pd.Series:
     """Annual rate in percent on ``index`` bars: SOFR, falling back to EFFR; "none" gives zeros.
 
     Args:
         index: the asset's bars.
         calendar: "us" or "utc" (how the bars' decision times are placed).
         source: "money_market" (SOFR then EFFR), "SOFR", "EFFR" or "none".
+        data: the command's data context (``data_dir`` overrides its folder).
     """
     if source == "none":
         return pd.Series(0.0, index=index, name="cash_rate")
     ids = list(CASH_SERIES) if source == "money_market" else [source]
+    data = DataContext.of(data, data_dir=data_dir)
     frame = load(ids, index[0], index[-1], calendar=index if calendar == "us" else "utc",
-                 data_dir=data_dir, stale="allow").reindex(index)
+                 data_dir=data.data_dir, catalog=data.catalog, stale="allow").reindex(index)
     rate = frame[ids[0]]
     for other in ids[1:]:
         rate = rate.fillna(frame[other])

@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from riskoff.errors import RiskoffError
 from riskoff.paths import PROJECT_ROOT, resolve_data_dir
@@ -127,6 +128,74 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``riskoff sweep CONFIG``: run a sweep and write its folder; prints the top combinations."""
+    import dataclasses
+
+    import pandas as pd
+
+    from riskoff.errors import ConfigError, did_you_mean
+    from riskoff.run_folder import RunFolder
+    from riskoff.sweep import default_out, load_sweep_config, rankable_metrics, run_sweep, write_sweep
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    t0 = time.perf_counter()
+    cfg = load_sweep_config(args.config)
+    if args.walk_forward:
+        cfg = cfg.with_walk_forward()
+    if args.metric:
+        if args.metric not in rankable_metrics(cfg.windows):
+            raise ConfigError(f"--metric {args.metric!r}{did_you_mean(args.metric, rankable_metrics(cfg.windows))}")
+        cfg = dataclasses.replace(cfg, metric=args.metric)
+    if args.kernel:
+        cfg = dataclasses.replace(cfg, kernel=args.kernel)
+    if args.memory_mb:
+        cfg = dataclasses.replace(cfg, memory_mb=float(args.memory_mb))
+    out = Path(args.out) if args.out else default_out(cfg)
+    RunFolder(out, what="sweep").check_free()
+    result = run_sweep(cfg, data_dir=args.data_dir, backend=args.backend, scheduler=args.scheduler,
+                       n_workers=args.n_workers, chunk_size=args.chunk_size or None, progress=say,
+                       show_bar=sys.stderr.isatty())
+    write_sweep(result, out)
+    cols = ["asset", "rank", "combo", *cfg.keys, cfg.metric, "stability", "cagr", "max_drawdown", "dd_avoided_mean"]
+    top = result.results.sort_values(["asset", "rank"]).groupby("asset", sort=False).head(5)
+    with pd.option_context("display.width", 200, "display.max_columns", 50, "display.float_format", "{:.4f}".format):
+        print(top[list(dict.fromkeys(cols))].to_string(index=False))
+        if result.walkforward is not None and len(result.walkforward):
+            print("\nwalk-forward:")
+            wcols = ["fold", "asset", "combo", *cfg.keys, "is_objective", "oos_objective", "degradation",
+                     "oos_percentile"]
+            print(result.walkforward[wcols].to_string(index=False))
+    n_bt = len(result.results) + len(result.skipped)
+    print(f"\n{n_bt:,} backtests ({cfg.n_combos:,} combinations x {len(cfg.assets)} assets), "
+          f"{len(result.skipped):,} skipped; compute {result.timings.get('total_s', 0):.2f} s")
+    print(f"results: {out}  ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def add_sweep_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``riskoff sweep`` to the CLI's subparsers (``build_parser``)."""
+    from riskoff.sweep.config import BACKENDS, KERNELS
+
+    p = subparsers.add_parser("sweep", help="parameter sweep of one strategy (grid, heatmaps, walk-forward)")
+    p.add_argument("config", help="sweep config TOML (see backtests/sweep_vix.toml)")
+    p.add_argument("--data-dir", default=None, help="data dir (else RISKOFF_DATA_DIR, ../shared/data, data/cache)")
+    p.add_argument("--out", default=None, help="output folder (default results/<timestamp>-sweep-<name>)")
+    p.add_argument("--walk-forward", action="store_true",
+                   help="also run the walk-forward study (the [walk_forward] table, or its defaults)")
+    p.add_argument("--metric", default=None, help="rank by this metric instead of sweep.metric")
+    p.add_argument("--backend", choices=BACKENDS, default="local", help="local (default) or dask")
+    p.add_argument("--scheduler", default=None, help="dask scheduler address (default: start a LocalCluster)")
+    p.add_argument("--n-workers", type=int, default=2, help="workers of the LocalCluster (--backend dask)")
+    p.add_argument("--chunk-size", type=int, default=0, help="combinations per chunk (default: from memory_mb)")
+    p.add_argument("--memory-mb", type=float, default=0, help="memory budget of a chunk (default: sweep.memory_mb)")
+    p.add_argument("--kernel", choices=KERNELS, default=None, help="fused (default), numba or vectorbt")
+    p.set_defaults(func=cmd_sweep)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="riskoff", description="Backtest de-risking strategies across sell-offs.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -166,7 +235,6 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--data-dir", default=None)
     data.add_argument("--since", default=None, help="fetch from this date (default: full history)")
     data.set_defaults(func=cmd_data)
-    from riskoff.sweep import add_sweep_parser
     add_sweep_parser(sub)
     return p
 

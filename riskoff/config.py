@@ -35,7 +35,6 @@ A config is data (TOML), never code. Layout (see ``backtests/selloffs.toml``)::
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
@@ -46,6 +45,7 @@ from typing import Any
 import pandas as pd
 
 from riskoff.engine import DEFAULT_COSTS, Costs
+from riskoff.config_helpers import check_choice, jsonable, parse_date, unknown_keys
 from riskoff.errors import ConfigError, did_you_mean
 from riskoff.strategy import StrategyConfig, strategy_from_toml
 from riskoff.tomlfile import read_toml
@@ -78,45 +78,14 @@ class RunConfig:
 
     @property
     def config_hash(self) -> str:
-        return hashlib.sha256(json.dumps(_jsonable(self.raw), sort_keys=True).encode()).hexdigest()
+        return hashlib.sha256(json.dumps(jsonable(self.raw), sort_keys=True).encode()).hexdigest()
 
     def strategies_for(self, asset: str) -> list[StrategyConfig]:
         return [s for s in self.strategies if not s.assets or asset in s.assets]
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (dt.date, dt.datetime)):
-        return obj.isoformat()
-    return obj
-
-
-def _unknown(table: Mapping, allowed: tuple[str, ...], where: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise ConfigError(f"{where}: unknown key '{key}'{did_you_mean(key, allowed)}")
-
-
-def _date(value: Any, where: str) -> pd.Timestamp:
-    try:
-        return pd.Timestamp(dt.date.fromisoformat(str(value)[:10])) if not isinstance(value, dt.date) \
-            else pd.Timestamp(value)
-    except ValueError:
-        raise ConfigError(f"{where} = {value!r}: expected a date YYYY-MM-DD") from None
-
-
 FILLS = ("next_close", "next_open")
 CASH_SOURCES = ("money_market", "SOFR", "EFFR", "none")
-
-
-def check_choice(value: Any, choices: tuple[str, ...], key: str) -> Any:
-    """``value`` if it is one of ``choices``, else a ConfigError naming ``key``."""
-    if value not in choices:
-        raise ConfigError(f"{key} = {value!r}; expected {' or '.join(repr(c) for c in choices)}")
-    return value
 
 
 def check_assets(assets: Any, catalog: Mapping[str, Any], key: str) -> tuple[str, ...]:
@@ -144,7 +113,7 @@ def parse_costs(doc: Mapping[str, Any], source: str) -> dict[str, Costs]:
     for cls, table in tables.items():
         if not isinstance(table, Mapping):
             raise ConfigError(f"{source}: costs.{cls} must be a table {{ fee_bps, slippage_bps }}")
-        _unknown(table, ("fee_bps", "slippage_bps"), f"{source}: costs.{cls}")
+        unknown_keys(table, ("fee_bps", "slippage_bps"), f"{source}: costs.{cls}")
         try:
             costs[cls] = Costs(**{**costs.get(cls, Costs()).__dict__, **table})
         except (TypeError, ValueError) as exc:
@@ -157,18 +126,23 @@ def load_config(path: str | Path) -> RunConfig:
     return parse_config(read_toml(path, "config file"), str(path))
 
 
-def parse_config(doc: Mapping[str, Any], source: str) -> RunConfig:
+def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool = True) -> RunConfig:
+    """Validate a parsed run config document (see the module docstring).
+
+    ``baseline_required=False`` is for configs whose strategies come from elsewhere (a sweep's
+    ``[run]`` and its ``[strategy]``): the run schema is the same, but no buy_and_hold baseline is needed.
+    """
     from riskoff.data.catalog import load_catalog
     from riskoff.signal import discover as discover_signals
     from riskoff.strategy import discover_strategies
 
-    _unknown(doc, TOP_KEYS, source)
+    unknown_keys(doc, TOP_KEYS, source)
     run = doc.get("run", {})
-    _unknown(run, RUN_KEYS, f"{source}: [run]")
+    unknown_keys(run, RUN_KEYS, f"{source}: [run]")
     name = str(run.get("name", Path(source).stem))
-    start = _date(run.get("start", "2015-01-01"), f"{source}: run.start")
+    start = parse_date(run.get("start", "2015-01-01"), f"{source}: run.start")
     end_raw = run.get("end", "auto")
-    end = None if end_raw == "auto" else _date(end_raw, f"{source}: run.end")
+    end = None if end_raw == "auto" else parse_date(end_raw, f"{source}: run.end")
     if end is not None and end <= start:
         raise ConfigError(f"{source}: run.end {end:%Y-%m-%d} is not after run.start {start:%Y-%m-%d}")
     catalog = load_catalog(extra={"series": doc["series"]} if "series" in doc else None)
@@ -190,12 +164,12 @@ def parse_config(doc: Mapping[str, Any], source: str) -> RunConfig:
     sig_registry = discover_signals(plugin_dirs)
     strat_registry = discover_strategies(plugin_dirs)
     base = doc.get("baselines", {})
-    _unknown(base, ("rules",), f"{source}: [baselines]")
+    unknown_keys(base, ("rules",), f"{source}: [baselines]")
     for rule in base.get("rules", []):
         strategies.append(strategy_from_toml({"name": rule, "rule": rule}, f"{source}: baselines.rules",
                                              strategies=strat_registry, signals=sig_registry))
     alone = doc.get("signals_alone", {})
-    _unknown(alone, ("signals", "rule", "overlays", "assets", "params"), f"{source}: [signals_alone]")
+    unknown_keys(alone, ("signals", "rule", "overlays", "assets", "params"), f"{source}: [signals_alone]")
     for sig in alone.get("signals", []):
         table = {"name": sig, "rule": alone.get("rule", "any_off"), "signals": [sig],
                  "params": alone.get("params", {}), "overlays": alone.get("overlays", {})}
@@ -213,7 +187,7 @@ def parse_config(doc: Mapping[str, Any], source: str) -> RunConfig:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ConfigError(f"{source}: strategy name(s) {dupes} used twice; names label the outputs")
-    if "buy_and_hold" not in names:
+    if baseline_required and "buy_and_hold" not in names:
         raise ConfigError(f"{source}: the comparison needs the buy_and_hold baseline; add it to [baselines].rules")
     for s in strategies:
         for a in s.assets:

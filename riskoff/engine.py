@@ -533,7 +533,10 @@ def _kernel_orders(inp: _Inputs, fills: np.ndarray) -> pd.DataFrame:
 # public API
 
 
-def _single_inputs(close, exposure, **kw) -> _Inputs:
+def single_inputs(close, exposure, **kw) -> _Inputs:
+    """The engine's prepared input arrays (close, fill price, cash growth, fees ...) for one close
+    series or frame and its target exposure; ``kw`` as :func:`simulate` (open, cash_rate, costs, fill,
+    rebalance, rebalance_band, rebalance_every, max_leverage, init_cash)."""
     close_f = _frame(close, "asset")
     if isinstance(exposure, pd.Series):
         if isinstance(close, pd.Series):
@@ -589,7 +592,7 @@ def simulate(close: pd.Series | pd.DataFrame, exposure: pd.Series | pd.DataFrame
     """
     if engine not in ENGINES:
         raise EngineInputError(f"engine = {engine!r}; expected one of {list(ENGINES)}")
-    inp = _single_inputs(close, exposure, open=open, cash_rate=cash_rate, costs=costs, fill=fill,
+    inp = single_inputs(close, exposure, open=open, cash_rate=cash_rate, costs=costs, fill=fill,
                          rebalance=rebalance, rebalance_band=rebalance_band, rebalance_every=rebalance_every,
                          max_leverage=max_leverage, init_cash=init_cash)
     if engine == "vectorbt":
@@ -722,7 +725,7 @@ def to_vectorbt(close: pd.Series | pd.DataFrame, exposure: pd.Series | pd.DataFr
         ``vbt.Portfolio`` with columns (column, "asset"|"CASH") grouped per column with cash
         sharing; ``pf.value()`` is the equity of each account.
     """
-    inp = _single_inputs(close, exposure, open=open, cash_rate=cash_rate, costs=costs, fill=fill,
+    inp = single_inputs(close, exposure, open=open, cash_rate=cash_rate, costs=costs, fill=fill,
                          rebalance=None, rebalance_band=0.05, rebalance_every=rebalance_every,
                          max_leverage=max_leverage, init_cash=init_cash)
     return _vectorbt_portfolio(inp)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,12 +25,11 @@ from riskoff.annualisation import annualisation_note
 from riskoff.cash import CASH_SERIES, money_market_rate
 from riskoff.config import RunConfig
 from riskoff.data.align import load
-from riskoff.data.catalog import SeriesSpec, load_catalog
-from riskoff.data.sources import fingerprint, read_series, series_path
+from riskoff.data.context import DataContext
+from riskoff.data.sources import fingerprint, series_path
 from riskoff.engine import cash_growth, simulate
-from riskoff.errors import ConfigError
 from riskoff.evaluation import full_period_stats, window_metrics, windows_table
-from riskoff.paths import resolve_data_dir
+from riskoff.plan import plan_run
 from riskoff.run_folder import RunFolder, versions
 from riskoff.signal import discover as discover_signals
 from riskoff.strategy import StrategyRun, build_exposure, discover_strategies
@@ -72,65 +71,38 @@ class RunResult:
     windows: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _used_series(cfg: RunConfig, catalog: dict[str, SeriesSpec]) -> tuple[list[str], list[str]]:
-    """(required series, optional series) behind the config's assets and signals."""
-    signals = discover_signals(cfg.plugin_dirs)
-    required, optional = list(cfg.assets), []
-    for strat in cfg.strategies:
-        for ref in strat.signals:
-            spec = signals.get(ref.name)
-            required += list(spec.series_ids)
-            optional += [s for s in spec.optional_series_ids if s in catalog]
-    return list(dict.fromkeys(required)), [s for s in dict.fromkeys(optional) if s not in required]
-
-
-def resolve_end(cfg: RunConfig, required: Sequence[str], catalog, data_dir: Path) -> tuple[pd.Timestamp, str]:
-    """The run's last bar: the config's end, or the last date every required series covers."""
-    if cfg.end is not None:
-        return cfg.end, "config"
-    lasts = {sid: read_series(catalog[sid], data_dir).index[-1].normalize() for sid in required}
-    sid = min(lasts, key=lasts.get)
-    return lasts[sid], sid
-
-
-def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
+def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data: DataContext | None = None,
                     progress: Callable[[str], None] | None = None, show_bar: bool = False) -> RunResult:
-    """Build exposures, simulate and evaluate every strategy x asset of ``cfg`` (nothing is written)."""
-    data_path, how = resolve_data_dir(data_dir)
-    catalog = load_catalog(extra={"series": dict(cfg.series)} if cfg.series else None)
-    required, optional = _used_series(cfg, catalog)
-    end, limited_by = resolve_end(cfg, required, catalog, data_path)
-    if end <= cfg.start:
-        raise ConfigError(f"{cfg.source}: the data ends {end:%Y-%m-%d} (limited by {limited_by}), "
-                          f"before run.start {cfg.start:%Y-%m-%d}")
-    say = progress or (lambda _msg: None)
-    say(f"data dir: {data_path} (from {how})")
-    say(f"run span: {cfg.start:%Y-%m-%d} .. {end:%Y-%m-%d} (end {'from config' if limited_by == 'config' else 'limited by ' + limited_by})")
-    # Coverage of every required series is checked up front so a stale file fails before any work.
-    for cal in sorted({catalog[a].calendar for a in cfg.assets}):
-        load(required, cfg.start, end, calendar=cal, data_dir=data_path, catalog=catalog, stale="raise")
+    """Build exposures, simulate and evaluate every strategy x asset of ``cfg`` (nothing is written).
+
+    ``data``: the command's data context (default: resolved from ``data_dir`` and the config's series).
+    """
+    data = data if data is not None else DataContext.create(data_dir, cfg.series)
     signals, strategies = discover_signals(cfg.plugin_dirs), discover_strategies(cfg.plugin_dirs)
-    cache: dict = {}
+    plan = plan_run(cfg, data, signals)
+    end, catalog = plan.end, data.catalog
+    say = progress or (lambda _msg: None)
+    say(f"data dir: {data.data_dir} (from {data.data_dir_from})")
+    say(f"run span: {plan.span_text(cfg.start)}")
     pairs: list[PairResult] = []
     prices: dict[str, pd.Series] = {}
     jobs = [(a, s) for a in cfg.assets for s in cfg.strategies_for(a)]
     bar = _progress_bar(len(jobs), show_bar)
     for asset in cfg.assets:
         spec = catalog[asset]
-        frame = load([asset], cfg.start, end, calendar=spec.calendar, data_dir=data_path, catalog=catalog,
+        frame = load([asset], cfg.start, end, calendar=spec.calendar, data_dir=data.data_dir, catalog=catalog,
                      stale="raise")
         close = frame[f"{asset}.close"]
         opens = frame.get(f"{asset}.open")
         prices[asset] = close
         runs = []
         for strat in cfg.strategies_for(asset):
-            runs.append(build_exposure(strat, asset, start=cfg.start, end=end, data_dir=data_path,
-                                       signal_cache=cache, strategies=strategies, signals=signals,
-                                       catalog=catalog))
+            runs.append(build_exposure(strat, asset, start=cfg.start, end=end, data=data,
+                                       strategies=strategies, signals=signals))
             bar.update(1)
         exposure = pd.DataFrame({r_cfg.name: r.exposure.reindex(close.index)
                                  for r_cfg, r in zip(cfg.strategies_for(asset), runs)})
-        cash = money_market_rate(close.index, spec.calendar, data_dir=data_path, source=cfg.cash)
+        cash = money_market_rate(close.index, spec.calendar, data=data, source=cfg.cash)
         growth = pd.Series(cash_growth(cash, close.index), index=close.index)
         sim = simulate(close, exposure, open=opens if cfg.fill == "next_open" else None, cash_rate=cash,
                        costs=cfg.costs.get(spec.asset_class, cfg.costs.get("equity")), fill=cfg.fill,
@@ -140,11 +112,11 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None,
             pairs.append(PairResult(strat.name, asset, spec.asset_class, spec.calendar, sim.equity[strat.name],
                                     sim.exposure[strat.name], exposure[strat.name], run, orders, growth))
     bar.close()
-    used = sorted(set(required) | set(optional) | ({*CASH_SERIES} if cfg.cash == "money_market" else
+    used = sorted(set(plan.required) | set(plan.optional) | ({*CASH_SERIES} if cfg.cash == "money_market" else
                                                     ({cfg.cash} - {"none"})))
-    prints = {sid: fingerprint(series_path(catalog[sid], data_path)) for sid in used
-              if series_path(catalog[sid], data_path).exists()}
-    result = RunResult(cfg, data_path, how, end, limited_by, pairs, prices, prints)
+    prints = {sid: fingerprint(series_path(catalog[sid], data.data_dir)) for sid in used
+              if series_path(catalog[sid], data.data_dir).exists()}
+    result = RunResult(cfg, data.data_dir, data.data_dir_from, end, plan.end_limited_by, pairs, prices, prints)
     say(f"simulated {len(pairs)} strategy x asset pairs; evaluating ...")
     evaluate(result)
     return result

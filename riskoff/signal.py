@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskoff.data.context import DataContext
 from riskoff.errors import PluginError, RiskoffError, did_you_mean
 from riskoff.params import Param, resolve_params
 from riskoff.paths import SIGNALS_DIR
@@ -263,33 +264,38 @@ def evaluate(spec: SignalSpec, data: pd.DataFrame, params: Mapping[str, Any] | N
 
 
 def run_signal(spec: SignalSpec, params: Mapping[str, Any] | None = None, *, start=None, end=None,
-               calendar: str | pd.DatetimeIndex = "us", data_dir=None, catalog=None) -> pd.DataFrame:
+               calendar: str | pd.DatetimeIndex = "us", data: DataContext | None = None, data_dir=None,
+               catalog=None) -> pd.DataFrame:
     """Point-in-time readings of one signal on ``calendar`` bars between start and end.
 
     The signal is computed on its own calendar over all history up to ``end`` (so warm-up never
     depends on ``start``), then each target bar takes the latest reading decided by its own
     decision time (a US reading reaches the UTC bar of the same day; a UTC reading reaches the
-    next US bar).
+    next US bar). ``data`` is the command's data context (``data_dir``/``catalog`` override it).
     """
-    frame = load_signal_data(spec, None, end, data_dir=data_dir, catalog=catalog,
-                             stale="raise" if end is not None else "allow")
+    data = DataContext.of(data, data_dir=data_dir, catalog=catalog)
+    frame = load_signal_data(spec, None, end, data=data, stale="raise" if end is not None else "allow")
     out = evaluate(spec, frame, params)
     if not len(out):  # no data up to `end` (a series that starts later, like ETF flows): no readings
         return out
     if isinstance(calendar, str) and calendar == spec.calendar:
         target = out
     else:
-        target = map_to_calendar(out, spec.calendar, calendar, start, end, data_dir=data_dir, catalog=catalog)
+        target = map_to_calendar(out, spec.calendar, calendar, start, end, data_dir=data.data_dir,
+                                 catalog=data.catalog)
     lo = pd.Timestamp(start) if start is not None else target.index[0]
     hi = pd.Timestamp(end) if end is not None else target.index[-1]
     return target.loc[lo:hi]
 
 
-def load_signal_data(spec: SignalSpec, start=None, end=None, *, data_dir=None, catalog=None,
-                     stale: str = "allow") -> pd.DataFrame:
+def load_signal_data(spec: SignalSpec, start=None, end=None, *, data: DataContext | None = None, data_dir=None,
+                     catalog=None, stale: str = "allow") -> pd.DataFrame:
     """The point-in-time frame ``compute`` reads: required inputs on the signal's calendar, plus the
     optional inputs the data has (aligned onto the same bars; a missing file leaves them out)."""
     from riskoff.data.align import load
+
+    data = DataContext.of(data, data_dir=data_dir, catalog=catalog)
+    data_dir, catalog = data.data_dir, data.catalog
 
     frame = load(spec.series_ids, start, end, calendar=spec.calendar, data_dir=data_dir, catalog=catalog,
                  stale=stale)

@@ -75,7 +75,9 @@ import pandas as pd
 from numba import njit
 
 from riskoff.annualisation import CALENDARS, periods_per_year
-from riskoff.errors import ConfigError, DataError, PluginError, RiskoffError, did_you_mean
+from riskoff.config_helpers import freeze, unknown_keys
+from riskoff.data.context import DataContext
+from riskoff.errors import ConfigError, DataError, PluginError, RiskoffError
 from riskoff.overlays import Overlays, apply_overlays, gate, hysteresis, trailing_stop
 from riskoff.params import Param, resolve_params
 from riskoff.paths import SIGNALS_DIR, STRATEGIES_DIR
@@ -216,23 +218,31 @@ def run_rule(spec: StrategySpec, ctx: StrategyContext, params: Mapping[str, Any]
     """Resolve params, run the rule's ``check`` and ``target``, and check the output shape."""
     owner = owner or f"strategy rule {spec.name}"
     p = spec.resolve(params, owner)
-    _run_check(spec, ctx.labels, p, owner)
+    check_rule_params(spec, ctx.labels, p, owner)
     out = spec.target(ctx, **p)
+    return pd.Series(target_values(spec, out, ctx.close.index, owner), index=out.index, name="target")
+
+
+def target_values(spec: StrategySpec, out: Any, index: pd.Index, owner: str) -> np.ndarray:
+    """A rule's ``target`` output checked (a Series on ``index``, no negative or infinite exposure)
+    and returned as a float64 array; every problem is a PluginError naming ``owner`` and the rule file."""
     if not isinstance(out, pd.Series):
         raise PluginError(f"{owner} ({spec.origin}): target must return a pandas Series, "
                           f"not {type(out).__name__}")
-    if not out.index.equals(ctx.close.index):
+    if not out.index.equals(index):
         raise PluginError(f"{owner} ({spec.origin}): target's index differs from ctx.close.index")
-    out = out.astype("float64")
-    bad = out[(out < 0) | np.isinf(out)]
-    if len(bad):
-        raise PluginError(f"{owner} ({spec.origin}): exposure {bad.iloc[0]!r} on {bad.index[0]:%Y-%m-%d} "
+    v = np.ascontiguousarray(out.to_numpy(dtype=np.float64))
+    bad = (v < 0) | np.isinf(v)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise PluginError(f"{owner} ({spec.origin}): exposure {v[i]!r} on {out.index[i]:%Y-%m-%d} "
                           "is not in 0 .. max_leverage (or NaN)")
-    out.name = "target"
-    return out
+    return v
 
 
-def _run_check(spec: StrategySpec, labels: Sequence[str], params: Mapping[str, Any], owner: str) -> None:
+def check_rule_params(spec: StrategySpec, labels: Sequence[str], params: Mapping[str, Any], owner: str) -> None:
+    """Run the rule's own ``check(labels, **params)``; its ValueError/TypeError/KeyError becomes a
+    ConfigError naming ``owner`` (the sweep calls it once per parameter group, not per combination)."""
     if spec.check is None:
         return
     try:
@@ -267,17 +277,6 @@ def state_scores(states: pd.DataFrame) -> pd.DataFrame:
     return states.replace({RISK_ON: 0.0, CAUTION: 0.5, RISK_OFF: 1.0}).astype("float64")
 
 
-def _freeze(obj: Any) -> Any:
-    """A hashable, order-independent form of nested params (for cache keys and hashing)."""
-    if isinstance(obj, Mapping):
-        return tuple(sorted((str(k), _freeze(v)) for k, v in obj.items()))
-    if isinstance(obj, (list, tuple)):
-        return tuple(_freeze(v) for v in obj)
-    if isinstance(obj, (set, frozenset)):
-        return tuple(sorted(_freeze(v) for v in obj))
-    return obj
-
-
 # --------------------------------------------------------------------------------------------
 # Config objects
 # --------------------------------------------------------------------------------------------
@@ -301,7 +300,7 @@ class SignalRef:
             raise ConfigError(f"signal {self.name}: label must be a string, not {self.label!r}")
 
     def __hash__(self) -> int:
-        return hash((self.name, _freeze(self.params), self.label))
+        return hash((self.name, freeze(self.params), self.label))
 
 
 @dataclass(frozen=True)
@@ -344,7 +343,7 @@ class StrategyConfig:
         object.__setattr__(self, "assets", assets)
 
     def __hash__(self) -> int:
-        return hash((self.name, self.rule, self.signals, _freeze(self.params), self.overlays, self.assets))
+        return hash((self.name, self.rule, self.signals, freeze(self.params), self.overlays, self.assets))
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -360,13 +359,6 @@ _SIGNAL_KEYS = ("name", "params", "label")
 _OVERLAY_KEYS = tuple(f.name for f in fields(Overlays))
 
 
-def _unknown_keys(table: Mapping, allowed: Sequence[str], where: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise ConfigError(f"{where}: unknown key '{key}'{did_you_mean(str(key), allowed)}; "
-                              f"expected one of: {', '.join(allowed)}")
-
-
 def strategy_from_toml(table: Mapping, where: str, *, validate: bool = True,
                        strategies: StrategyRegistry | None = None, signals=None) -> StrategyConfig:
     """Parse one ``[[strategies]]`` table; errors name ``where`` and the key.
@@ -376,7 +368,7 @@ def strategy_from_toml(table: Mapping, where: str, *, validate: bool = True,
     """
     if not isinstance(table, Mapping):
         raise ConfigError(f"{where}: expected a table, not {table!r}")
-    _unknown_keys(table, _STRATEGY_KEYS, where)
+    unknown_keys(table, _STRATEGY_KEYS, where)
     for key in ("name", "rule"):
         if key not in table:
             raise ConfigError(f"{where}: missing required key '{key}'")
@@ -394,7 +386,7 @@ def strategy_from_toml(table: Mapping, where: str, *, validate: bool = True,
         if isinstance(s, str):
             refs.append(SignalRef(s))
         elif isinstance(s, Mapping):
-            _unknown_keys(s, _SIGNAL_KEYS, w)
+            unknown_keys(s, _SIGNAL_KEYS, w)
             if "name" not in s:
                 raise ConfigError(f"{w}: missing required key 'name'")
             try:
@@ -409,7 +401,7 @@ def strategy_from_toml(table: Mapping, where: str, *, validate: bool = True,
     ov = table.get("overlays", {})
     if not isinstance(ov, Mapping):
         raise ConfigError(f"{where}.overlays = {ov!r}: expected a table")
-    _unknown_keys(ov, _OVERLAY_KEYS, f"{where}.overlays")
+    unknown_keys(ov, _OVERLAY_KEYS, f"{where}.overlays")
     assets = table.get("assets", [])
     if isinstance(assets, str):
         assets = [assets]
@@ -443,7 +435,7 @@ def validate_config(cfg: StrategyConfig, *, strategies: StrategyRegistry | None 
         sspec = signals.get(ref.name)
         sparams = resolve_params(sspec.params, ref.params, f"strategy {cfg.name}: signal {ref.label}")
         resolved.append((ref, sspec, sparams))
-    _run_check(spec, cfg.labels, params, owner)
+    check_rule_params(spec, cfg.labels, params, owner)
     return spec, params, resolved
 
 
@@ -541,13 +533,14 @@ def _ts(x):
     return None if x is None else pd.Timestamp(x)
 
 
-def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, data_dir=None,
-                   signal_cache: dict | None = None, strategies: StrategyRegistry | None = None,
+def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, data: DataContext | None = None,
+                   data_dir=None, signal_cache: dict | None = None, strategies: StrategyRegistry | None = None,
                    signals=None, catalog: Mapping | None = None) -> StrategyRun:
     """Run one strategy config on one asset between start and end (inclusive).
 
-    ``catalog`` (default: data/catalog.toml) lets a run's own ``[series.ID]`` entries serve as
-    assets and signal inputs.
+    ``data`` is the command's data context (data dir, catalog with the run's own ``[series.ID]``
+    entries, signal cache); ``data_dir``, ``catalog`` and ``signal_cache`` are the older keywords
+    and override it (default: the resolved data dir, data/catalog.toml and a fresh cache).
 
     The calendar is the asset's native catalog calendar. Signals are computed with
     ``run_signal(spec, params, start=None, end=end, calendar=<asset calendar>)`` over all history
@@ -560,9 +553,10 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     spec, params, resolved = validate_config(cfg, strategies=strategies, signals=signals)
     owner = f"strategy {cfg.name} (rule {cfg.rule})"
     start, end = _ts(start), _ts(end)
-    calendar = asset_calendar(asset, catalog)
+    data = DataContext.of(data, data_dir=data_dir, catalog=catalog)
+    calendar = asset_calendar(asset, data.catalog)
     col = f"{asset}.close"
-    frame = load([asset], None, end, calendar=calendar, data_dir=data_dir, catalog=catalog,
+    frame = load([asset], None, end, calendar=calendar, data_dir=data.data_dir, catalog=data.catalog,
                  stale="raise" if end is not None else "allow")
     if col not in frame.columns:
         raise ConfigError(f"{owner}: asset {asset} has no close column (columns: {list(frame.columns)})")
@@ -570,12 +564,11 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     close.name = col
     idx = close.index
     state_cols, reading_cols = {}, {}
-    cache = signal_cache if signal_cache is not None else {}
+    cache = signal_cache if signal_cache is not None else data.cache
     for ref, sspec, sparams in resolved:
-        key = (sspec.name, _freeze(sparams), calendar, None, end)
+        key = (sspec.name, freeze(sparams), calendar, None, end)
         if key not in cache:
-            cache[key] = run_signal(sspec, sparams, start=None, end=end, calendar=calendar, data_dir=data_dir,
-                                    catalog=catalog)
+            cache[key] = run_signal(sspec, sparams, start=None, end=end, calendar=calendar, data=data)
         out = cache[key]
         state_cols[ref.label] = out["state"].reindex(idx)
         reading_cols[ref.label] = out["reading"].reindex(idx)

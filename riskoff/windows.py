@@ -5,7 +5,6 @@ with the same fields; ``riskoff windows list`` prints the catalog.
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from riskoff.config_helpers import parse_date
 from riskoff.errors import ConfigError, did_you_mean
 from riskoff.paths import WINDOWS_FILE
 from riskoff.tomlfile import read_toml
@@ -48,15 +48,6 @@ class SellOffWindow:
                 "troughs": {k: f"{v:%Y-%m-%d}" for k, v in self.troughs.items()}}
 
 
-def _date(value: Any, key: str) -> pd.Timestamp:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return pd.Timestamp(value).normalize()
-    try:
-        return pd.Timestamp(dt.date.fromisoformat(str(value)))
-    except ValueError:
-        raise ConfigError(f"{key} = {value!r}: expected a date YYYY-MM-DD") from None
-
-
 def parse_windows(doc: Mapping[str, Any], origin: str) -> dict[str, SellOffWindow]:
     """Windows from a parsed TOML document's ``windows`` table, validated."""
     out: dict[str, SellOffWindow] = {}
@@ -70,8 +61,8 @@ def parse_windows(doc: Mapping[str, Any], origin: str) -> dict[str, SellOffWindo
         for k in ("start", "trough", "end"):
             if k not in raw:
                 raise ConfigError(f"{key}: missing '{k}' (a date YYYY-MM-DD)")
-        start, trough, end = (_date(raw[k], f"{key}.{k}") for k in ("start", "trough", "end"))
-        troughs = {a: _date(v, f"{key}.troughs.{a}") for a, v in raw.get("troughs", {}).items()}
+        start, trough, end = (parse_date(raw[k], f"{key}.{k}") for k in ("start", "trough", "end"))
+        troughs = {a: parse_date(v, f"{key}.troughs.{a}") for a, v in raw.get("troughs", {}).items()}
         if not start <= end:
             raise ConfigError(f"{key}: start {start:%Y-%m-%d} is after end {end:%Y-%m-%d}")
         for label, t in [("trough", trough), *((f"troughs.{a}", v) for a, v in troughs.items())]:

@@ -6,12 +6,16 @@ from typing import Any
 
 import pytest
 
+from riskoff.config import RUN_KEYS
 from riskoff.sweep import parse_sweep_config, plan_sweep
 
 
-def make_doc(grid: dict[str, Any], *, strategy: dict[str, Any] | None = None, **sweep: Any) -> dict[str, Any]:
-    doc = {"sweep": {"name": "t", "assets": ["SPY", "BTC-USD"], "start": "2018-01-01", "end": "2026-03-31",
-                     "metric": "sharpe", **sweep},
+def make_doc(grid: dict[str, Any], *, strategy: dict[str, Any] | None = None, **keys: Any) -> dict[str, Any]:
+    """A sweep document; ``keys`` of the run schema (assets, start, cash ...) go to [run], the rest to [sweep]."""
+    run = {k: v for k, v in keys.items() if k in RUN_KEYS}
+    sweep = {k: v for k, v in keys.items() if k not in RUN_KEYS}
+    doc = {"run": {"name": "t", "assets": ["SPY", "BTC-USD"], "start": "2018-01-01", "end": "2026-03-31", **run},
+           "sweep": {"metric": "sharpe", **sweep},
            "strategy": strategy or {"name": "ma", "rule": "ma_timing"},
            "grid": grid}
     return copy.deepcopy(doc)

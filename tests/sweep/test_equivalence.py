@@ -14,7 +14,7 @@ import pandas as pd
 from riskoff.engine import to_vectorbt
 from riskoff.runner import simulate_config
 from riskoff.strategy import StrategyConfig, build_exposure
-from riskoff.sweep import (FULL_METRICS, WINDOW_METRICS, _context, _run_config, clear_caches, combo_strategy,
+from riskoff.sweep import (FULL_METRICS, WINDOW_METRICS, asset_context, run_config, clear_caches, combo_strategy,
                            plan_sweep, run_chunk, run_sweep, sweep_equity)
 from tests.sweep.conftest import OVERLAY_STRATEGY, make_config
 
@@ -25,7 +25,7 @@ def one_by_one(plan, combos):
     """simulate_config on the sampled combinations (plus the buy & hold baseline)."""
     cfg = plan.config
     strats = tuple(combo_strategy(cfg, int(c), f"c{c}") for c in combos)
-    rc = dataclasses.replace(_run_config(cfg, plan.end),
+    rc = dataclasses.replace(run_config(cfg, plan.end),
                              strategies=(StrategyConfig("buy_and_hold", "buy_and_hold"), *strats))
     return simulate_config(rc, data_dir=plan.data_dir)
 
@@ -95,7 +95,7 @@ def test_fast_path_equals_vectorbt_portfolio(data_dir):
     plan = plan_sweep(cfg, data_dir=data_dir)
     sample = [int(c) for c in np.random.default_rng(5).choice(cfg.n_combos, 4, replace=False)]
     for asset in cfg.assets:
-        ctx = _context(plan, asset)
+        ctx = asset_context(plan, asset)
         expo = pd.DataFrame({c: build_exposure(combo_strategy(cfg, c), asset, start=cfg.start, end=plan.end,
                                                data_dir=plan.data_dir).exposure.reindex(ctx.index)
                              for c in sample})

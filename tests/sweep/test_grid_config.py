@@ -1,10 +1,11 @@
 """Sweep configs: grid keys, values and ranges are validated against the declared parameters."""
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from riskoff.errors import ConfigError
-from riskoff.sweep import combo_params, combo_strategy, load_sweep_config, stability_scores  # noqa: F401
+from riskoff.sweep import combo_params, combo_strategy, load_sweep_config, parse_sweep_config, stability_scores  # noqa: F401
 from tests.sweep.conftest import make_config, make_doc
 
 VIX = {"name": "vix", "rule": "any_off", "signals": ["vix_mean_reversion"]}
@@ -81,7 +82,7 @@ def test_a_value_no_combination_can_use_is_an_error():
     ({"metric": "sharp"}, r"sweep.metric = 'sharp'.*did you mean 'sharpe'"),
     ({"heatmap": ["rule.windw"]}, r"heatmap names 'rule.windw'.*did you mean 'rule.window'"),
     ({"window_metric": "drawdown_avoid"}, r"did you mean 'drawdown_avoided'"),
-    ({"assets": ["SPYY"]}, r"unknown asset 'SPYY'.*did you mean 'SPY'"),
+    ({"assets": ["SPYY"]}, r"run.assets: unknown asset 'SPYY'.*did you mean 'SPY'"),
     ({"kernel": "gpu"}, r"sweep.kernel = 'gpu'"),
     ({"max_combinations": 10}, r"12 combinations, above sweep.max_combinations = 10"),
     ({"chunk_sz": 10}, r"unknown key 'chunk_sz'.*did you mean 'chunk_size'"),
@@ -123,3 +124,53 @@ def test_missing_file_and_bad_toml(tmp_path):
     bad.write_text("[sweep\nname=1")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_sweep_config(bad)
+
+
+def test_old_layout_with_run_keys_in_the_sweep_table_shows_the_new_form():
+    doc = make_doc({"rule.window": [50, 100]})
+    doc["sweep"].update(doc.pop("run"))
+    with pytest.raises(ConfigError) as e:
+        parse_sweep_config(doc, "old.toml")
+    msg = str(e.value)
+    assert msg.startswith("old.toml: [sweep] holds run keys (name, assets, start, end)")
+    assert "[run]" in msg and 'run = "backtests/selloffs.toml"' in msg and "[sweep]" in msg
+    del doc["sweep"]
+    with pytest.raises(ConfigError, match=r"there is no \[run\] table.*\n\[run\]"):
+        parse_sweep_config(doc, "old.toml")
+
+
+def test_run_table_is_the_run_schema_with_its_own_tables(tmp_path):
+    doc = make_doc({"rule.window": [50, 100]}, assets=["MYSPY"], cash="none", fill="next_open")
+    doc["series"] = {"MYSPY": {"family": "prices", "calendar": "us", "asset_class": "equity"}}
+    doc["costs"] = {"equity": {"fee_bps": 7}}
+    cfg = parse_sweep_config(doc, "s.toml")
+    assert cfg.assets == ("MYSPY",) and cfg.cash == "none" and cfg.fill == "next_open"
+    assert cfg.costs["equity"].fee_bps == 7 and "MYSPY" in cfg.series
+    assert cfg.name == "t" and cfg.start == pd.Timestamp("2018-01-01")
+    doc["run"]["engine"] = "gpu"   # the run parser's own checks apply
+    with pytest.raises(ConfigError, match=r"s.toml: run.engine = 'gpu'"):
+        parse_sweep_config(doc, "s.toml")
+    doc["run"]["colour"] = 1
+    del doc["run"]["engine"]
+    with pytest.raises(ConfigError, match=r"s.toml: \[run\]: unknown key 'colour'"):
+        parse_sweep_config(doc, "s.toml")
+
+
+def test_run_may_name_a_run_config_file(tmp_path):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "r.toml").write_text(
+        '[run]\nname = "r"\nassets = ["QQQ"]\nstart = 2017-01-01\ncash = "EFFR"\n'
+        '[baselines]\nrules = ["buy_and_hold"]\n[costs.equity]\nfee_bps = 3\n')
+    doc = make_doc({"rule.window": [50, 100]})
+    doc["run"] = "runs/r.toml"
+    cfg = parse_sweep_config(doc, str(tmp_path / "s.toml"))
+    assert cfg.assets == ("QQQ",) and cfg.cash == "EFFR" and cfg.costs["equity"].fee_bps == 3
+    assert cfg.start == pd.Timestamp("2017-01-01") and cfg.end is None
+    assert cfg.name == "ma"   # a named run file does not name the sweep: the base strategy does
+    doc["costs"] = {"equity": {"fee_bps": 1}}
+    with pytest.raises(ConfigError, match=r"names a run config; put \[costs\] there"):
+        parse_sweep_config(doc, str(tmp_path / "s.toml"))
+    doc.pop("costs")
+    doc["run"] = "runs/missing.toml"
+    with pytest.raises(ConfigError, match="missing.toml"):
+        parse_sweep_config(doc, str(tmp_path / "s.toml"))

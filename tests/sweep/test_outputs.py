@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 
 from riskoff import sweep as sweep_mod
+from riskoff.sweep import output as sweep_output
 from riskoff.errors import ConfigError
-from riskoff.sweep import add_sweep_parser, chunk_size_for, parse_sweep_config, plan_sweep, run_sweep, write_sweep
+from riskoff.cli import add_sweep_parser
+from riskoff.sweep import chunk_size_for, parse_sweep_config, plan_sweep, run_sweep, write_sweep
 from tests.sweep.conftest import make_doc
 
 EVIL = "<script>alert('x')</script>"
@@ -60,7 +62,7 @@ def test_no_partial_folder_on_failure(small, tmp_path, monkeypatch):
     def boom(_result):
         raise RuntimeError("rendering failed")
 
-    monkeypatch.setattr(sweep_mod, "render_html", boom)
+    monkeypatch.setattr(sweep_output, "render_html", boom)
     with pytest.raises(RuntimeError):
         write_sweep(small, tmp_path / "s")
     assert list(tmp_path.iterdir()) == []
@@ -75,11 +77,12 @@ def test_existing_folder_is_never_overwritten(small, tmp_path):
 def test_cli_hook(data_dir, tmp_path, capsys):
     cfg = tmp_path / "sweep.toml"
     cfg.write_text("""
-[sweep]
+[run]
 name = "cli"
 assets = ["SPY"]
 start = 2019-01-01
 end = 2026-03-31
+[sweep]
 metric = "calmar"
 [strategy]
 name = "ma"
@@ -125,7 +128,7 @@ def test_100k_combinations_run_in_bounded_memory(data_dir):
     finally:
         tracemalloc.stop()
     assert plan.config.n_combos == 100_000 and len(res.results) == 100_000
-    bars = len(sweep_mod._context(plan, "BTC-USD").index_full)
+    bars = len(sweep_mod.asset_context(plan, "BTC-USD").index_full)
     assert res.chunk_size == chunk_size_for(bars, "fused", 16) < 1000
     one_matrix = bars * 100_000 * 8
     assert peak < one_matrix / 10

@@ -1,0 +1,400 @@
+"""Sweep configs: the TOML file parsed and validated into a frozen :class:`SweepConfig`."""
+from __future__ import annotations
+
+
+import dataclasses
+import itertools
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskoff.config_helpers import check_choice, freeze, parse_date, parse_number, unknown_keys
+from riskoff.errors import ConfigError, RiskoffError, did_you_mean
+from riskoff.metrics import FULL_METRICS, WINDOW_METRICS
+
+
+
+SWEEP_TABLES = ("run", "sweep", "strategy", "grid", "walk_forward")
+SWEEP_KEYS = ("metric", "heatmap", "window_metric", "stability_penalty", "memory_mb", "chunk_size", "kernel", "top",
+              "max_combinations")
+NEW_LAYOUT = """[run]                     # the run schema of riskoff/config.py (or: run = "backtests/selloffs.toml")
+name = "vix_thresholds"
+assets = ["SPY", "QQQ", "BTC-USD"]
+start = 2015-01-01
+end = "auto"
+
+[sweep]                   # sweep-only keys: metric, heatmap, window_metric, stability_penalty, memory_mb, kernel ...
+metric = "calmar"
+
+[strategy]                # the base strategy
+[grid]                    # the swept keys
+[walk_forward]            # optional"""
+WF_KEYS = ("mode", "fit_end", "test_start", "train_years", "test_years", "objective", "cost_weight", "select")
+GRID_PREFIXES = ("signal", "rule", "overlays")
+KERNELS = ("fused", "numba", "vectorbt")
+BACKENDS = ("local", "dask")
+MINIMISED = frozenset({"volatility", "trades"})
+ARRAYS_PER_COLUMN = {"fused": 2, "numba": 8, "vectorbt": 8}
+DEFAULT_MEMORY_MB = 512
+DEFAULT_MAX_COMBINATIONS = 5_000_000
+MAX_RANGE_VALUES = 1_000_000
+OBJECTIVE_DD = "dd_avoided_cost"
+BASELINE_RULE = "buy_and_hold"
+
+
+# =============================================================================================
+# Config
+# =============================================================================================
+@dataclass(frozen=True)
+class GridDim:
+    """One swept parameter: ``key`` as written in [grid], its group and the values in order."""
+
+    key: str
+    group: str          # "signal", "rule" or "overlays"
+    label: str          # signal label (group "signal"), else ""
+    param: str
+    values: tuple[Any, ...]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass(frozen=True)
+class WalkForwardSpec:
+    mode: str = "windows"
+    fit_end: pd.Timestamp = pd.Timestamp("2024-01-01")
+    test_start: pd.Timestamp = pd.Timestamp("2025-01-01")
+    train_years: float = 4.0
+    test_years: float = 1.0
+    objective: str = OBJECTIVE_DD
+    cost_weight: float = 1.0
+    select: str = "objective"
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """A validated sweep config (see the module docstring); ``dims`` are in combination order."""
+
+    name: str
+    source: str
+    run: Any                       # riskoff.config.RunConfig: span, assets, fill, cash, costs, windows, series
+    base: Any                      # riskoff.strategy.StrategyConfig
+    dims: tuple[GridDim, ...]
+    metric: str = "calmar"
+    heatmap: tuple[str, ...] = ()
+    window_metric: str = "drawdown_avoided"
+    stability_penalty: float = 1.0
+    memory_mb: float = DEFAULT_MEMORY_MB
+    chunk_size: int = 0
+    kernel: str = "fused"
+    top: int = 20
+    walk_forward: WalkForwardSpec | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    # The run settings, read from the [run] config (one parser: riskoff.config.parse_config).
+    assets = property(lambda self: self.run.assets)
+    start = property(lambda self: self.run.start)
+    end = property(lambda self: self.run.end)
+    fill = property(lambda self: self.run.fill)
+    cash = property(lambda self: self.run.cash)
+    costs = property(lambda self: self.run.costs)
+    windows = property(lambda self: self.run.windows)
+    series = property(lambda self: self.run.series)
+    plugin_dirs = property(lambda self: tuple(str(p) for p in self.run.plugin_dirs))
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(d) for d in self.dims)
+
+    @property
+    def n_combos(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) if self.dims else 1
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(d.key for d in self.dims)
+
+    def with_walk_forward(self, spec: WalkForwardSpec | None = None) -> "SweepConfig":
+        return dataclasses.replace(self, walk_forward=spec or self.walk_forward or WalkForwardSpec())
+
+
+def load_sweep_config(path: str | Path) -> SweepConfig:
+    """Parse and validate a sweep config file; every problem is a ConfigError naming file and key."""
+    from riskoff.tomlfile import read_toml
+    return parse_sweep_config(read_toml(path, "sweep config file"), str(path))
+
+
+def _param_values(p: Any, raw: Any, where: str, owner: str) -> list[Any]:
+    """A [grid] value for a declared Param, expanded and validated against its range."""
+    integer = isinstance(p.default, int) and not isinstance(p.default, bool) and p.choices is None
+    return [p.validate(freeze(v) if isinstance(p.default, tuple) else v, owner)
+            for v in _expand(raw, where, integer)]
+
+
+def _expand(raw: Any, where: str, integer: bool) -> list[Any]:
+    """A [grid] value: a list, a scalar or a range table {start, stop, step} (stop inclusive)."""
+    if isinstance(raw, Mapping):
+        unknown_keys(raw, ("start", "stop", "step"), where)
+        for k in ("start", "stop", "step"):
+            if k not in raw:
+                raise ConfigError(f"{where}: a range needs start, stop and step; '{k}' is missing")
+        start = parse_number(raw["start"], f"{where}.start", integer=integer)
+        stop = parse_number(raw["stop"], f"{where}.stop", integer=integer)
+        step = parse_number(raw["step"], f"{where}.step", integer=integer)
+        if not step > 0:
+            raise ConfigError(f"{where}.step = {step!r}: expected a number > 0")
+        if stop < start:
+            raise ConfigError(f"{where}: stop {stop!r} is below start {start!r}")
+        n = int(math.floor((stop - start) / step + 1e-9)) + 1
+        if n > MAX_RANGE_VALUES:
+            raise ConfigError(f"{where}: the range has {n:,} values; at most {MAX_RANGE_VALUES:,} per key")
+        if integer:
+            return [int(start + i * step) for i in range(n)]
+        return [float(round(start + i * step, 12)) for i in range(n)]
+    if isinstance(raw, list):
+        if not raw:
+            raise ConfigError(f"{where} = []: expected at least one value")
+        return list(raw)
+    return [raw]
+
+
+def _parse_grid(table: Any, base, sig_registry, strat_registry, where: str) -> tuple[GridDim, ...]:
+    from riskoff.overlays import Overlays, overlay_fields as overlay_types
+
+    if not isinstance(table, Mapping) or not table:
+        raise ConfigError(f"{where}: [grid] is missing or empty; add at least one key such as "
+                          "\"rule.window\" = [100, 200] (see riskoff/sweep/__init__.py)")
+    rule_spec = strat_registry.get(base.rule)
+    rule_params = {p.name: p for p in rule_spec.params}
+    labels = {ref.label: ref for ref in base.signals}
+    # idle_exposure fills the rule's raw targets once per sweep (see raw_target), so it is not a grid axis
+    overlay_fields = tuple(f.name for f in dataclasses.fields(Overlays) if f.name != "idle_exposure")
+    dims: dict[str, GridDim] = {}
+    for key, raw in table.items():
+        w = f'{where}: [grid] "{key}"'
+        prefix, _, rest = str(key).partition(".")
+        if prefix not in GRID_PREFIXES or not rest:
+            raise ConfigError(f"{w}: expected signal.<label>.<param>, rule.<param> or overlays.<field>"
+                              f"{did_you_mean(prefix, GRID_PREFIXES)}")
+        label = ""
+        if prefix == "signal":
+            label, _, param = rest.rpartition(".")
+            if not label:
+                raise ConfigError(f"{w}: expected signal.<label>.<param> (the base strategy's signals: "
+                                  f"{', '.join(labels) or 'none'})")
+            if label not in labels:
+                raise ConfigError(f"{w}: the base strategy has no signal labelled '{label}'"
+                                  f"{did_you_mean(label, labels)}; its signals: {', '.join(labels) or 'none'}")
+            sspec = sig_registry.get(labels[label].name)
+            declared = {p.name: p for p in sspec.params}
+            if param not in declared:
+                raise ConfigError(f"{w}: signal {sspec.name} declares no parameter '{param}'"
+                                  f"{did_you_mean(param, declared)}; declared: {', '.join(declared) or 'none'}")
+            values = _param_values(declared[param], raw, w, f"{w}: signal {sspec.name}")
+        elif prefix == "rule":
+            param = rest
+            if param not in rule_params:
+                raise ConfigError(f"{w}: rule {base.rule} declares no parameter '{param}'"
+                                  f"{did_you_mean(param, rule_params)}; declared: "
+                                  f"{', '.join(rule_params) or 'none'}")
+            values = _param_values(rule_params[param], raw, w, f"{w}: rule {base.rule}")
+        else:
+            param = rest
+            if param not in overlay_fields:
+                raise ConfigError(f"{w}: no overlay '{param}'{did_you_mean(param, overlay_fields)}; "
+                                  f"overlays: {', '.join(overlay_fields)}")
+            values = _expand(raw, w, overlay_types()[param] is int)
+            for v in values:
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    raise ConfigError(f"{w} value {v!r}: expected a number")
+        frozen = [freeze(v) for v in values]
+        dupes = sorted({repr(v) for v in frozen if frozen.count(v) > 1})
+        if dupes:
+            raise ConfigError(f"{w}: value(s) {', '.join(dupes)} appear twice")
+        dims[str(key)] = GridDim(key=str(key), group=prefix, label=label, param=param, values=tuple(values))
+    # canonical order: signals in the base strategy's order, then the rule, then the overlays
+    order = [(0, list(labels).index(d.label)) if d.group == "signal" else (1 if d.group == "rule" else 2, 0)
+             for d in dims.values()]
+    ranked = sorted(range(len(dims)), key=lambda i: (order[i], i))
+    return tuple(list(dims.values())[i] for i in ranked)
+
+
+def _parse_walk_forward(table: Any, where: str) -> WalkForwardSpec:
+    if table is True or table is None:
+        return WalkForwardSpec()
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where}: [walk_forward] must be a table")
+    unknown_keys(table, WF_KEYS, f"{where}: [walk_forward]")
+    kw: dict[str, Any] = {}
+    mode = table.get("mode", "windows")
+    if mode not in ("windows", "anchored", "rolling"):
+        raise ConfigError(f"{where}: walk_forward.mode = {mode!r}; expected 'windows', 'anchored' or 'rolling'")
+    kw["mode"] = mode
+    for k in ("fit_end", "test_start"):
+        if k in table:
+            kw[k] = parse_date(table[k], f"{where}: walk_forward.{k}")
+    for k in ("train_years", "test_years"):
+        if k in table:
+            kw[k] = parse_number(table[k], f"{where}: walk_forward.{k}", low=0.1)
+    if "cost_weight" in table:
+        kw["cost_weight"] = parse_number(table["cost_weight"], f"{where}: walk_forward.cost_weight", low=0.0)
+    obj = table.get("objective", OBJECTIVE_DD)
+    allowed = (OBJECTIVE_DD, *FULL_METRICS)
+    if obj not in allowed:
+        raise ConfigError(f"{where}: walk_forward.objective = {obj!r}{did_you_mean(str(obj), allowed)}; "
+                          f"expected one of {', '.join(allowed)}")
+    kw["objective"] = obj
+    sel = table.get("select", "objective")
+    if sel not in ("objective", "stability"):
+        raise ConfigError(f"{where}: walk_forward.select = {sel!r}; expected 'objective' or 'stability'")
+    kw["select"] = sel
+    spec = WalkForwardSpec(**kw)
+    if spec.mode == "windows" and spec.test_start < spec.fit_end:
+        raise ConfigError(f"{where}: walk_forward.test_start {spec.test_start:%Y-%m-%d} is before fit_end "
+                          f"{spec.fit_end:%Y-%m-%d}; the held-out data must come after the fitted data")
+    return spec
+
+
+def rankable_metrics(windows: Mapping[str, Any]) -> tuple[str, ...]:
+    return (*FULL_METRICS, "dd_avoided_mean",
+            *(f"w.{wid}.{m}" for wid in windows for m in WINDOW_METRICS))
+
+
+def _parse_run(doc: Mapping[str, Any], source: str):
+    """The sweep's run settings: its ``[run]`` table (with the run config's top-level tables such as
+    ``[costs.*]``, ``[windows.*]`` and ``[series.*]``) or ``run = "file.toml"`` naming a run config
+    (relative to the sweep file), parsed by riskoff.config.parse_config. The old layout (run keys
+    in ``[sweep]``) is refused with the new form."""
+    from riskoff.config import RUN_KEYS, TOP_KEYS, parse_config
+    from riskoff.tomlfile import read_toml
+
+    sw = doc.get("sweep", {})
+    old = [k for k in (sw if isinstance(sw, Mapping) else {}) if k in RUN_KEYS]
+    if old or "run" not in doc:
+        what = f"[sweep] holds run keys ({', '.join(old)})" if old else "there is no [run] table"
+        raise ConfigError(f"{source}: {what}; a sweep config now names its run in a [run] table with the run "
+                          f"schema, or run = \"file.toml\", and keeps only sweep keys in [sweep]:\n{NEW_LAYOUT}")
+    run_tables = tuple(k for k in TOP_KEYS if k not in ("baselines", "signals_alone", "strategies"))
+    unknown_keys(doc, SWEEP_TABLES + run_tables[1:], source)
+    if isinstance(doc["run"], str):
+        path = Path(doc["run"])
+        if not path.is_absolute():
+            path = Path(source).parent / path
+        extra = [k for k in run_tables[1:] if k in doc]
+        if extra:
+            raise ConfigError(f"{source}: run = {doc['run']!r} names a run config; put [{extra[0]}] there, "
+                              "not in the sweep file")
+        return parse_config(read_toml(path, "run config file (sweep run =)"), str(path), baseline_required=False)
+    if not isinstance(doc["run"], Mapping):
+        raise ConfigError(f"{source}: run = {doc['run']!r}; expected a [run] table or the path of a run config")
+    return parse_config({k: doc[k] for k in run_tables if k in doc}, source, baseline_required=False)
+
+
+def parse_sweep_config(doc: Mapping[str, Any], source: str) -> SweepConfig:
+    """Validate a parsed sweep TOML document (see the module docstring)."""
+    from riskoff.signal import discover as discover_signals
+    from riskoff.strategy import discover_strategies, strategy_from_toml
+
+    run = _parse_run(doc, source)
+    sw = doc.get("sweep", {})
+    if not isinstance(sw, Mapping):
+        raise ConfigError(f"{source}: [sweep] must be a table")
+    unknown_keys(sw, SWEEP_KEYS, f"{source}: [sweep]")
+    if "strategy" not in doc:
+        raise ConfigError(f"{source}: missing [strategy] (the base strategy: name, rule, signals, params, overlays)")
+    sig_registry = discover_signals(run.plugin_dirs)
+    strat_registry = discover_strategies(run.plugin_dirs)
+    base = strategy_from_toml(doc["strategy"], f"{source}: [strategy]", strategies=strat_registry,
+                              signals=sig_registry)
+    inline = doc["run"] if isinstance(doc["run"], Mapping) else {}
+    name = str(inline.get("name", base.name))
+    kernel = check_choice(sw.get("kernel", "fused"), KERNELS, f"{source}: sweep.kernel")
+    windows = run.windows
+
+    dims = _parse_grid(doc.get("grid"), base, sig_registry, strat_registry, source)
+    n = int(np.prod([len(d) for d in dims], dtype=np.int64))
+    max_c = int(parse_number(sw.get("max_combinations", DEFAULT_MAX_COMBINATIONS), f"{source}: sweep.max_combinations",
+                        low=1, integer=True))
+    if n > max_c:
+        raise ConfigError(f"{source}: the grid has {n:,} combinations, above sweep.max_combinations = {max_c:,}; "
+                          "narrow the grid or raise the limit")
+    metrics = rankable_metrics(windows)
+    metric = sw.get("metric", "calmar")
+    if metric not in metrics:
+        raise ConfigError(f"{source}: sweep.metric = {metric!r}{did_you_mean(str(metric), metrics)}; expected "
+                          f"one of {', '.join(FULL_METRICS)}, dd_avoided_mean or w.<window>.<metric>")
+    wm = sw.get("window_metric", "drawdown_avoided")
+    if wm not in WINDOW_METRICS:
+        raise ConfigError(f"{source}: sweep.window_metric = {wm!r}{did_you_mean(str(wm), WINDOW_METRICS)}; "
+                          f"expected one of {', '.join(WINDOW_METRICS)}")
+    keys = [d.key for d in dims]
+    heat = sw.get("heatmap", keys[:2])
+    if isinstance(heat, str):
+        heat = [heat]
+    if not isinstance(heat, list) or not 1 <= len(heat) <= 2:
+        raise ConfigError(f"{source}: sweep.heatmap = {heat!r}; expected one or two [grid] keys")
+    for h in heat:
+        if h not in keys:
+            raise ConfigError(f"{source}: sweep.heatmap names '{h}', which is not a [grid] key"
+                              f"{did_you_mean(str(h), keys)}; grid keys: {', '.join(keys)}")
+    if len(heat) == 2 and heat[0] == heat[1]:
+        raise ConfigError(f"{source}: sweep.heatmap names '{heat[0]}' twice")
+    wf = _parse_walk_forward(doc["walk_forward"], source) if "walk_forward" in doc else None
+    _check_groups(dims, base, sig_registry, strat_registry, source)
+    return SweepConfig(
+        name=name, source=source, run=run, base=base, dims=dims, metric=metric, heatmap=tuple(heat),
+        window_metric=wm,
+        stability_penalty=parse_number(sw.get("stability_penalty", 1.0), f"{source}: sweep.stability_penalty", low=0.0),
+        memory_mb=parse_number(sw.get("memory_mb", DEFAULT_MEMORY_MB), f"{source}: sweep.memory_mb", low=1.0),
+        chunk_size=int(parse_number(sw.get("chunk_size", 0), f"{source}: sweep.chunk_size", low=0, integer=True)),
+        kernel=kernel,
+        top=int(parse_number(sw.get("top", 20), f"{source}: sweep.top", low=1, integer=True)),
+        walk_forward=wf, raw=doc)
+
+
+def _check_groups(dims, base, sig_registry, strat_registry, source) -> None:
+    """Pre-check the rule and overlay groups (no data needed): values no combination can use fail."""
+    from riskoff.params import resolve_params
+    from riskoff.strategy import Overlays, check_rule_params
+
+    def check_group(group: str, fn: Callable[[dict[str, Any]], None]) -> None:
+        gd = [d for d in dims if d.group == group]
+        if not gd:
+            return
+        sizes = [len(d) for d in gd]
+        total = int(np.prod(sizes, dtype=np.int64))
+        if total > 200_000:
+            return  # too many to enumerate here; each combination is checked when it runs
+        ok = np.zeros(sizes, dtype=bool)
+        first_err: dict[tuple[int, int], str] = {}
+        for pos in itertools.product(*(range(s) for s in sizes)):
+            vals = {d.param: d.values[i] for d, i in zip(gd, pos, strict=True)}
+            try:
+                fn(vals)
+                ok[pos] = True
+            except RiskoffError as exc:
+                for k, i in enumerate(pos):
+                    first_err.setdefault((k, i), str(exc))
+        for k, d in enumerate(gd):
+            usable = np.moveaxis(ok, k, 0).reshape(len(d), -1).any(axis=1)
+            for i in np.flatnonzero(~usable):
+                raise ConfigError(f'{source}: [grid] "{d.key}" = {d.values[i]!r} fits no combination: '
+                                  f"{first_err.get((k, int(i)), 'rejected')}")
+
+    spec = strat_registry.get(base.rule)
+    owner = f"strategy {base.name} (rule {base.rule})"
+
+    def rule_ok(vals):
+        p = resolve_params(spec.params, {**base.params, **vals}, owner)
+        check_rule_params(spec, base.labels, p, owner)
+
+    def overlays_ok(vals):
+        Overlays(**{**dataclasses.asdict(base.overlays), **vals})
+
+    check_group("rule", rule_ok)
+    check_group("overlays", overlays_ok)
