@@ -5,6 +5,7 @@
     riskoff compare RUN_A RUN_B [--html FILE]            metric differences between two runs
     riskoff windows list                                 the sell-off window catalog
     riskoff signals list | show NAME | check NAME|FILE   signal plug-ins; look-ahead + conformance check
+    riskoff signals score [--assets ..] [--signals ..] [--out DIR]  each signal's record over every sell-off
     riskoff strategies list | show NAME | check NAME|FILE  strategy rules; the same for a rule
     riskoff data status | fetch [ID ...]                 the data dir; live download into the cache
     riskoff data check [ID ...]                          sanity rules over whole files (a table)
@@ -184,6 +185,26 @@ def cmd_windows(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_signals_score(args: argparse.Namespace) -> int:
+    from riskoff.scorecard import build_scorecard, default_out, summary_text, write_scorecard
+
+    t0 = time.perf_counter()
+    if args.name:
+        raise RiskoffError(f"riskoff signals score takes no NAME (got {args.name!r}); use --signals NAME ...")
+    if args.plugin_dir:
+        raise RiskoffError("riskoff signals score scores the signals in signals/ and the entry points; "
+                           "--plugin-dir is not supported here")
+    from riskoff.run_folder import RunFolder
+
+    out = Path(args.out) if args.out else default_out()
+    RunFolder(out, what="scorecard").check_free()  # before the work, not after it
+    card = build_scorecard(args.assets, args.signals, data_dir=args.data_dir, progress=_say)
+    write_scorecard(card, out)
+    print(summary_text(card))
+    print(f"results: {out}  ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
 def _origin(origin: str) -> str:
     """Where a plug-in comes from, short: 'built-in', a path relative to the project, or the entry point."""
     from riskoff.paths import SIGNALS_DIR, STRATEGIES_DIR
@@ -201,7 +222,8 @@ def _plugin_table(kind: str, registry: Any) -> str:
     rows = []
     for name, spec in sorted(registry.items.items()):
         params = ", ".join(f"{p.name}={p.default!r}" for p in spec.params) or "-"
-        extra = [spec.calendar, ", ".join(spec.inputs)] if isinstance(spec, SignalSpec) else []
+        extra = ([spec.calendar + (", revised" if spec.revised else ""), ", ".join(spec.inputs)]
+                 if isinstance(spec, SignalSpec) else [])
         rows.append([name, *extra, params, _origin(spec.origin), spec.summary])
     for name, err in sorted(registry.errors.items()):
         rows.append([name, *([""] * (2 if kind == "signals" else 0)), "", "BROKEN", str(err).splitlines()[0]])
@@ -257,6 +279,8 @@ def _check_signal(spec: Any, args: argparse.Namespace) -> tuple[list[str], Any]:
 
 def cmd_plugins(args: argparse.Namespace) -> int:
     kind = args.command
+    if args.action == "score":
+        return cmd_signals_score(args)
     dirs = [Path(d) for d in args.plugin_dir]
     if args.action == "list":
         _out(_plugin_table(kind, _registry(kind, dirs)))
@@ -480,10 +504,14 @@ def build_parser() -> argparse.ArgumentParser:
     win.set_defaults(func=cmd_windows)
     for kind, what in (("signals", "signal plug-ins"), ("strategies", "strategy rules")):
         sp = cmd(kind, help=f"{what}: list, show NAME, check NAME|FILE")
-        sp.add_argument("action", choices=["list", "show", "check"], nargs="?", default="list")
+        sp.add_argument("action", choices=["list", "show", "check", *(["score"] if kind == "signals" else [])],
+                        nargs="?", default="list")
         sp.add_argument("name", nargs="?", help="a discovered name, or a .py file (check, show)")
         sp.add_argument("--plugin-dir", action="append", default=[], help=f"extra folder of {kind} modules")
         if kind == "signals":
+            sp.add_argument("--assets", nargs="+", default=None, help="score: assets (default SPY QQQ BTC-USD GLD)")
+            sp.add_argument("--signals", nargs="+", default=None, help="score: signals (default: all)")
+            sp.add_argument("--out", default=None, help="score: results folder (default results/<timestamp>-scorecard)")
             sp.add_argument("--start", default="2005-01-01", help="check: first bar of the data (default 2005-01-01)")
             sp.add_argument("--end", default=None, help="check: last bar (default: the data's end)")
             sp.add_argument("--data-dir", default=None)

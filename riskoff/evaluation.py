@@ -48,28 +48,67 @@ def derisk_episodes(target: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp 
     """(first bar, last bar) of each run of bars with the target below full; last is None if open."""
     below = (target.fillna(1.0) < FULL).to_numpy()
     idx = target.index
-    out, start = [], None
-    for i, b in enumerate(below):
-        if b and start is None:
-            start = i
-        elif not b and start is not None:
-            out.append((idx[start], idx[i - 1]))
-            start = None
-    if start is not None:
-        out.append((idx[start], None))
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], below, [False]]).astype(np.int8)))
+    starts, stops = edges[::2], edges[1::2]  # a run covers bars starts[k] .. stops[k] - 1
+    return [(idx[a], idx[b - 1] if b < len(below) else None) for a, b in zip(starts, stops)]
+
+
+def false_alarm_drawdown(asset_class: str) -> float:
+    """The buy & hold fall that makes a de-risk episode a real alarm (15% crypto, 7% otherwise)."""
+    return FALSE_ALARM_DRAWDOWN.get(asset_class, FALSE_ALARM_DRAWDOWN["default"])
+
+
+def false_alarms_of(episodes: list[tuple[pd.Timestamp, pd.Timestamp | None]], bh_equity: pd.Series,
+                    asset_class: str) -> list[pd.Timestamp]:
+    """First bars of the de-risk episodes that were false alarms: buy & hold did not fall
+    ``false_alarm_drawdown(asset_class)`` within ``FALSE_ALARM_HORIZON_DAYS`` of the episode's first bar
+    (measured from that bar's value to the lowest value in the horizon)."""
+    alarm_dd = false_alarm_drawdown(asset_class)
+    days, values = bh_equity.index.to_numpy(dtype="datetime64[ns]"), bh_equity.to_numpy(dtype="float64")
+    horizon_ns = np.timedelta64(FALSE_ALARM_HORIZON_DAYS, "D")
+    out = []
+    for first, _ in episodes:  # positions, not label slices: the scorecard calls this thousands of times
+        t0 = np.datetime64(first, "ns")
+        lo, hi = np.searchsorted(days, t0, "left"), np.searchsorted(days, t0 + horizon_ns, "right")
+        horizon = values[lo:hi]
+        if len(horizon) and not np.isnan(horizon).all() and (np.nanmin(horizon) / horizon[0] - 1.0) > -alarm_dd:
+            out.append(first)
     return out
+
+
+def derisk_start(target: pd.Series, trough: pd.Timestamp, upto: pd.Timestamp | None = None,
+                 lookback_days: int = LEAD_LOOKBACK_DAYS) -> pd.Timestamp | None:
+    """First bar of the de-risk run that covers ``trough``; None when not de-risked by then.
+
+    ``target`` is the decided exposure (NaN already filled by the caller); the run starts at the
+    first bar below full after the last fully invested bar within ``lookback_days`` before the
+    trough (or at the look-back's first bar if it never was fully invested there). Bars after
+    ``upto`` (default: the trough bar) do not count: on an intraday clock only bars decided by the
+    trough instant do.
+    """
+    idx = target.index
+    days, t = idx.to_numpy(dtype="datetime64[ns]"), np.datetime64(trough, "ns")
+    last = np.datetime64(upto if upto is not None else trough, "ns")
+    lo, hi = np.searchsorted(days, t - np.timedelta64(lookback_days, "D"), "left"), np.searchsorted(days, last, "right")
+    recent = target.to_numpy(dtype="float64")[lo:hi]
+    if not len(recent) or not recent[-1] < FULL:
+        return None
+    full = np.flatnonzero(recent >= FULL)
+    return idx[lo + full[-1] + 1] if len(full) else idx[lo]
+
+
+def lead_time(target: pd.Series, trough: pd.Timestamp, lookback_days: int = LEAD_LOOKBACK_DAYS,
+              upto: pd.Timestamp | None = None) -> float:
+    """Days from the start of the de-risk run that covers ``trough`` to the trough (see
+    :func:`derisk_start`); NaN when the target is at full on the trough bar (not de-risked by then)."""
+    first_off = derisk_start(target, trough, upto, lookback_days)
+    return float("nan") if first_off is None else float((trough - first_off).days)
 
 
 def false_alarms(target: pd.Series, bh_equity: pd.Series, asset_class: str) -> int:
     """De-risk episodes of ``target`` not followed, within the horizon, by a buy & hold fall of the
-    asset class's false-alarm drawdown (7%, 15% for crypto)."""
-    alarm_dd = FALSE_ALARM_DRAWDOWN.get(asset_class, FALSE_ALARM_DRAWDOWN["default"])
-    count = 0
-    for first, _ in derisk_episodes(target):
-        horizon = bh_equity.loc[first:first + pd.Timedelta(days=FALSE_ALARM_HORIZON_DAYS)]
-        if len(horizon) and (horizon.min() / horizon.iloc[0] - 1.0) > -alarm_dd:
-            count += 1
-    return count
+    asset class's false-alarm drawdown (7%, 15% for crypto): see :func:`false_alarms_of`."""
+    return len(false_alarms_of(derisk_episodes(target), bh_equity, asset_class))
 
 
 def full_period_stats(equity: pd.Series, exposure: pd.Series, target: pd.Series, bh_equity: pd.Series,
@@ -133,16 +172,11 @@ def window_metrics(window: SellOffWindow, asset: str, equity: pd.Series, bh_equi
     row["drawdown_avoided"] = row["strategy_max_dd"] - row["bh_max_dd"]
     row["exposure_at_trough"] = _at_or_before(exposure, trough)
     tgt = target.fillna(0.0)
-    lead = np.nan
     from riskoff.data.align import bar_clock
     step = bar_clock(clock)
     # on an intraday clock only bars decided (closed) by the trough instant count as "out before it"
-    upto = trough if step is None else trough - step
-    recent = tgt.loc[trough - pd.Timedelta(days=LEAD_LOOKBACK_DAYS):upto]
-    if len(recent) and recent.iloc[-1] < FULL:
-        full_bars = recent[recent >= FULL]
-        first_off = recent.loc[full_bars.index[-1]:].index[1] if len(full_bars) else recent.index[0]
-        lead = float((trough - first_off).days)
+    first_off = derisk_start(tgt, trough, upto=trough if step is None else trough - step)
+    lead = np.nan if first_off is None else float((trough - first_off).days)
     row["lead_time_days"] = lead
     after = tgt.loc[trough:]
     back = after[after >= FULL]
@@ -153,7 +187,7 @@ def window_metrics(window: SellOffWindow, asset: str, equity: pd.Series, bh_equi
         def hours_to(bar: pd.Timestamp) -> float:
             return float((decision_times(pd.DatetimeIndex([bar]), clock)[0] - trough.value) / 3.6e12)
         row["lead_time_hours"] = -hours_to(first_off) if not np.isnan(lead) else np.nan
-        out_at_trough = bool(len(recent)) and recent.iloc[-1] < FULL
+        out_at_trough = first_off is not None
         row["reentry_lag_hours"] = hours_to(back.index[0]) if len(back) and out_at_trough else np.nan
     post = slice(window.end, window.end + pd.Timedelta(days=AFTER_WINDOW_DAYS))
     if eq.index[-1] >= window.end + pd.Timedelta(days=AFTER_WINDOW_DAYS):

@@ -17,7 +17,10 @@ A signal is one short module in ``signals/`` (see the README, "Write your own si
 Optional module attributes: ``NAME`` (default: file name), ``OPTIONAL_INPUTS`` (loaded when the
 data has them, otherwise absent from ``data``), ``CALENDAR`` ("us", "utc" or an intraday bar clock
 such as "1h" or "5m": the bars ``compute`` runs on; default "us"; on a bar clock bar T is decided
-at its close and sees every series as published by then, see ``riskoff.data.align``). ``compute`` must be pure and causal: the value at bar t may use rows up to
+at its close and sees every series as published by then, see ``riskoff.data.align``), ``REVISED`` (True when an input is a latest-vintage series that the publisher
+revises after its first print, e.g. FRED's jobless claims or NFCI: the history reads cleaner than it
+did in real time; shown as ``revised = true`` by ``riskoff signals show`` and in the scorecard).
+``compute`` must be pure and causal: the value at bar t may use rows up to
 t only. The conformance suite (tests/signals) checks this for every discovered signal.
 
 States: ``RISK_ON`` (0), ``CAUTION`` (1), ``RISK_OFF`` (2), NaN while warming up (strategies read
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+from functools import lru_cache
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +101,27 @@ def hysteresis(enter: pd.Series, leave: pd.Series, valid: pd.Series | None = Non
     return pd.Series(out, index=enter.index)
 
 
+def asof_ago(series: pd.Series, days: int) -> pd.Series:
+    """The value each bar had ``days`` calendar days earlier: the latest bar at or before t - days.
+
+    Causal (reads earlier rows only) and calendar-based, so a weekly series carried onto daily bars
+    gives exactly the previous week's print at ``days=7`` whatever the holidays in between. NaN
+    where the series has no bar that old.
+    """
+    idx = series.index
+    pos = idx.searchsorted(idx - pd.Timedelta(days=days), side="right") - 1
+    vals = series.to_numpy(dtype="float64")[np.maximum(pos, 0)].copy()
+    vals[pos < 0] = np.nan
+    return pd.Series(vals, index=idx)
+
+
+@lru_cache(maxsize=None)
+def signal_named(name: str) -> "SignalSpec":
+    """A signal from the default plug-in folders, for a signal that builds on another one's output
+    (call ``signal_named(name).compute(data, **params)``) rather than repeating its formula."""
+    return discover().get(name)
+
+
 @dataclass(frozen=True)
 class SignalSpec:
     """A discovered signal: its declaration and its pure ``compute``."""
@@ -110,6 +135,7 @@ class SignalSpec:
     warmup_rule: Any = 0
     doc: str = ""
     origin: str = ""
+    revised: bool = False
 
     @property
     def summary(self) -> str:
@@ -187,6 +213,9 @@ def spec_from_module(module: Any, origin: str) -> SignalSpec:
     calendar = getattr(module, "CALENDAR", "us")
     if not is_signal_calendar(calendar):
         raise PluginError(f"{where}: CALENDAR = {calendar!r}; expected 'us', 'utc' or a bar clock such as '1h'")
+    revised = getattr(module, "REVISED", False)
+    if not isinstance(revised, bool):
+        raise PluginError(f"{where}: REVISED = {revised!r}; expected True or False")
     rule = getattr(module, "warmup", getattr(module, "WARMUP", 0))
     if isinstance(rule, str) and rule not in names:
         raise PluginError(f"{where}: WARMUP = {rule!r} names no declared parameter{did_you_mean(rule, names)}")
@@ -196,7 +225,7 @@ def spec_from_module(module: Any, origin: str) -> SignalSpec:
                           "function of the parameters")
     spec = SignalSpec(name=name, inputs=tuple(inputs), params=params, compute=compute,
                       optional_inputs=tuple(optional), calendar=calendar, warmup_rule=rule,
-                      doc=inspect.getdoc(module) or "", origin=origin)
+                      doc=inspect.getdoc(module) or "", origin=origin, revised=revised)
     try:
         spec.warmup()
     except Exception as exc:
@@ -296,6 +325,8 @@ def run_signal(spec: SignalSpec, params: Mapping[str, Any] | None = None, *, sta
     data = DataContext.of(data, data_dir=data_dir, catalog=catalog)
     frame = load_signal_data(spec, None, end, data=data, stale="raise" if end is not None else "allow")
     out = evaluate(spec, frame, params)
+    if not len(out):  # no data up to `end` (a series that starts later, like ETF flows): no readings
+        return out
     if isinstance(calendar, str) and calendar == spec.calendar:
         target = out
     else:
@@ -435,7 +466,7 @@ def format_list(registry: SignalRegistry) -> str:
     for name in names:
         spec = registry.signals[name]
         lines.append("")
-        lines.append(f"{name}  [{spec.calendar}]  {spec.summary}")
+        lines.append(f"{name}  [{spec.calendar}{', revised' if spec.revised else ''}]  {spec.summary}")
         inputs = ", ".join(spec.inputs)
         if spec.optional_inputs:
             inputs += "; optional: " + ", ".join(spec.optional_inputs)
@@ -463,6 +494,9 @@ def format_show(spec: SignalSpec) -> str:
     lines.append(f"Optional:   {', '.join(spec.optional_inputs) if spec.optional_inputs else '(none)'}")
     lines.append(f"Calendar:   {_CALENDAR_TEXT.get(spec.calendar, spec.calendar)}")
     lines.append(f"Warm-up:    {_warmup_text(spec)}")
+    lines.append(f"revised = {'true' if spec.revised else 'false'}" + (
+        "  (latest-vintage inputs: history revised after the first print, cleaner than it read in real time)"
+        if spec.revised else "  (inputs are not revised after publication)"))
     lines.append("States:     0 risk-on, 1 caution, 2 risk-off, NaN warming up / input missing")
     lines.append(f"Origin:     {spec.origin}")
     lines.append("")

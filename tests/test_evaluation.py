@@ -85,6 +85,59 @@ def test_false_alarms_count_episodes_without_a_following_drawdown():
     assert s["derisk_episodes"] == 2 and s["false_alarms"] == 1
 
 
+# ---------------------------------------------------------------- the shared definitions (issue 12)
+# lead_time, false_alarms_of and derisk_episodes are the one definition the run and the signal
+# scorecard share. Reference: the label-slicing loops evaluation used before they were factored out.
+
+def _runs_loop(target):
+    below = (target.fillna(1.0) < 0.999).to_numpy()
+    out, start = [], None
+    for i, b in enumerate(below):
+        if b and start is None:
+            start = i
+        elif not b and start is not None:
+            out.append((target.index[start], target.index[i - 1]))
+            start = None
+    if start is not None:
+        out.append((target.index[start], None))
+    return out
+
+
+def _lead_loop(tgt, trough, lookback=90):
+    recent = tgt.loc[trough - pd.Timedelta(days=lookback):trough]
+    if len(recent) and recent.iloc[-1] < 0.999:
+        full_bars = recent[recent >= 0.999]
+        first_off = recent.loc[full_bars.index[-1]:].index[1] if len(full_bars) else recent.index[0]
+        return float((trough - first_off).days)
+    return float("nan")
+
+
+def _alarms_loop(episodes, bh, dd, horizon=60):
+    n = 0
+    for first, _ in episodes:
+        h = bh.loc[first:first + pd.Timedelta(days=horizon)]
+        if len(h) and (h.min() / h.iloc[0] - 1.0) > -dd:
+            n += 1
+    return n
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_shared_definitions_match_the_label_slicing_loops(seed):
+    from riskoff.evaluation import false_alarms_of, lead_time
+
+    rng = np.random.default_rng(seed)
+    idx = pd.bdate_range("2019-01-01", periods=600)
+    tgt = pd.Series(np.where(rng.random(600) < 0.12 + 0.05 * seed, rng.choice([0.0, 0.5], 600), 1.0), idx)
+    tgt = tgt.rolling(3, min_periods=1).min()  # runs of several bars, like real de-risking
+    bh = pd.Series(np.cumprod(1 + rng.normal(0, 0.015, 600)), idx)
+    assert derisk_episodes(tgt) == _runs_loop(tgt)
+    for trough in list(idx[::17]) + [idx[0] - pd.Timedelta(days=3), pd.Timestamp("2019-06-01")]:  # incl. a Saturday
+        got, want = lead_time(tgt, trough), _lead_loop(tgt, trough)
+        assert (np.isnan(got) and np.isnan(want)) or got == want, trough
+    for cls, dd in (("crypto", 0.15), ("equity", 0.07)):
+        assert len(false_alarms_of(derisk_episodes(tgt), bh, cls)) == _alarms_loop(_runs_loop(tgt), bh, dd)
+
+
 def alarm_path(n: int, fall: float) -> tuple[pd.Series, pd.Series]:
     """Buy & hold flat at 1, falling by ``fall`` over days 30..39 and staying there; the target is
     out on days 20..24 (one de-risk episode whose 60-day horizon covers the fall)."""

@@ -51,8 +51,8 @@ AVAILABILITY = [
     # overnight reverse repo: NY Fed results ~13:15 the same business day
     *rows("RRPONTSYD", "2022-06-30", "2022-06-30 13:30", NY),
     # H.4.1: the week ending Wednesday, released Thursday 16:30 (Friday in Thanksgiving week)
-    *rows("WALCL WRESBAL WSHOMCB TREAST", "2020-03-11", "2020-03-12 16:30", NY),
-    *rows("WALCL", "2019-11-27", "2019-11-29 16:30", NY),
+    *rows("WALCL WRESBAL WSHOMCB TREAST WTREGEN", "2020-03-11", "2020-03-12 16:30", NY),
+    *rows("WALCL WTREGEN", "2019-11-27", "2019-11-29 16:30", NY),
     # weekly: NFCI dated Friday, out Wednesday 08:30; claims for the week ending Saturday, initial
     # out the next Thursday, continuing a week later (the 3.3M-claims week of March 2020)
     *rows("NFCI", "2020-03-13", "2020-03-18 08:30", NY),

@@ -23,7 +23,10 @@ from signal_testdata import INTRADAY_START, LEAKY_DIR, frame_for, is_intraday, o
 
 SHIPPED = {"vix_mean_reversion", "mvrv_bands", "funding_spreads", "sofr_iorb_spread", "breadth_collapse",
            "ma_break", "yield_stability", "cross_asset_liquidation",
-           "rv_spike", "crash_speed", "range_volume_shock", "funding_flips", "us_stress_hourly"}
+           "rv_spike", "crash_speed", "range_volume_shock", "funding_flips", "us_stress_hourly",
+           # issue 12: every indicator the sell-off accounts name
+           "vol_of_vol", "tail_pricing", "net_liquidity", "bank_reserves", "credit_spreads", "financial_conditions",
+           "labour_stress", "dollar_squeeze", "etf_flows", "crypto_sentiment", "metals_liquidation"}
 SIGNALS = sorted(discover().signals)
 
 
@@ -48,11 +51,17 @@ def test_truncation_invariance(name):
 @pytest.mark.parametrize("end", ["2020-03-16", "2026-02-05"])
 @pytest.mark.parametrize("name", SIGNALS)
 def test_run_signal_with_an_end_date_matches_the_full_run(name, end):
-    """The user path: run_signal(end=t) loads data only up to t and must agree with the full run."""
+    """The user path: run_signal(end=t) loads data only up to t and must agree with the full run.
+
+    A signal whose data begins after t (etf_flows: 2024-01) returns no rows: no made-up history."""
     spec = registry().get(name)
     start = INTRADAY_START if is_intraday(name) else "2019-06-01"
     if is_intraday(name) and end < start:
         end = "2022-11-09"  # intraday data starts 2021: the FTX week instead of March 2020
+    if output_for(name)["reading"].first_valid_index() > pd.Timestamp(end):
+        cut = run_signal(spec, start=start, end=end, calendar=spec.calendar)
+        assert cut.empty and {"reading", "state"} <= set(cut.columns)
+        return
     cut = run_signal(spec, start=start, end=end, calendar=spec.calendar)
     full = output_for(name).loc[start:pd.Timestamp(end) + pd.Timedelta(hours=23 if is_intraday(name) else 0)]
     assert cut.index.equals(full.index)
@@ -64,7 +73,13 @@ def test_run_signal_with_an_end_date_matches_the_full_run(name, end):
 @pytest.mark.parametrize("name", SIGNALS)
 def test_readings_map_onto_the_other_calendar(name):
     spec = registry().get(name)
-    month = ("2025-10-01", "2025-10-30") if is_intraday(name) else ("2020-03-02", "2020-03-31")
+    if is_intraday(name):
+        month = ("2025-10-01", "2025-10-30")
+    elif output_for(name)["reading"].first_valid_index() < pd.Timestamp("2020-03-02"):
+        month = ("2020-03-02", "2020-03-31")
+    else:  # a signal whose data starts later (etf_flows): the February 2026 sell-off
+        month = ("2026-02-02", "2026-03-03")
+    days = (pd.Timestamp(month[1]) - pd.Timestamp(month[0])).days + 1
     for other in [c for c in ("us", "utc", "1h") if c != spec.calendar]:
         mapped = run_signal(spec, start=month[0], end=month[1], calendar=other)
         assert mapped["state"].notna().any(), other
@@ -72,9 +87,9 @@ def test_readings_map_onto_the_other_calendar(name):
         if other == "us":
             assert mapped.index.dayofweek.max() < 5
         elif other == "utc":
-            assert len(mapped) == 30
+            assert len(mapped) == days
         else:
-            assert len(mapped) == 30 * 24
+            assert len(mapped) == days * 24
 
 
 @pytest.mark.parametrize("name", SIGNALS)
@@ -237,6 +252,7 @@ BROKEN = {
     "bad_default": ('from riskoff import Param\nINPUTS = ["SPY.close"]\nPARAMS = [Param("n", 3, low=5)]\n'
                     'def compute(data, n=3):\n    return data\n', "default of parameter 'n'"),
     "import_error": ("import no_such_module_xyz\n", "ModuleNotFoundError"),
+    "bad_revised": ('INPUTS = ["SPY.close"]\nREVISED = "yes"\ndef compute(data):\n    return data\n', "REVISED"),
 }
 
 
@@ -253,6 +269,16 @@ def test_broken_plugins_fail_clearly_and_the_others_still_load(tmp_path):
         assert f"{name}.py" in str(err) and needle in str(err), str(err)
         with pytest.raises(PluginError, match=name):
             reg.get(name)
+
+
+def test_revised_inputs_are_flagged_in_list_and_show():
+    reg = registry()
+    revised = {name for name, spec in reg.signals.items() if spec.revised}
+    assert {"labour_stress", "financial_conditions"} <= revised and "vix_mean_reversion" not in revised
+    assert "revised = true" in format_show(reg.get("labour_stress"))
+    assert "revised = false" in format_show(reg.get("vix_mean_reversion"))
+    listing = format_list(reg)
+    assert "labour_stress  [us, revised]" in listing and "vix_mean_reversion  [us]" in listing
 
 
 def test_unknown_signal_name_suggests_a_close_one():

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from riskoff.data import load, load_catalog
-from riskoff.signal import RISK_OFF, discover
+from riskoff.signal import RISK_OFF, discover, run_signal
 from riskoff.strategy import (Overlays, SignalRef, StrategyConfig, build_exposure, discover_strategies,
                               exposure_events)
 
@@ -152,7 +152,10 @@ def test_shipped_signals_drive_a_rule_on_both_calendars(name, data_dir):
         pytest.skip("no signal modules in signals/ yet")
     cache: dict = {}
     intraday = discover().get(name).calendar not in ("us", "utc")  # Binance bars start 2021
-    year = "2025" if intraday else "2020"
+    # 2020, or 2025 for a signal whose data starts later (etf_flows: 2024-01) or an intraday one
+    first = None if intraday else run_signal(discover().get(name), calendar="us",
+                                             data_dir=data_dir)["reading"].first_valid_index()
+    year = "2025" if intraday or first >= pd.Timestamp("2020-01-01") else "2020"
     for asset in ("SPY", "BTC-USD"):
         r = run("any_off", asset, data_dir, signals=[name], start=f"{year}-01-01", end=f"{year}-12-31",
                 signal_cache=cache)

@@ -1,0 +1,145 @@
+"""scorecard.html: the signal scorecard as one offline page (plotly.js embedded once, inline).
+
+Sections: the rules (how episodes and metrics are defined), a lead-time vs false-alarm scatter
+(one point per signal x asset), a timeline per asset (close on a log scale, episodes shaded, one
+row per signal with its risk-off spans, caution spans thinner), and the scorecard and episode
+tables. Every name that reaches the page goes through :func:`riskoff.reports.report.esc`.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from riskoff.reports.report import esc
+
+if TYPE_CHECKING:
+    from riskoff.scorecard import Scorecard
+
+_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+_TABLE_COLS = ["signal", "asset", "revised", "eligible", "caught", "catch_rate", "chance_rate", "catch_edge",
+               "time_warning",
+               "lead_median", "lead_p25", "lead_p75", "fall_at_fire", "false_alarms_per_year", "time_off",
+               "cagr_given_up", "turnover", "named_caught", "named_eligible", "first_reading"]
+
+
+def spans(mask: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """(first, last) bar of each run of True in a boolean Series."""
+    m = mask.to_numpy(dtype=bool)
+    if not m.any():
+        return []
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], m.astype(np.int8), [0]])))
+    idx = mask.index
+    return [(idx[a], idx[b - 1]) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def _span_trace(mask: pd.Series, y: int, color: str, width: int, name: str, show: bool):
+    import plotly.graph_objects as go
+
+    xs, ys = [], []
+    for a, b in spans(mask):
+        xs += [a, b + pd.Timedelta(days=1), None]
+        ys += [y, y, None]
+    return go.Scattergl(x=xs, y=ys, mode="lines", line={"color": color, "width": width}, name=name,
+                        legendgroup=name, showlegend=show, hoverinfo="skip")
+
+
+def timeline_figure(card: "Scorecard", asset: str):
+    """Close (log) above; one row per signal: risk-off spans (thick red), caution (thin amber)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    close, states = card.closes[asset], card.states[asset]
+    names = list(states.columns)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.35, 0.65], vertical_spacing=0.03)
+    traces = [go.Scattergl(x=close.index, y=close.to_numpy(), mode="lines", line={"color": "#222", "width": 1},
+                           name=f"{asset} close", showlegend=False)]
+    for i, name in enumerate(names):
+        st = states[name]
+        traces += [_span_trace(st == 1, i, "#f2b134", 3, "caution", i == 0),
+                   _span_trace(st == 2, i, "#d62728", 7, "risk-off", i == 0)]
+    fig.add_traces(traces, rows=[1] + [2] * (len(traces) - 1), cols=[1] * len(traces))
+    shapes = []  # one layout update: add_vrect per episode re-validates the whole layout each time
+    for e in card.episodes[card.episodes.asset == asset].itertuples():
+        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": e.peak,
+                       "x1": e.trough if e.kind == "drawdown" else e.end, "y0": 0, "y1": 1, "line": {"width": 0},
+                       "layer": "below",
+                       "fillcolor": "rgba(70,110,200,0.13)" if e.kind == "drawdown" else "rgba(240,150,60,0.18)"})
+    fig.update_layout(shapes=shapes)
+    fig.update_yaxes(type="log", title_text="close", row=1, col=1)
+    fig.update_yaxes(tickvals=list(range(len(names))), ticktext=[esc(n) for n in names], autorange="reversed",
+                     row=2, col=1)
+    fig.update_layout(height=260 + 22 * len(names), margin={"l": 150, "r": 20, "t": 30, "b": 30},
+                      title=f"{esc(asset)}: drawdown episodes (blue, peak to trough), named windows (orange)",
+                      legend={"orientation": "h", "y": 1.04, "x": 0.6})
+    return fig
+
+
+def scatter_figure(card: "Scorecard"):
+    """Median lead time (days) against false alarms per year, one point per signal x asset."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    t = card.table
+    for k, asset in enumerate(card.closes):
+        sub = t[(t.asset == asset) & t.lead_median.notna()]
+        text = [f"{esc(r.signal)} on {esc(asset)}<br>caught {r.caught}/{r.eligible}, warning {r.time_warning:.0%} "
+                f"of the time<br>CAGR given up {r.cagr_given_up:.2%}" for r in sub.itertuples()]
+        fig.add_trace(go.Scatter(x=sub.false_alarms_per_year, y=sub.lead_median, mode="markers+text",
+                                 text=[esc(s) for s in sub.signal], textposition="top center",
+                                 textfont={"size": 9}, hovertext=text, hoverinfo="text", name=esc(asset),
+                                 marker={"size": 6 + 14 * sub.catch_rate.fillna(0), "color": _COLORS[k % len(_COLORS)],
+                                         "opacity": 0.75}))
+    fig.update_layout(height=560, xaxis_title="false alarms per year (warning runs not followed by a 7% fall, "
+                      "15% crypto, within 60 days)", yaxis_title="median lead time (days before the trough)",
+                      title="Lead time vs false alarms (marker size = share of drawdowns caught)",
+                      margin={"l": 60, "r": 20, "t": 40, "b": 50})
+    return fig
+
+
+def _fmt(v) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return "" if np.isnan(v) else f"{v:.3g}"
+    return esc(v)
+
+
+def _table(df: pd.DataFrame, cols: list[str]) -> str:
+    head = "".join(f"<th>{esc(c)}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in row) + "</tr>"
+                   for row in df[cols].itertuples(index=False))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def scorecard_html(card: "Scorecard") -> str:
+    """The whole page as a string (self-contained: works offline)."""
+    from plotly.offline import get_plotlyjs
+
+    from riskoff import scorecard as sc
+
+    figs = [("scatter", scatter_figure(card))] + [(f"timeline-{a}", timeline_figure(card, a)) for a in card.closes]
+    divs = "\n".join(f'<section id="{esc(key)}">' + fig.to_html(full_html=False, include_plotlyjs=False) + "</section>"
+                     for key, fig in figs)
+    rules = esc(sc.__doc__ or "").replace("\n\n", "</p><p>")
+    from riskoff.annualisation import annualisation_note
+
+    note = esc(annualisation_note(sorted({(c, "1d") for c in card.calendars.values()})))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>riskoff signal scorecard</title>
+<style>body{{font-family:system-ui,sans-serif;margin:20px;color:#222}}table{{border-collapse:collapse;font-size:12px}}
+td,th{{border:1px solid #ddd;padding:2px 6px;text-align:right}}th{{background:#f3f3f3}}td:first-child,td:nth-child(2){{text-align:left}}
+details p{{white-space:pre-wrap;font-size:12px}}</style>
+<script>{get_plotlyjs()}</script></head><body>
+<h1>Signal scorecard</h1>
+<p>Created {esc(card.created)}. {len(card.table.signal.unique())} signals x {len(card.closes)} assets;
+{int((card.episodes.kind == 'drawdown').sum())} drawdown episodes and {int((card.episodes.kind == 'named').sum())}
+named windows. {note}.
+Signals marked revised = true read latest-vintage data (history revised after the first print).</p>
+<details><summary>How episodes and metrics are defined</summary><p>{rules}</p></details>
+{divs}
+<h2>Scorecard</h2>{_table(card.table, _TABLE_COLS)}
+<h2>Episodes</h2>{_table(card.episodes, list(card.episodes.columns))}
+</body></html>
+"""
