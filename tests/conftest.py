@@ -53,3 +53,28 @@ def default_run_changed(tmp_path_factory, data_dir) -> Path:
     strategy, key, value = CHANGED_PARAMETER
     next(s for s in doc["strategies"] if s["name"] == strategy)["overlays"][key] = value
     return _write_default(tmp_path_factory, data_dir, doc, "selloffs-changed")
+
+
+@pytest.fixture
+def myspy_project(data_dir, tmp_path) -> tuple[Path, Path]:
+    """(data dir, plug-in folder): the snapshot mirrored by symlinks plus MYSPY, a copy of SPY that
+    only a run's own ``[series.MYSPY]`` declares, and a signal module ``my_trend`` reading it."""
+    root = tmp_path / "data"
+    for src in (data_dir / "series").rglob("*.csv"):
+        dst = root / src.relative_to(data_dir)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(src, dst)
+    (root / "series/prices/MYSPY.csv").write_text((data_dir / "series/prices/SPY.csv").read_text())
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "my_trend.py").write_text(
+        '"""MYSPY below its moving average is risk-off."""\n'
+        "from riskoff import RISK_OFF, RISK_ON, Param, signal_frame\n"
+        'INPUTS = ["MYSPY.close"]\n'
+        'PARAMS = [Param("window", 100, low=5, high=400)]\n'
+        'WARMUP = "window"\n'
+        "def compute(data, window=100):\n"
+        '    c = data["MYSPY.close"]\n'
+        "    ma = c.rolling(window).mean()\n"
+        "    return signal_frame(c / ma - 1, (c < ma).map({True: RISK_OFF, False: RISK_ON}).where(ma.notna()))\n")
+    return root, plugins

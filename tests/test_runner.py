@@ -128,27 +128,9 @@ def test_a_failing_run_leaves_no_results_folder(small_result, tmp_path, monkeypa
     assert list(tmp_path.iterdir()) == []
 
 
-def test_series_added_in_the_config_serve_as_assets_and_signal_inputs(data_dir, tmp_path):
+def test_series_added_in_the_config_serve_as_assets_and_signal_inputs(myspy_project, tmp_path):
     """A user's own series ([series.ID] in the run config) flows through every stage."""
-    import os
-    root = tmp_path / "data"
-    for src in (data_dir / "series").rglob("*.csv"):
-        dst = root / src.relative_to(data_dir)
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(src, dst)
-    (root / "series/prices/MYSPY.csv").write_text((data_dir / "series/prices/SPY.csv").read_text())
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "my_trend.py").write_text(
-        '"""MYSPY below its 100-day average is risk-off."""\n'
-        "from riskoff import RISK_OFF, RISK_ON, Param, signal_frame\n"
-        'INPUTS = ["MYSPY.close"]\n'
-        'PARAMS = [Param("window", 100, low=5, high=400)]\n'
-        'WARMUP = "window"\n'
-        "def compute(data, window=100):\n"
-        '    c = data["MYSPY.close"]\n'
-        "    ma = c.rolling(window).mean()\n"
-        "    return signal_frame(c / ma - 1, (c < ma).map({True: RISK_OFF, False: RISK_ON}).where(ma.notna()))\n")
+    root, plugins = myspy_project
     config = tmp_path / "mine.toml"
     config.write_text(f"""
 [run]

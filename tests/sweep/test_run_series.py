@@ -1,32 +1,13 @@
 """A sweep's [run] is the run schema: the run's own [series] entries reach the sweep's assets and signals."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from riskoff.sweep import parse_sweep_config, plan_sweep, run_sweep
 
 
-def test_series_declared_in_the_run_serve_as_sweep_assets_and_signal_inputs(data_dir, tmp_path):
-    root = tmp_path / "data"
-    for src in (data_dir / "series").rglob("*.csv"):
-        dst = root / src.relative_to(data_dir)
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(src, dst)
-    (root / "series/prices/MYSPY.csv").write_text((data_dir / "series/prices/SPY.csv").read_text())
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "my_trend.py").write_text(
-        '"""MYSPY below its moving average is risk-off."""\n'
-        "from riskoff import RISK_OFF, RISK_ON, Param, signal_frame\n"
-        'INPUTS = ["MYSPY.close"]\n'
-        'PARAMS = [Param("window", 100, low=5, high=400)]\n'
-        'WARMUP = "window"\n'
-        "def compute(data, window=100):\n"
-        '    c = data["MYSPY.close"]\n'
-        "    ma = c.rolling(window).mean()\n"
-        "    return signal_frame(c / ma - 1, (c < ma).map({True: RISK_OFF, False: RISK_ON}).where(ma.notna()))\n")
+def test_series_declared_in_the_run_serve_as_sweep_assets_and_signal_inputs(myspy_project):
+    root, plugins = myspy_project
     doc = {"run": {"name": "mine", "start": "2019-01-01", "end": "2021-12-31", "assets": ["MYSPY", "SPY"],
                    "plugin_dirs": [str(plugins)]},
            "series": {"MYSPY": {"family": "prices"}},
