@@ -12,8 +12,6 @@ BUILTINS = {f"riskoff.builtins.{name}": name for name in ("signals", "strategies
 setup(
     packages=find_packages(include=["riskoff", "riskoff.*"]) + list(BUILTINS),
     package_dir=BUILTINS,
-    # plotly.js (cartesian partial bundle, MIT, from the npm package plotly.js-cartesian-dist-min),
-    # embedded once into every report so the page works offline.
-    package_data={"riskoff.builtins.data": ["*.toml"], "riskoff.reports": ["assets/*.js", "assets/*.txt"]},
+    package_data={"riskoff.builtins.data": ["*.toml"]},
     exclude_package_data={"riskoff.builtins.data": ["cache/*"]},
 )

@@ -3,8 +3,8 @@
 Each chart is a ``<script type="application/json" class="chart-data">`` block followed by an empty
 ``<div>``; the inline renderer (:data:`RENDER_JS`) turns the data into plotly traces on load. The
 data is kept compact on purpose (dates as day-number deltas, values to 4 significant digits, one
-shared date axis per chart), so the page's own content stays small; plotly.js itself (the
-cartesian partial bundle shipped in ``assets/``) is embedded once per page.
+shared date axis per chart), so the page's own content stays small; plotly.js itself (the copy the
+plotly Python package installs, a dependency of vectorbt) is embedded once per page.
 
 Chart kinds: ``frontier`` (protection vs cost per asset), ``equity`` (one strategy against buy &
 hold with a selector, equity and drawdown), ``exposure`` (one compact row per strategy) and
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from importlib.resources import files
 
 import numpy as np
 import pandas as pd
@@ -28,8 +27,10 @@ _EPOCH = pd.Timestamp("1970-01-01")
 
 @lru_cache(maxsize=1)
 def plotly_js() -> str:
-    """The plotly.js cartesian bundle shipped with riskoff (read once per process)."""
-    return files("riskoff.reports").joinpath("assets/plotly-cartesian.min.js").read_text(encoding="utf-8")
+    """plotly.js as the installed plotly package ships it (read once per process; no network)."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
 
 
 def day_deltas(index: pd.DatetimeIndex) -> list[int]:

@@ -3,8 +3,8 @@
 The report only reads the files the runner leaves in a run folder (``summary.json``,
 ``windows.csv``, ``equity.csv``, ``exposure.csv``, ``prices.csv``, ``readings.csv``,
 ``states.csv``, ``events.csv``), so it can be rebuilt at any time without re-running a backtest.
-Charts are interactive plotly charts drawn in the browser from compact JSON data; plotly.js (the
-cartesian partial bundle) is embedded once, so the page works offline. Every name that comes from a
+Charts are interactive plotly charts drawn in the browser from compact JSON data; plotly.js (the copy
+the plotly package installs) is embedded once, so the page works offline. Every name that comes from a
 user goes through :func:`html.escape` (tables) or escaped JSON (charts) before it reaches the page.
 
 The page opens with protection next to its cost: a protection-vs-cost frontier per asset and the
