@@ -619,9 +619,9 @@ def simulate_equity(close: pd.Series, exposure: np.ndarray, *, open: pd.Series |
 
     The same numba simulation as ``simulate(close, DataFrame(exposure, index=close.index))``
     (same checks, fills, costs and cash), minus everything the caller of a large batch does not
-    need: no order list, no returns or exposure frames. It is the fast path for the random-timing
-    null (``riskoff.significance.null``), which simulates 1,000 paths per strategy and keeps only
-    their equity.
+    need: no order list, no returns or exposure frames: a fast path for Monte Carlo studies that
+    keep only equity. (The random-timing null goes further and never builds the paths' matrix:
+    ``riskoff.significance.null`` steps ``account_bar_nb`` itself.)
     """
     inp = single_inputs(close, pd.DataFrame(exposure, index=close.index), open=open, cash_rate=cash_rate,
                          costs=costs, fill=fill, rebalance=None, rebalance_band=0.05, rebalance_every=0,

@@ -1,9 +1,11 @@
 """The matched random-timing null: would a rule out of the market as often, at random times, do as well?
 
 For one strategy on one asset the null is a set of random exposure paths with the strategy's own
-de-risking budget, simulated through the same compiled engine (``riskoff.engine.simulate``, numba)
-with the same costs, cash rate and fills as the strategy. Two constructions, chosen per pair from
-the strategy's decided target (``classify``):
+de-risking budget, simulated through the engine's own per-bar account step
+(``riskoff.engine.account_bar_nb``) with the same costs, cash rate and fills as the strategy. Each
+path is generated, simulated and reduced to its metrics in one compiled pass (``_simulate_null_nb``),
+so 1,000 paths never occupy a (bars, paths) matrix. Two constructions, chosen per pair from the
+strategy's decided target (``classify``):
 
 ``episodes`` (rules with discrete de-risk episodes: ma_timing, any_off, k_of_n, ladders). An
     episode is a run of bars with the target below full (< 0.999, as in ``riskoff.evaluation``).
@@ -48,8 +50,9 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+import riskoff.engine
 import riskoff.metrics
-from riskoff.engine import Costs, simulate_equity
+from riskoff.engine import Costs, account_bar_nb, initial_account_state, single_inputs
 from riskoff.metrics import max_drawdown_nb
 from riskoff.numba_cache import drop_stale
 
@@ -61,9 +64,6 @@ FULL = 0.999  # a target at or above this is fully invested (riskoff.evaluation.
 SHIFT_CHANGE_RATE = 0.30
 SHIFT_FREE_SHARE = 0.10
 _MOVE = 1e-9  # a target change smaller than this is float noise, not a move
-#: null paths per engine call: the engine steps one account through all bars at a time, so a
-#: narrow (bars, 64) batch stays in cache; 1,000 columns at once run ~1.8x slower (measured)
-CHUNK = 64
 
 
 @dataclass(frozen=True)
@@ -123,74 +123,118 @@ def pair_rng(seed: int, key: str) -> np.random.Generator:
 
 
 @njit(cache=True, nogil=True)
-def _place_episodes(values, ep_start, ep_len, order, u, free, full, out):  # pragma: no cover - compiled
-    """Fill ``out`` (bars, paths) with the episodes of ``values`` at uniformly random gaps.
+def _episode_firsts_nb(ep_len, order, u, free, taken, first):  # pragma: no cover - compiled
+    """First bar of each placed episode of one path, into ``first`` (in the random ``order``).
 
     The k episodes split the ``free`` bars into k + 1 gaps, the inner ones at least 1 bar. With
     R = free - (k - 1) spare bars, a split is a choice of k "bar" slots among R + k = free + 1
-    (stars and bars); Floyd's algorithm draws that k-subset uniformly from the k uniforms u[p].
-    Episode i of path p then starts after its gaps and the episodes before it, in the random
-    ``order[p]``. The fill runs bar by bar (the paths of a bar are contiguous in memory).
+    (stars and bars); Floyd's algorithm draws that k-subset uniformly from the k uniforms ``u``.
+    ``taken`` is scratch space of free + 1 booleans.
     """
-    n_bars, n_paths = out.shape
-    k = ep_start.shape[0]
+    k = ep_len.shape[0]
     slots = free + 1
-    taken = np.zeros(slots, dtype=np.bool_)
-    first = np.empty((n_paths, k), dtype=np.int64)  # first bar of the i-th placed episode
-    for p in range(n_paths):
-        taken[:] = False
-        for i in range(k):  # Floyd: j runs over the last k slot numbers
-            j = slots - k + i
-            r = min(int(u[p, i] * (j + 1)), j)
-            if taken[r]:
-                taken[j] = True
-            else:
-                taken[r] = True
-        pos = 0
-        prev = -1
-        i = 0
-        for c in range(slots):
-            if taken[c]:
-                pos += c - prev - 1 + (1 if i > 0 else 0)  # the gap before episode i
-                first[p, i] = pos
-                pos += ep_len[order[p, i]]
-                prev = c
-                i += 1
-    # Bar by bar, each path tracks its current (or next) episode as [lo, hi) and the offset that
-    # maps a bar to the episode's value; a path past its last episode gets lo = hi = n_bars.
-    nxt = np.zeros(n_paths, dtype=np.int64)
-    lo = np.empty(n_paths, dtype=np.int64)
-    hi = np.empty(n_paths, dtype=np.int64)
-    off = np.empty(n_paths, dtype=np.int64)
-    for p in range(n_paths):
-        e = order[p, 0]
-        lo[p], hi[p], off[p] = first[p, 0], first[p, 0] + ep_len[e], ep_start[e] - first[p, 0]
-    for t in range(n_bars):
-        for p in range(n_paths):
-            if t >= hi[p]:  # episodes are at least one bar apart: at most one step per bar
-                i = nxt[p] + 1
-                nxt[p] = i
-                if i < k:
-                    e = order[p, i]
-                    lo[p], hi[p], off[p] = first[p, i], first[p, i] + ep_len[e], ep_start[e] - first[p, i]
-                else:
-                    lo[p], hi[p] = n_bars, n_bars + 1
-            out[t, p] = values[off[p] + t] if t >= lo[p] else full
+    taken[:] = False
+    for i in range(k):  # Floyd: j runs over the last k slot numbers
+        j = slots - k + i
+        r = min(int(u[i] * (j + 1)), j)
+        if taken[r]:
+            taken[j] = True
+        else:
+            taken[r] = True
+    pos = 0
+    prev = -1
+    i = 0
+    for c in range(slots):
+        if taken[c]:
+            pos += c - prev - 1 + (1 if i > 0 else 0)  # the gap before episode i
+            first[i] = pos
+            pos += ep_len[order[i]]
+            prev = c
+            i += 1
 
 
 @njit(cache=True, nogil=True)
-def _rotate(values, shifts, out):  # pragma: no cover - compiled
-    """out[start + t, p] = values[(t - shifts[p]) mod len], written row by row."""
+def _episode_path_nb(values, ep_start, ep_len, order, first, full, out):  # pragma: no cover - compiled
+    """One episode path into ``out`` (the decided bars): ``full`` outside the placed episodes."""
+    out[:] = full
+    for i in range(ep_len.shape[0]):
+        e = order[i]
+        out[first[i]:first[i] + ep_len[e]] = values[ep_start[e]:ep_start[e] + ep_len[e]]
+
+
+@njit(cache=True, nogil=True)
+def _shift_path_nb(values, shift, out):  # pragma: no cover - compiled
+    """One circular shift into ``out``: out[t] = values[(t - shift) mod len]."""
     n = values.shape[0]
-    start = out.shape[0] - n
     for t in range(n):
-        for p in range(shifts.shape[0]):
-            out[start + t, p] = values[(t - shifts[p]) % n]
+        out[t] = values[(t - shift) % n]
 
 
-def _with_warmup(target: np.ndarray, start: int, n: int) -> np.ndarray:
-    out = np.empty((len(target), n))
-    out[:start] = np.nan
+@njit(cache=True, nogil=True)
+def _null_path_nb(p, values, ep_start, ep_len, order, u, free, full, shifts, taken, first, out):  # pragma: no cover
+    """Path ``p`` of the null into ``out``: a circular shift when ``shifts`` is given, else an
+    episode placement drawn from ``order[p]`` and ``u[p]``. The one path generator of the module."""
+    if shifts.shape[0]:
+        _shift_path_nb(values, shifts[p], out)
+    else:
+        _episode_firsts_nb(ep_len, order[p], u[p], free, taken, first)
+        _episode_path_nb(values, ep_start, ep_len, order[p], first, full, out)
+
+
+@njit(cache=True, nogil=True)
+def _paths_into_nb(values, ep_start, ep_len, order, u, free, full, shifts, out):  # pragma: no cover
+    """Every path of the null into the columns of ``out`` (decided bars, paths)."""
+    n_paths = out.shape[1]
+    taken = np.zeros(free + 1, dtype=np.bool_)
+    first = np.empty(ep_len.shape[0], dtype=np.int64)
+    path = np.empty(out.shape[0])
+    for p in range(n_paths):
+        _null_path_nb(p, values, ep_start, ep_len, order, u, free, full, shifts, taken, first, path)
+        out[:, p] = path
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """A null's random draws and the pieces of the decided path they rearrange (see ``_draws``)."""
+
+    start: int               # first decided bar; earlier bars are a warm-up in cash
+    values: np.ndarray       # the decided target (NaN = 0)
+    ep_start: np.ndarray     # episodes: first bar and length of each run below full
+    ep_len: np.ndarray
+    order: np.ndarray        # (paths, episodes) random order of the episodes
+    u: np.ndarray            # (paths, episodes) uniforms for the gap split
+    free: int                # bars outside episodes
+    full: float              # the exposure held outside episodes
+    shifts: np.ndarray       # shift null: (paths,) rotations; empty for episodes
+
+    @property
+    def paths(self) -> int:
+        return int(self.shifts.shape[0] or self.order.shape[0])
+
+
+_NO_INT = np.zeros(0, dtype=np.int64)
+
+
+def _draws(kind: str, target: np.ndarray, n: int, rng: np.random.Generator) -> _Draws:
+    """Draw ``n`` paths of the ``kind`` null ("episodes" or "shift") for a decided target."""
+    start, t = _decided(np.asarray(target, dtype=float))
+    t = np.ascontiguousarray(t)
+    if kind == "shift":
+        return _Draws(start, t, _NO_INT, _NO_INT, np.zeros((0, 0), np.int64), np.zeros((0, 0)), 0, 1.0,
+                      rng.integers(1, len(t), size=n).astype(np.int64))
+    below = t < FULL
+    s, e = _runs(below)
+    at_full = t[~below]
+    full = float(pd.Series(at_full).mode().iloc[0]) if len(at_full) else 1.0
+    lengths = (e - s).astype(np.int64)
+    order = rng.permuted(np.tile(np.arange(len(s), dtype=np.int64), (n, 1)), axis=1)
+    u = rng.random((n, len(s)))
+    return _Draws(start, t, s.astype(np.int64), lengths, order, u, int(len(t) - lengths.sum()), full, _NO_INT)
+
+
+def _materialise(d: _Draws, n_bars: int) -> np.ndarray:
+    out = np.full((n_bars, d.paths), np.nan)
+    _paths_into_nb(d.values, d.ep_start, d.ep_len, d.order, d.u, d.free, d.full, d.shifts, out[d.start:])
     return out
 
 
@@ -198,32 +242,22 @@ def episode_paths(target: np.ndarray | pd.Series, n: int, rng: np.random.Generat
     """``n`` episode-preserving random placements of ``target`` (bars, n); warm-up NaN kept."""
     target = np.asarray(target, dtype=float)
     start, t = _decided(target)
-    out = _with_warmup(target, start, n)
-    below = t < FULL
-    s, e = _runs(below)
-    if not len(s):
+    if not len(_runs(t < FULL)[0]):
+        out = np.full((len(target), n), np.nan)
         out[start:] = t[:, None]
         return out
-    at_full = t[~below]
-    full = float(pd.Series(at_full).mode().iloc[0]) if len(at_full) else 1.0
-    lengths = (e - s).astype(np.int64)
-    free = int(len(t) - lengths.sum())
-    order = rng.permuted(np.tile(np.arange(len(s), dtype=np.int64), (n, 1)), axis=1)
-    u = rng.random((n, len(s)))
-    _place_episodes(np.ascontiguousarray(t), s.astype(np.int64), lengths, order, u, free, full, out[start:])
-    return out
+    return _materialise(_draws("episodes", target, n, rng), len(target))
 
 
 def shift_paths(target: np.ndarray | pd.Series, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` circular shifts of the decided part of ``target`` by 1 .. len - 1 bars (bars, n)."""
     target = np.asarray(target, dtype=float)
     start, t = _decided(target)
-    out = _with_warmup(target, start, n)
     if len(t) < 2:
+        out = np.full((len(target), n), np.nan)
         out[start:] = t[:, None]
         return out
-    _rotate(np.ascontiguousarray(t), rng.integers(1, len(t), size=n), out)
-    return out
+    return _materialise(_draws("shift", target, n, rng), len(target))
 
 
 def null_paths(target: np.ndarray | pd.Series, n: int, rng: np.random.Generator,
@@ -237,13 +271,9 @@ def null_paths(target: np.ndarray | pd.Series, n: int, rng: np.random.Generator,
     return choice, np.empty((len(target), 0))
 
 
-def _cagr(equity: np.ndarray, ppy: int) -> np.ndarray:
-    # quantstats' CAGR as riskoff.evaluation uses it: growth ** (ppy / number of returns) - 1
-    return (equity[-1] / equity[0]) ** (ppy / (equity.shape[0] - 1)) - 1.0
-
-
-# _drawdowns_nb inlines metrics.max_drawdown_nb; numba's cache would not notice that module change
-drop_stale(sys.modules[__name__], [riskoff.metrics])
+# the kernels inline metrics.max_drawdown_nb and engine.account_bar_nb; numba's cache would not
+# notice a change in those modules
+drop_stale(sys.modules[__name__], [riskoff.metrics, riskoff.engine])
 
 
 @njit(cache=True, nogil=True)
@@ -256,6 +286,35 @@ def _drawdowns_nb(equity, spans, mdd, wdd):  # pragma: no cover - compiled
         mdd[j] = max_drawdown_nb(col, 0, n_bars - 1)
         for i in range(spans.shape[0]):
             wdd[i, j] = max_drawdown_nb(col, spans[i, 0], spans[i, 1])
+
+
+@njit(cache=True, nogil=True)
+def _simulate_null_nb(close, price, growth, fee, slip, start, values, ep_start, ep_len, order, u, free, full,
+                      shifts, spans, ratio, mdd, wdd):  # pragma: no cover - compiled
+    """Generate, simulate and measure every null path of one pair, one path at a time.
+
+    Each path is written into a bar-long scratch target (the warm-up stays 0, cash), stepped
+    through the engine's ``account_bar_nb`` with the pair's own close, fill price, cash growth and
+    costs (no rebalancing band, no leverage, 1.0 of initial cash: ``simulate``'s defaults), and
+    reduced at once to its final/initial equity (``ratio``), its max drawdown and its drawdown in
+    each span; so the (bars, paths) matrices of exposure and equity never exist.
+    """
+    n_bars = close.shape[0]
+    target = np.zeros(n_bars)
+    equity = np.empty(n_bars)
+    taken = np.zeros(free + 1, dtype=np.bool_)
+    first = np.empty(ep_len.shape[0], dtype=np.int64)
+    for p in range(ratio.shape[0]):
+        _null_path_nb(p, values, ep_start, ep_len, order, u, free, full, shifts, taken, first, target[start:])
+        state = initial_account_state(1.0)
+        for t in range(n_bars):
+            state, eq, pv, filled = account_bar_nb(state, t, price[t], close[t], growth[t], target[t], fee, slip,
+                                                   0.0, np.inf, False)
+            equity[t] = eq
+        ratio[p] = equity[n_bars - 1] / equity[0]
+        mdd[p] = max_drawdown_nb(equity, 0, n_bars - 1)
+        for i in range(spans.shape[0]):
+            wdd[i, p] = max_drawdown_nb(equity, spans[i, 0], spans[i, 1])
 
 
 def drawdowns(equity: np.ndarray, spans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -292,12 +351,23 @@ def path_metrics(equity: np.ndarray, ppy: int, spans: np.ndarray, bh_window_dd: 
     equity = np.asarray(equity, dtype=float)
     if equity.ndim == 1:
         equity = equity[:, None]
-    cagr = _cagr(equity, ppy)
     mdd, wdd = drawdowns(equity, spans)
+    return _metrics_from(equity[-1] / equity[0], equity.shape[0], mdd, wdd, ppy, bh_window_dd, bh_cagr)
+
+
+def _cagr(ratio: np.ndarray, n_bars: int, ppy: int) -> np.ndarray:
+    # quantstats' CAGR as riskoff.evaluation uses it: growth ** (ppy / number of returns) - 1
+    return ratio ** (ppy / (n_bars - 1)) - 1.0
+
+
+def _metrics_from(ratio: np.ndarray, n_bars: int, mdd: np.ndarray, wdd: np.ndarray, ppy: int,
+                  bh_window_dd: np.ndarray, bh_cagr: float) -> dict[str, np.ndarray]:
+    """``path_metrics`` from each path's final/initial equity and drawdowns (``wdd`` is modified)."""
+    cagr = _cagr(ratio, n_bars, ppy)
     with np.errstate(divide="ignore", invalid="ignore"):
         calmar = np.where(mdd < 0, cagr / np.abs(mdd), np.nan)
     wdd -= np.asarray(bh_window_dd, dtype=float)[:, None]
-    mean = wdd.mean(axis=0) if len(wdd) else np.full(equity.shape[1], np.nan)
+    mean = wdd.mean(axis=0) if len(wdd) else np.full(len(ratio), np.nan)
     return {"window_dd_avoided": wdd, "dd_avoided_mean": mean, "cagr": cagr, "cagr_given_up": bh_cagr - cagr,
             "max_drawdown": mdd, "calmar": calmar}
 
@@ -338,6 +408,8 @@ class NullResult:
     window_percentile: np.ndarray
     window_p: np.ndarray
     null_median: dict[str, float]
+    #: every null path's metrics, as ``path_metrics`` returns them (empty for kind "none")
+    null_values: dict[str, np.ndarray]
 
 
 def run_null(close: pd.Series, target: pd.Series, equity: pd.Series, bh_equity: pd.Series, *, ppy: int,
@@ -356,24 +428,30 @@ def run_null(close: pd.Series, target: pd.Series, equity: pd.Series, bh_equity: 
     spans = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
     bh = bh_equity.to_numpy(dtype=float)
     bh_wdd = drawdowns(bh, spans)[1][:, 0]
-    bh_cagr = float(_cagr(bh[:, None], ppy)[0])
+    bh_cagr = float(_cagr(np.array([bh[-1] / bh[0]]), len(bh), ppy)[0])
     obs = path_metrics(equity.to_numpy(dtype=float), ppy, spans, bh_wdd, bh_cagr)
     observed = {k: float(obs[k][0]) for k in PAIR_METRICS}
-    choice, matrix = null_paths(target.to_numpy(dtype=float), paths, rng)
+    target_v = target.to_numpy(dtype=float)
+    choice = classify(target_v)
     nan_w = np.full(len(spans), np.nan)
-    if not matrix.shape[1]:
+    if choice.kind == "none" or paths <= 0:
         nan = {k: float("nan") for k in PAIR_METRICS}
-        return NullResult(choice, 0, observed, nan, dict(nan), nan_w, nan_w.copy(), dict(nan))
-    parts = []
-    for lo in range(0, matrix.shape[1], CHUNK):
-        eq = simulate_equity(close, np.ascontiguousarray(matrix[:, lo:lo + CHUNK]), open=open, cash_rate=cash_rate,
-                             costs=costs, fill=fill)
-        parts.append(path_metrics(eq, ppy, spans, bh_wdd, bh_cagr))
-    null = {k: np.concatenate([part[k] for part in parts], axis=-1) for k in parts[0]}
+        return NullResult(choice, 0, observed, nan, dict(nan), nan_w, nan_w.copy(), dict(nan),
+                          {k: np.empty(0) for k in obs})
+    # the engine's own input checks and arrays (fill price, cash growth, costs), once per pair
+    inp = single_inputs(close, target, open=open, cash_rate=cash_rate, costs=costs, fill=fill, rebalance=None,
+                        rebalance_band=0.05, rebalance_every=0, max_leverage=1.0, init_cash=1.0)
+    d = _draws(choice.kind, target_v, paths, rng)
+    ratio, mdd = np.empty(paths), np.empty(paths)
+    wdd = np.empty((len(spans), paths))
+    _simulate_null_nb(np.ascontiguousarray(inp.close[:, 0]), np.ascontiguousarray(inp.price[:, 0]), inp.growth,
+                      float(inp.fee[0]), float(inp.slip[0]), d.start, d.values, d.ep_start, d.ep_len, d.order, d.u,
+                      d.free, d.full, d.shifts, spans, ratio, mdd, wdd)
+    null = _metrics_from(ratio, len(target_v), mdd, wdd, ppy, bh_wdd, bh_cagr)
     percentile, p = {}, {}
     for k, better_high in PAIR_METRICS.items():
         percentile[k], p[k] = compare(observed[k], null[k], better_high)
     w = [compare(float(obs["window_dd_avoided"][i, 0]), null["window_dd_avoided"][i]) for i in range(len(spans))]
-    return NullResult(choice, matrix.shape[1], observed, percentile, p,
+    return NullResult(choice, paths, observed, percentile, p,
                       np.array([x[0] for x in w]) if w else nan_w, np.array([x[1] for x in w]) if w else nan_w.copy(),
-                      {k: float(np.nanmedian(null[k])) for k in PAIR_METRICS})
+                      {k: float(np.nanmedian(null[k])) for k in PAIR_METRICS}, null)
