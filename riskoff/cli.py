@@ -123,7 +123,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from riskoff.data.align import clock_parts
     from riskoff.phases import Phases
     from riskoff.run_folder import default_out
-    from riskoff.runner import ranking_text, simulate_config, write_run
+    from riskoff.runner import ranking_text, simulate_config, submit_tearsheets, write_run
 
     t0 = time.perf_counter()
     phases = Phases(_say, live=sys.stderr.isatty())
@@ -136,12 +136,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         from riskoff.reports.tearsheets import start_pool
 
         pool = start_pool(cfg.workers)  # its start-up overlaps the backtest
+    pending = []
+
+    def submit(result) -> None:  # the pages render while the run evaluates and writes
+        pending.append(submit_tearsheets(result, pool, tearsheets))
+
     try:
         result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, phases=phases,
-                                 keep_going=args.keep_going)
+                                 keep_going=args.keep_going, on_simulated=submit)
         out = Path(args.out) if args.out else default_out(cfg.name)
-        write_run(result, out, tearsheets=tearsheets, report=not args.no_report, progress=_say, phases=phases,
-                  tearsheet_pool=pool)
+        write_run(result, out, report=not args.no_report, progress=_say, phases=phases, pages=pending[0])
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)

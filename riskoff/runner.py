@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskoff.annualisation import annualisation_note
+from riskoff.annualisation import annualisation_note, periods_per_year
 from riskoff.cash import CASH_SERIES, money_market_rate
 from riskoff.config import RunConfig
 from riskoff.data.align import clock_of, clock_parts, load
@@ -93,7 +93,8 @@ class RunResult:
 
 def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data: DataContext | None = None,
                     progress: Callable[[str], None] | None = None, show_bar: bool = False,
-                    phases: Phases | None = None, keep_going: bool = False) -> RunResult:
+                    phases: Phases | None = None, keep_going: bool = False,
+                    on_simulated: Callable[[RunResult], None] | None = None) -> RunResult:
     """Build exposures, simulate and evaluate every strategy x asset of ``cfg`` (nothing is written).
 
     ``data``: the command's data context (default: resolved from ``data_dir`` and the config's series).
@@ -102,16 +103,19 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
     Each plug-in call runs under ``cfg.plugin_time_limit``. ``keep_going``: a strategy whose
     signal or rule plug-in fails (PluginError) is skipped on that asset with a RiskoffWarning and
     listed in ``RunResult.skipped`` instead of stopping the run (the baseline is never skipped).
+    ``on_simulated(result)`` is called once every pair is simulated, before the evaluation (the
+    command line submits its tearsheets there, see :func:`submit_tearsheets`).
     """
     from riskoff.plugins import plugin_time_limit
 
     phases = phases or Phases(progress, live=show_bar)
     data = data if data is not None else DataContext.create(data_dir, cfg.series)
     with plugin_time_limit(cfg.plugin_time_limit):
-        return _simulate(cfg, data, progress, phases, keep_going)
+        return _simulate(cfg, data, progress, phases, keep_going, on_simulated)
 
 
-def _simulate(cfg: RunConfig, data: DataContext, progress, phases: Phases, keep_going: bool) -> RunResult:
+def _simulate(cfg: RunConfig, data: DataContext, progress, phases: Phases, keep_going: bool,
+              on_simulated: Callable[[RunResult], None] | None = None) -> RunResult:
     signals, strategies = discover_signals(cfg.plugin_dirs), discover_strategies(cfg.plugin_dirs)
     with phases.phase("data check", total=1) as bar:
         plan = plan_run(cfg, data, signals)
@@ -166,6 +170,8 @@ def _simulate(cfg: RunConfig, data: DataContext, progress, phases: Phases, keep_
               if series_path(catalog[sid], data.data_dir).exists()}
     result = RunResult(cfg, data.data_dir, data.data_dir_from, end, plan.end_limited_by, pairs, prices, prints,
                        cash_rates=cash_rates, markets=markets, skipped=skipped)
+    if on_simulated is not None:
+        on_simulated(result)
     say(f"simulated {len(pairs)} strategy x asset pairs; evaluating ...")
     with phases.phase("evaluation", total=len(pairs)) as bar:
         evaluate(result, bar.update)
@@ -220,11 +226,13 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, report: bool = True,
               progress: Callable[[str], None] | None = None, phases: Phases | None = None,
-              tearsheet_pool=None) -> Path:
+              tearsheet_pool=None, pages=None) -> Path:
     """Write the run folder atomically (temp folder + rename) and return its path.
 
-    ``tearsheets``: True = as the config says, False = none, or "all". ``tearsheet_pool``: a pool from
-    :func:`riskoff.reports.tearsheets.start_pool`, started early so its start-up overlaps the backtest.
+    ``tearsheets``: True = as the config says, False = none, or "all". ``pages``: the tearsheets
+    already submitted by :func:`submit_tearsheets` (then ``tearsheets`` is not looked at); without
+    them the pages are rendered here, in ``tearsheet_pool`` (a pool from
+    :func:`riskoff.reports.tearsheets.start_pool`) or in a pool of ``cfg.workers`` processes.
     """
     say = progress or (lambda _msg: None)
     phases = phases or Phases(progress)
@@ -279,8 +287,47 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
                                        "pairs": _records(result.significance)}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
         phases.record("csv + summary", time.perf_counter() - started)
-        _render(tmp, cfg, keyed, tearsheets, report, say, phases, tearsheet_pool)
+        own_pool = None
+        if pages is None:
+            n = len(tearsheet_keys(result, tearsheets))
+            if tearsheet_pool is None and cfg.workers > 1 and n > 1:
+                from riskoff.reports.tearsheets import start_pool
+                tearsheet_pool = own_pool = start_pool(min(cfg.workers, n))
+            pages = submit_tearsheets(result, tearsheet_pool, tearsheets)
+        try:
+            _render(tmp, report, say, phases, pages)
+        finally:
+            if own_pool is not None:
+                own_pool.shutdown(cancel_futures=True)
     return out
+
+
+def tearsheet_keys(result: RunResult, tearsheets: bool | str = True) -> list[str]:
+    """The ``strategy/asset`` pairs that get a tearsheet: True = as the config says, False = none, "all"."""
+    choice = result.config.tearsheets if tearsheets is True else ("none" if tearsheets is False else tearsheets)
+    if choice == "none":
+        return []
+    return [p.key for p in result.pairs
+            if p.strategy != BASELINE and (choice == "all" or p.strategy in choice)]
+
+
+def submit_tearsheets(result: RunResult, pool, tearsheets: bool | str = True):
+    """Start rendering the run's tearsheets in ``pool`` (None: rendered later, in this process).
+
+    Called as soon as the pairs are simulated, so the pages render while the run evaluates and
+    writes; returns a :class:`riskoff.reports.tearsheets.PendingPages` for :func:`write_run`.
+    """
+    from riskoff.reports.tearsheets import PendingPages, tearsheet_job
+
+    keyed = {p.key: p for p in result.pairs}
+    jobs = []
+    for key in tearsheet_keys(result, tearsheets):
+        p = keyed[key]
+        bh = keyed[f"{BASELINE}/{p.asset}"]
+        jobs.append(tearsheet_job(p.strategy, p.asset, p.equity, bh.equity,
+                                  periods_per_year(*clock_parts(p.calendar)), exposure=p.exposure,
+                                  bh_exposure=bh.exposure, cash_rate=result.cash_rates.get(p.asset)))
+    return PendingPages(pool, jobs)
 
 
 def sharpe_basis(cash: str) -> str:
@@ -293,28 +340,25 @@ def sharpe_basis(cash: str) -> str:
     return f"on returns in excess of the rate cash earns in this run ({cash})"
 
 
-def _render(run_dir: Path, cfg: RunConfig, keyed: dict, tearsheets: bool | str, report: bool, say,
-            phases: Phases, pool=None) -> None:
-    """findings.md, then tearsheets (a process pool) and report.html (this process) at the same time."""
+def _render(run_dir: Path, report: bool, say, phases: Phases, pages) -> None:
+    """findings.md, then the tearsheets (written as their pool finishes them) and report.html (this
+    process) at the same time."""
     import threading
 
-    from riskoff.reports import write_findings, write_report, write_tearsheets
+    from riskoff.reports import write_findings, write_report
 
     with phases.phase("findings", total=1) as bar:
         write_findings(run_dir)
         bar.update()
-    choice = cfg.tearsheets if tearsheets is True else ("none" if tearsheets is False else tearsheets)
     failure: list[BaseException] = []
     worker = None
-    if choice != "none":
-        pairs = None if choice == "all" else [k for k in keyed if k.split("/")[0] in choice]
-        n = len(pairs) if pairs is not None else sum(1 for k in keyed if not k.startswith(BASELINE + "/"))
-        say(f"rendering {n} tearsheets on {cfg.workers} worker(s) ...")
+    if len(pages):
+        say(f"writing {len(pages)} tearsheets ...")
 
         def job() -> None:
             try:
-                with phases.phase("tearsheets", total=n) as bar:
-                    write_tearsheets(run_dir, pairs=pairs, workers=cfg.workers, on_page=bar.update, pool=pool)
+                with phases.phase("tearsheets", total=len(pages)) as bar:
+                    pages.write(run_dir / "tearsheets", on_page=bar.update)
             except BaseException as exc:  # re-raised in the caller's thread
                 failure.append(exc)
         worker = threading.Thread(target=job, name="tearsheets")

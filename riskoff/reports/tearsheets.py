@@ -41,8 +41,9 @@ import pandas as pd
 
 from riskoff.reports.runfiles import BASELINE, periods_per_year, read_dated_csv, read_summary, split_column, stats_frame
 
-__all__ = ["write_tearsheets", "tearsheet_filename", "normalise_pairs", "period_returns", "time_in_market",
-           "eoy_returns", "monthly_returns", "RateSeries", "RISK_FREE_NOTE", "start_pool"]
+__all__ = ["write_tearsheets", "tearsheet_filename", "tearsheet_job", "render_page", "PendingPages", "normalise_pairs",
+           "period_returns", "time_in_market", "eoy_returns", "monthly_returns", "RateSeries", "RISK_FREE_NOTE",
+           "start_pool"]
 
 # quantstats' template links a favicon on the web; the pages must work offline, so it is dropped.
 _FAVICON_RE = re.compile(r'\s*<link rel="shortcut icon"[^>]*>')
@@ -58,7 +59,7 @@ class _Job:
     returns: pd.Series
     benchmark: pd.Series
     periods_per_year: int
-    out: Path
+    name: str                             # the page's file name (tearsheet_filename)
     time_in_market: tuple[float, float]  # (benchmark, strategy), from the exposure
     risk_free: pd.Series | float = 0.0    # annual rate as a fraction, on the returns' dates
 
@@ -120,16 +121,17 @@ def period_returns(equity: pd.Series) -> pd.Series:
     return returns.astype("float64")
 
 
-def _render(job: _Job) -> Path:
-    """Render one tearsheet (runs inside a pool worker or in-process)."""
+def render_page(job: _Job) -> str:
+    """One tearsheet page as HTML text (runs inside a pool worker or in-process)."""
+    import tempfile
+
     from riskoff import _mpl
 
     _mpl.configure()
     import matplotlib.pyplot as plt
     import quantstats as qs
 
-    tmp = job.out.with_name(job.out.name + ".tmp")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory(prefix="riskoff-tearsheet-") as scratch:
         # quantstats trips pandas/numpy deprecations and divide-by-zero on flat stretches (a strategy
         # in cash); those are its internals, not our data, so they are silenced here only.
         warnings.simplefilter("ignore", FutureWarning)
@@ -137,29 +139,36 @@ def _render(job: _Job) -> Path:
         warnings.simplefilter("ignore", PendingDeprecationWarning)
         warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"(quantstats|numpy|pandas)")
         warnings.filterwarnings("ignore", category=UserWarning, module=r"quantstats")
+        # quantstats writes its page to a file: a scratch one, so a page can render before (and
+        # without knowing) the run folder it will be written into
+        page = Path(scratch) / "page.html"
         with _without_replaced_charts(qs):
             try:
                 qs.reports.html(
                     job.returns, benchmark=job.benchmark, rf=job.risk_free,
                     # quantstats pastes the title into the page verbatim; the names are user input.
                     title=html.escape(_title(job.strategy, job.asset, job.periods_per_year)),
-                    output=str(tmp), periods_per_year=job.periods_per_year, compounded=True,
+                    output=str(page), periods_per_year=job.periods_per_year, compounded=True,
                     # tabulate escapes these in the tables, but the benchmark title also lands verbatim
                     # in the subtitle, so it is escaped too (asset names are plain in practice).
                     strategy_title=job.strategy, benchmark_title=html.escape(f"{BASELINE} {job.asset}"),
                     figfmt="svg", match_dates=True)
             finally:
                 plt.close("all")
-    text = _fix_page(tmp.read_text(encoding="utf-8"), job)
+        text = _fix_page(page.read_text(encoding="utf-8"), job)
     # The template's <body onload="save()"> calls a function it never defines (an "Uncaught
     # ReferenceError" in every browser console); the page needs no script at all.
     text = _ONLOAD_RE.sub("<body>", text, count=1)
     # quantstats' <title> is a fixed string; name the browser tab after the page instead.
     title = html.escape(_title(job.strategy, job.asset, job.periods_per_year))
-    text = _TITLE_RE.sub(lambda _: f"<title>{title}</title>", text, count=1)
+    return _TITLE_RE.sub(lambda _: f"<title>{title}</title>", text, count=1)
+
+
+def _write_page(out: Path, text: str) -> Path:
+    tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
-    tmp.replace(job.out)
-    return job.out
+    tmp.replace(out)
+    return out
 
 
 def _svg(fig) -> str:
@@ -255,7 +264,7 @@ def _fix_page(text: str, job: _Job) -> str:
     text, n = _TIM_RE.subn(lambda _: f"<tr><td>Time in Market</td><td>{bench * 100:.1f}%</td>"
                                      f"<td>{strat * 100:.1f}%</td></tr>", text, count=1)
     if n != 1:
-        raise RuntimeError(f"{job.out.name}: quantstats page has no 'Time in Market' row to correct")
+        raise RuntimeError(f"{job.name}: quantstats page has no 'Time in Market' row to correct")
     if isinstance(job.risk_free, pd.Series):
         for name, cells in _scalar_rf_rows(job).items():
             text = re.sub(rf"<tr><td>{name}</td>.*?</tr>", lambda _: _row(name, cells), text, count=1, flags=re.S)
@@ -342,15 +351,71 @@ def normalise_pairs(pairs, columns: list[str]) -> list[tuple[str, str]]:
     return list(dict.fromkeys(out))
 
 
-def time_in_market(exposure: pd.DataFrame | None, column: str, equity: pd.Series) -> float:
-    """Share of the asset's own bars (equity not NaN) with a non-zero exposure; NaN without exposure.csv.
+def time_in_market(exposure: pd.Series | None, equity: pd.Series) -> float:
+    """Share of the asset's own bars (equity not NaN) with a non-zero exposure; NaN without an exposure.
 
     The same definition as the run's ``time_in_market`` stat (exposure above 1e-6).
     """
-    if exposure is None or column not in exposure:
+    if exposure is None:
         return float("nan")
     bars = equity.dropna().index
-    return float((exposure[column].reindex(bars).fillna(0.0) > 1e-6).mean())
+    return float((exposure.reindex(bars).fillna(0.0) > 1e-6).mean())
+
+
+def tearsheet_job(strategy: str, asset: str, equity: pd.Series, bh_equity: pd.Series, ppy: int, *,
+                  exposure: pd.Series | None = None, bh_exposure: pd.Series | None = None,
+                  cash_rate: pd.Series | None = None) -> _Job:
+    """Everything one page needs, from a strategy's and its buy & hold's equity on the asset's bars.
+
+    ``exposure`` (held weight) gives Time in Market; ``cash_rate`` (annual, percent, on the asset's
+    bars) is the risk-free rate; without it the rate is 0. The run and :func:`write_tearsheets` (from
+    a run folder's files) both build their pages here.
+    """
+    returns = period_returns(equity).rename(strategy)
+    rf: pd.Series | float = 0.0
+    if cash_rate is not None:
+        rate = cash_rate.dropna()
+        rate.index = pd.DatetimeIndex(rate.index).tz_localize(None)
+        rf = RateSeries((rate / 100.0).reindex(returns.index).ffill().fillna(0.0))
+    return _Job(strategy, asset, returns, period_returns(bh_equity).rename(f"{BASELINE} {asset}"), ppy,
+                tearsheet_filename(strategy, asset),
+                (time_in_market(bh_exposure, bh_equity), time_in_market(exposure, equity)), rf)
+
+
+class PendingPages:
+    """Tearsheet pages being rendered in a pool, to be written into a folder once it exists.
+
+    The run submits its pages as soon as the engine is done, so quantstats renders them while the
+    run is still evaluating and writing (see ``riskoff.runner``); :meth:`write` then waits for them.
+    """
+
+    def __init__(self, pool: ProcessPoolExecutor | None, jobs: list[_Job]):
+        self.names = [j.name for j in jobs]
+        self._jobs = jobs
+        self._futures = [pool.submit(render_page, j) for j in jobs] if pool is not None else None
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def write(self, out_dir: Path, on_page: Callable[[], None] | None = None) -> list[Path]:
+        """Write every page into ``out_dir`` (created), each atomically, in submission order."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tick = on_page or (lambda: None)
+        paths = [out_dir / n for n in self.names]
+        if self._futures is None:  # no pool: render here, one page at a time
+            for job, path in zip(self._jobs, paths):
+                _write_page(path, render_page(job))
+                tick()
+            return paths
+        where = {f: path for f, path in zip(self._futures, paths)}
+        for f in as_completed(self._futures):
+            _write_page(where[f], f.result())
+            tick()
+        return paths
+
+    def cancel(self) -> None:
+        for f in self._futures or []:
+            f.cancel()
 
 
 def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2,
@@ -384,8 +449,9 @@ def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2,
         raise FileNotFoundError(f"{run_dir / 'equity.csv'} not found")
     exposure = read_dated_csv(run_dir / "exposure.csv")
     cash = read_dated_csv(run_dir / "cash_rate.csv")
-    out_dir = run_dir / "tearsheets"
-    out_dir.mkdir(parents=True, exist_ok=True)
+
+    def held(column: str) -> pd.Series | None:
+        return exposure[column] if exposure is not None and column in exposure else None
 
     jobs = []
     for strategy, asset in normalise_pairs(pairs, list(equity.columns)):
@@ -393,34 +459,16 @@ def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2,
         for c in (col, base):
             if c not in equity:
                 raise KeyError(f"equity.csv has no column {c!r} (needed for the {col} tearsheet)")
-        ppy = periods_per_year(asset, stats, equity[base])
-        returns = period_returns(equity[col]).rename(strategy)
-        rf = 0.0
-        if cash is not None and asset in cash:
-            rate = cash[asset].dropna()
-            rate.index = pd.DatetimeIndex(rate.index).tz_localize(None)
-            rf = RateSeries((rate / 100.0).reindex(returns.index).ffill().fillna(0.0))
-        jobs.append(_Job(strategy, asset, returns, period_returns(equity[base]).rename(f"{BASELINE} {asset}"), ppy,
-                         out_dir / tearsheet_filename(strategy, asset),
-                         (time_in_market(exposure, base, equity[base]), time_in_market(exposure, col, equity[col])),
-                         rf))
+        jobs.append(tearsheet_job(strategy, asset, equity[col], equity[base],
+                                  periods_per_year(asset, stats, equity[base]), exposure=held(col),
+                                  bh_exposure=held(base),
+                                  cash_rate=cash[asset] if cash is not None and asset in cash else None))
     if not jobs:
         return []
-    tick = on_page or (lambda: None)
-    if pool is None and (workers <= 1 or len(jobs) == 1):
-        out = []
-        for j in jobs:
-            out.append(_render(j))
-            tick()
-        return out
-    own = pool is None
-    pool = pool or start_pool(min(workers, len(jobs)))
+    own = pool is None and workers > 1 and len(jobs) > 1
+    pool = start_pool(min(workers, len(jobs))) if own else pool
     try:
-        futures = [pool.submit(_render, j) for j in jobs]
-        for f in as_completed(futures):
-            f.result()
-            tick()
-        return [f.result() for f in futures]
+        return PendingPages(pool, jobs).write(run_dir / "tearsheets", on_page)
     finally:
         if own:
             pool.shutdown()

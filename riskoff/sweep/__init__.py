@@ -129,15 +129,40 @@ parameters of one combination), ``plan`` (span, walk-forward folds, per-asset co
 """
 from __future__ import annotations
 
-from riskoff.metrics import FULL_METRICS, WINDOW_METRICS
-from riskoff.sweep.backends import SweepResult, run_sweep
-from riskoff.sweep.chunks import ChunkResult, chunk_size_for, run_chunk, sweep_equity
-from riskoff.sweep.config import (BACKENDS, KERNELS, GridDim, SweepConfig, WalkForwardSpec, load_sweep_config,
-                                  parse_sweep_config, rankable_metrics)
-from riskoff.sweep.grid import combo_indices, combo_params, combo_strategy
-from riskoff.sweep.output import default_out, render_html, write_sweep
-from riskoff.sweep.plan import SweepPlan, asset_context, clear_caches, plan_sweep, run_config
-from riskoff.sweep.selection import stability_scores, walk_forward
+import importlib
+from typing import Any
+
+# The package loads its modules on first use (PEP 562): the CLI's argument parser reads
+# riskoff.sweep.config for the choices of `riskoff sweep`, and every other command (`riskoff run`)
+# must not pay for the kernels, the output and scipy.stats that a sweep needs.
+_HOME = {
+    "FULL_METRICS": "riskoff.metrics", "WINDOW_METRICS": "riskoff.metrics",
+    "SweepResult": "riskoff.sweep.backends", "run_sweep": "riskoff.sweep.backends",
+    "ChunkResult": "riskoff.sweep.chunks", "chunk_size_for": "riskoff.sweep.chunks",
+    "run_chunk": "riskoff.sweep.chunks", "sweep_equity": "riskoff.sweep.chunks",
+    "BACKENDS": "riskoff.sweep.config", "KERNELS": "riskoff.sweep.config", "GridDim": "riskoff.sweep.config",
+    "SweepConfig": "riskoff.sweep.config", "WalkForwardSpec": "riskoff.sweep.config",
+    "load_sweep_config": "riskoff.sweep.config", "parse_sweep_config": "riskoff.sweep.config",
+    "rankable_metrics": "riskoff.sweep.config",
+    "combo_indices": "riskoff.sweep.grid", "combo_params": "riskoff.sweep.grid", "combo_strategy": "riskoff.sweep.grid",
+    "default_out": "riskoff.sweep.output", "render_html": "riskoff.sweep.output", "write_sweep": "riskoff.sweep.output",
+    "SweepPlan": "riskoff.sweep.plan", "asset_context": "riskoff.sweep.plan", "clear_caches": "riskoff.sweep.plan",
+    "plan_sweep": "riskoff.sweep.plan", "run_config": "riskoff.sweep.plan",
+    "stability_scores": "riskoff.sweep.selection", "walk_forward": "riskoff.sweep.selection",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'riskoff.sweep' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOME[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))
+
 
 __all__ = ["SweepConfig", "GridDim", "WalkForwardSpec", "SweepPlan", "SweepResult", "ChunkResult",
            "load_sweep_config", "parse_sweep_config", "rankable_metrics", "plan_sweep", "run_sweep", "run_chunk",
