@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["FULL_METRICS", "WINDOW_METRICS", "Metric", "WindowMetric", "segment_stats_nb", "window_stats_nb",
-           "max_drawdown_nb", "segment_stats"]
+           "max_drawdown_nb", "segment_stats", "CSCV_BLOCKS", "block_edges", "block_sums_nb"]
 
 FULL_METRICS = ("total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
                 "time_in_market", "trades")
@@ -154,6 +154,38 @@ def window_stats_nb(eq, pv, ret_start, dd_start, end, trough, bh_max_dd, out):  
         e = eq[trough]
         p = pv[trough]
         out[WindowMetric.EXPOSURE_AT_TROUGH] = np.nan if not e > 0.0 else (p / e if p != 0.0 else 0.0)
+
+
+#: blocks of the combinatorially symmetric cross-validation (PBO) a sweep accumulates (S = 16)
+CSCV_BLOCKS = 16
+
+
+def block_edges(n_returns: int, n_blocks: int = CSCV_BLOCKS) -> np.ndarray:
+    """(n_blocks + 1,) boundaries cutting ``n_returns`` bar returns into contiguous blocks that
+    differ in length by at most one (``numpy.array_split``'s cut)."""
+    sizes = np.full(n_blocks, n_returns // n_blocks, dtype=np.int64)
+    sizes[:n_returns % n_blocks] += 1
+    return np.r_[0, np.cumsum(sizes)].astype(np.int64)
+
+
+@njit(cache=True)
+def block_sums_nb(eq, cash_growth, edges, sums, sumsq):  # pragma: no cover - compiled
+    """Per block, the sum and the sum of squares of the bar returns in excess of cash.
+
+    Return r is bar r -> r + 1 less the cash return of bar r + 1 (the Sharpe of
+    ``segment_stats_nb`` is measured on the same excess returns); block b holds returns
+    ``edges[b] .. edges[b + 1] - 1``. These are all that CSCV needs of a cell's returns, so a
+    sweep keeps 2 x S numbers per cell instead of its return series.
+    """
+    for b in range(edges.shape[0] - 1):
+        s = 0.0
+        q = 0.0
+        for r in range(edges[b], edges[b + 1]):
+            x = eq[r + 1] / eq[r] - 1.0 - (cash_growth[r + 1] - 1.0)
+            s += x
+            q += x * x
+        sums[b] = s
+        sumsq[b] = q
 
 
 def segment_stats(equity: np.ndarray, position_value: np.ndarray, fills: np.ndarray, cash_growth: np.ndarray,

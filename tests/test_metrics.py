@@ -67,3 +67,12 @@ def test_window_stats_against_pandas():
     assert out[WindowMetric.EXPOSURE_AT_TROUGH] == pytest.approx(weight.iloc[150], rel=1e-12)
     window_stats_nb(v, pv, -1, 105, 180, -1, -0.2, out)
     assert np.isnan(out[WindowMetric.STRATEGY_RETURN]) and np.isnan(out[WindowMetric.EXPOSURE_AT_TROUGH])
+
+
+def test_block_edges_cut_like_numpy_array_split():
+    from riskoff.metrics import block_edges
+
+    for n in (0, 5, 16, 17, 100, 2847):
+        for s in (1, 4, 16):
+            parts = np.array_split(np.arange(n), s)
+            assert list(np.diff(block_edges(n, s))) == [len(p) for p in parts], (n, s)

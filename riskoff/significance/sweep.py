@@ -10,10 +10,11 @@ Per asset of a sweep result:
     spa_*          Hansen's SPA p-values of "none of the top cells beats buy & hold" on bar returns,
                    the top ``SPA_LIMIT`` (50) cells by the sweep's ranking, re-simulated through the
                    sweep's own kernel (the sweep keeps no return matrix)
-    pbo_*          Probability of Backtest Overfitting by CSCV (S = 16 blocks): every scored cell's
-                   bar returns in excess of cash are re-simulated through the sweep kernel in chunks
-                   of ``PBO_CHUNK`` cells and reduced to per-block sums and sums of squares at once,
-                   so no (bars x cells) return matrix is ever held; ``pbo_slope`` is the IS -> OOS
+    pbo_*          Probability of Backtest Overfitting by CSCV (S = 16 blocks) over every scored
+                   cell, from the per-block sums and sums of squares of its bar returns in excess of
+                   cash that the sweep kernel accumulated while it ran (``SweepResult.blocks``,
+                   ``riskoff.metrics.block_sums_nb``): no return series is kept or re-simulated;
+                   ``pbo_slope`` is the IS -> OOS
                    Sharpe degradation slope, ``pbo_prob_oos_loss`` the share of splits whose IS
                    winner lost out of sample.
 """
@@ -24,7 +25,8 @@ import pandas as pd
 from scipy.stats import kurtosis, skew
 
 from riskoff.engine import simulate
-from riskoff.significance.overfitting import SPA_LIMIT, BlockStats, block_stats, deflated_sharpe, pbo, spa
+from riskoff.metrics import CSCV_BLOCKS
+from riskoff.significance.overfitting import SPA_LIMIT, BlockStats, deflated_sharpe, pbo, spa
 
 __all__ = ["sweep_overfitting", "sweep_block_stats", "SWEEP_COLUMNS"]
 
@@ -32,24 +34,21 @@ SWEEP_COLUMNS = ["asset", "n_trials", "selected", "sharpe", "sr0", "dsr", "spa_m
                  "spa_p_consistent", "spa_p_upper", "spa_block_size", "pbo", "pbo_slope", "pbo_prob_oos_loss",
                  "pbo_blocks"]
 
-PBO_BLOCKS = 16
-PBO_CHUNK = 512  # cells re-simulated at once: 512 x ~3,000 bars x 8 bytes = 12 MB per array
+PBO_BLOCKS = CSCV_BLOCKS
 
 
-def sweep_block_stats(result, asset: str, combos: list[int], n_blocks: int = PBO_BLOCKS,
-                      chunk: int = PBO_CHUNK) -> BlockStats:
-    """Per-block sums and sums of squares of each cell's excess bar returns, chunk by chunk."""
-    from riskoff.sweep import asset_context, sweep_equity
+def sweep_block_stats(result, asset: str, combos: list[int]) -> BlockStats:
+    """The per-block sums and sums of squares the sweep kernel accumulated for ``combos``, as ``BlockStats``."""
+    from riskoff.sweep import asset_context
 
-    ctx = asset_context(result.plan, asset)
-    cash = ctx.growth[1:] - 1.0
-    parts = []
-    for lo in range(0, len(combos), chunk):
-        eq, _, _ = sweep_equity(result.plan, asset, combos[lo:lo + chunk])
-        v = eq.to_numpy()
-        parts.append(block_stats(v[1:] / v[:-1] - 1.0 - cash[:, None], n_blocks))
-    return BlockStats(parts[0].count, np.concatenate([b.sums for b in parts], axis=1),
-                      np.concatenate([b.sumsq for b in parts], axis=1))
+    done, blk = result.blocks[asset]
+    combos = np.asarray(combos, dtype=np.int64)
+    rows = np.minimum(np.searchsorted(done, combos), max(len(done) - 1, 0))
+    if not len(done) or np.any(done[rows] != combos):
+        raise KeyError(f"{asset}: the sweep has no block sums for some of the combinations asked for")
+    edges = asset_context(result.plan, asset).edges
+    return BlockStats(np.diff(edges).astype(float), np.ascontiguousarray(blk[rows, 0].T),
+                      np.ascontiguousarray(blk[rows, 1].T))
 
 
 def sweep_overfitting(result, *, top: int = SPA_LIMIT, reps: int = 1000, seed: int = 0) -> pd.DataFrame:

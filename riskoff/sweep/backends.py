@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,9 @@ class SweepResult:
     chunk_size: int
     backend: str
     workers: tuple[str, ...] = ()   # host:pid of the processes that ran chunks
+    #: per asset, (combination numbers, (n, 2, S) per-block sums and sums of squares of each
+    #: combination's excess bar returns): what the PBO needs, accumulated by the kernel
+    blocks: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
     def config(self) -> SweepConfig:
@@ -173,6 +176,7 @@ def _assemble(plan: SweepPlan, parts: list[ChunkResult], chunk: int, backend: st
     seg_names = [s[0] for s in plan.segments]
     wids = list(cfg.windows)
     frames, skipped = [], []
+    blocks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     timings = {"signals_s": 0.0, "rules_s": 0.0, "kernel_s": 0.0}
     for asset in cfg.assets:
         ps = sorted((p for p in parts if p.asset == asset), key=lambda p: int(p.combos[0]) if len(p.combos) else -1)
@@ -181,6 +185,7 @@ def _assemble(plan: SweepPlan, parts: list[ChunkResult], chunk: int, backend: st
         combos = np.concatenate([p.combos for p in ps])
         stats = np.concatenate([p.stats for p in ps])
         wins = np.concatenate([p.windows for p in ps])
+        blk = np.concatenate([p.blocks for p in ps])
         valid = np.concatenate([p.valid for p in ps])
         for p in ps:
             for k in timings:
@@ -189,8 +194,9 @@ def _assemble(plan: SweepPlan, parts: list[ChunkResult], chunk: int, backend: st
                 params = {k: jsonable(v) for k, v in combo_params(cfg, c).items()}
                 skipped.append({"asset": asset, "combo": c, **params, "reason": why})
         order = np.argsort(combos, kind="stable")
-        combos, stats, wins, valid = combos[order], stats[order], wins[order], valid[order]
-        combos, stats, wins = combos[valid], stats[valid], wins[valid]
+        combos, stats, wins, blk, valid = combos[order], stats[order], wins[order], blk[order], valid[order]
+        combos, stats, wins, blk = combos[valid], stats[valid], wins[valid], blk[valid]
+        blocks[asset] = (combos, blk)
         idx = combo_indices(cfg, combos)
         cols: dict[str, Any] = {"combo": combos, "asset": np.full(len(combos), asset, dtype=object)}
         for k, d in enumerate(cfg.dims):
@@ -219,7 +225,7 @@ def _assemble(plan: SweepPlan, parts: list[ChunkResult], chunk: int, backend: st
     skipped_df = pd.DataFrame(skipped)
     return SweepResult(plan=plan, results=results, baseline=baseline, skipped=skipped_df, walkforward=wf,
                        timings=timings, chunk_size=chunk, backend=backend,
-                       workers=tuple(sorted({p.worker for p in parts})))
+                       workers=tuple(sorted({p.worker for p in parts})), blocks=blocks)
 
 
 def _baseline_table(plan: SweepPlan) -> pd.DataFrame:

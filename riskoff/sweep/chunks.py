@@ -27,6 +27,7 @@ class ChunkResult:
     combos: np.ndarray       # (n,) int64
     stats: np.ndarray        # (n, segments, len(FULL_METRICS))
     windows: np.ndarray      # (n, windows, len(WINDOW_METRICS))
+    blocks: np.ndarray       # (n, 2, CSCV_BLOCKS): per-block sum and sum of squares of excess returns
     valid: np.ndarray        # (n,) bool
     reasons: dict[int, str]  # combo -> why it was skipped
     timings: dict[str, float]
@@ -108,29 +109,32 @@ def execute_chunk(prep: PreparedChunk, keep_equity: bool = False) -> ChunkResult
     nseg, nwin = len(ctx.segs), len(ctx.wins)
     stats = np.full((n, nseg, len(FULL_METRICS)), np.nan)
     wout = np.full((n, nwin, len(WINDOW_METRICS)), np.nan)
+    nblk = len(ctx.edges) - 1
+    bout = np.full((n, 2, nblk), np.nan)
     eq_keep = np.full((n, len(ctx.index)), np.nan) if keep_equity else None
     w_keep = np.full((n, len(ctx.index)), np.nan) if keep_equity else None
     t0 = time.perf_counter()
     if len(sel):
         st = np.empty((len(sel), nseg, len(FULL_METRICS)))
         wo = np.empty((len(sel), nwin, len(WINDOW_METRICS)))
+        bo = np.empty((len(sel), 2, nblk))
         if prep.kernel == "fused":
             store = np.arange(len(sel), dtype=np.int64) if keep_equity else np.full(len(sel), -1, np.int64)
             eqs = np.empty((len(sel) if keep_equity else 0, len(ctx.index)))
             wss = np.empty_like(eqs)
             compiled().fused(prep.raw, prep.minpos, prep.ridx, ctx.close_full_v, prep.prevmax, prep.pmidx, ctx.first,
                      *prep.args, ctx.pos, ctx.close_v, ctx.price_v, ctx.growth, ctx.fee, ctx.slip, ctx.floor_frac,
-                     1.0, float(ctx.ppy), ctx.segs, ctx.wins, ctx.bh_wdd, st, wo, store, eqs, wss)
+                     1.0, float(ctx.ppy), ctx.segs, ctx.wins, ctx.bh_wdd, ctx.edges, st, wo, bo, store, eqs, wss)
         else:
             eqs, wss, fls = _engine_chunk(ctx, prep.raw, prep.minpos, prep.ridx, prep.prevmax, prep.pmidx,
                                           prep.args, prep.kernel)
-            compiled().metrics_batch(eqs, np.nan_to_num(wss * eqs), fls, ctx.growth, float(ctx.ppy), ctx.segs, ctx.wins, ctx.bh_wdd,
-                             st, wo)
+            compiled().metrics_batch(eqs, np.nan_to_num(wss * eqs), fls, ctx.growth, float(ctx.ppy), ctx.segs,
+                                     ctx.wins, ctx.bh_wdd, ctx.edges, st, wo, bo)
         if keep_equity:
             eq_keep[sel], w_keep[sel] = eqs, wss
-        stats[sel], wout[sel] = st, wo
+        stats[sel], wout[sel], bout[sel] = st, wo, bo
     timings = {**prep.timings, "kernel_s": time.perf_counter() - t0}
-    return ChunkResult(asset=prep.asset, combos=prep.combos, stats=stats, windows=wout, valid=prep.valid,
+    return ChunkResult(asset=prep.asset, combos=prep.combos, stats=stats, windows=wout, blocks=bout, valid=prep.valid,
                        reasons=prep.reasons, timings=timings, equity=eq_keep, weight=w_keep)
 
 

@@ -39,8 +39,10 @@ def _k_sim(x, pos, close, price, growth, fee, slip, floor_frac, init_cash, eq, p
         fl[t] = 1 if filled != 0.0 else 0
 
 
-def _k_metrics(eq, pv, fl, growth, rbuf, ppy, segs, wins, bh_wdd, st, wo):  # pragma: no cover
-    """Segment statistics and window metrics of one combination: ``riskoff.metrics``' numba steps."""
+def _k_metrics(eq, pv, fl, growth, rbuf, ppy, segs, wins, bh_wdd, edges, st, wo, bs):  # pragma: no cover
+    """Segment statistics, window metrics and the per-block sums of excess returns (``bs``: (2, S),
+    for the sweep's PBO) of one combination: ``riskoff.metrics``' numba steps."""
+    block_sums_nb(eq, growth, edges, bs[0], bs[1])
     for s in range(segs.shape[0]):
         segment_stats_nb(eq, pv, fl, growth, rbuf, ppy, segs[s, 0], segs[s, 1], st[s])
     for k in range(wins.shape[0]):
@@ -51,12 +53,13 @@ def _k_metrics(eq, pv, fl, growth, rbuf, ppy, segs, wins, bh_wdd, st, wo):  # pr
         window_stats_nb(eq, pv, wins[k, 1], wins[k, 2], wins[k, 3], wins[k, 4], bh_wdd[k], wo[k])
 
 
-def _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, pos, close, price, growth, fee, slip, floor_frac, init_cash, ppy, segs, wins, bh_wdd,
-                 st_out, w_out, store, eq_store, w_store, xb, eq, pv, rb, fl):  # pragma: no cover
+def _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, pos, close, price, growth, fee,
+                 slip, floor_frac, init_cash, ppy, segs, wins, bh_wdd, edges, st_out, w_out, b_out, store, eq_store,
+                 w_store, xb, eq, pv, rb, fl):  # pragma: no cover
     """One combination of ``_k_fused`` with the caller's scratch buffers."""
     _k_overlay(raw[ridx[j]], minpos[ridx[j]], close_full, prevmax[pmidx[j]], first, settings[j], xb)
     _k_sim(xb, pos, close, price, growth, fee, slip, floor_frac, init_cash, eq, pv, fl)
-    _k_metrics(eq, pv, fl, growth, rb, ppy, segs, wins, bh_wdd, st_out[j], w_out[j])
+    _k_metrics(eq, pv, fl, growth, rb, ppy, segs, wins, bh_wdd, edges, st_out[j], w_out[j], b_out[j])
     s = store[j]
     if s >= 0:
         for t in range(close.shape[0]):
@@ -65,8 +68,8 @@ def _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, settin
 
 
 def _k_fused(raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, pos,
-             close, price, growth, fee, slip, floor_frac, init_cash, ppy, segs, wins, bh_wdd, st_out, w_out,
-             store, eq_store, w_store):  # pragma: no cover
+             close, price, growth, fee, slip, floor_frac, init_cash, ppy, segs, wins, bh_wdd, edges, st_out, w_out,
+             b_out, store, eq_store, w_store):  # pragma: no cover
     """Overlays + simulation + metrics per combination, parallel over combinations."""
     n = ridx.shape[0]
     nf = raw.shape[1]
@@ -79,8 +82,9 @@ def _k_fused(raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, pos
         rb = np.empty(nb)
         fl = np.empty(nb, np.int64)
         for j in range(blk * n // nblk, (blk + 1) * n // nblk):
-            _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, pos, close, price, growth, fee, slip, floor_frac, init_cash, ppy, segs, wins,
-                         bh_wdd, st_out, w_out, store, eq_store, w_store, xb, eq, pv, rb, fl)
+            _k_fused_one(j, raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, pos, close, price, growth,
+                         fee, slip, floor_frac, init_cash, ppy, segs, wins, bh_wdd, edges, st_out, w_out, b_out, store,
+                         eq_store, w_store, xb, eq, pv, rb, fl)
 
 
 def _k_overlay_batch(raw, minpos, ridx, close_full, prevmax, pmidx, first, settings, out):  # pragma: no cover
@@ -88,10 +92,10 @@ def _k_overlay_batch(raw, minpos, ridx, close_full, prevmax, pmidx, first, setti
         _k_overlay(raw[ridx[j]], minpos[ridx[j]], close_full, prevmax[pmidx[j]], first, settings[j], out[j])
 
 
-def _k_metrics_batch(eq, pv, fl, growth, ppy, segs, wins, bh_wdd, st_out, w_out):  # pragma: no cover
+def _k_metrics_batch(eq, pv, fl, growth, ppy, segs, wins, bh_wdd, edges, st_out, w_out, b_out):  # pragma: no cover
     for j in prange(eq.shape[0]):
         rb = np.empty(eq.shape[1])
-        _k_metrics(eq[j], pv[j], fl[j], growth, rb, ppy, segs, wins, bh_wdd, st_out[j], w_out[j])
+        _k_metrics(eq[j], pv[j], fl[j], growth, rb, ppy, segs, wins, bh_wdd, edges, st_out[j], w_out[j], b_out[j])
 
 
 _KERNELS = {"_k_overlay": {}, "_k_sim": {},
@@ -117,7 +121,7 @@ def _jit() -> None:
         import riskoff.overlays
         from riskoff.engine import account_bar_nb, initial_account_state, weight_nb
         from riskoff.numba_cache import drop_stale
-        from riskoff.metrics import segment_stats_nb, window_stats_nb
+        from riskoff.metrics import block_sums_nb, segment_stats_nb, window_stats_nb
         from riskoff.overlays import overlay_stream_nb
 
         # the kernels below inline steps from these modules; numba's cache would not notice a change
@@ -128,7 +132,7 @@ def _jit() -> None:
         # the shared per-bar steps, resolved by the kernels below as globals when they compile
         g.update(overlay_stream_nb=overlay_stream_nb, account_bar_nb=account_bar_nb,
                  initial_account_state=initial_account_state, weight_nb=weight_nb,
-                 segment_stats_nb=segment_stats_nb, window_stats_nb=window_stats_nb)
+                 segment_stats_nb=segment_stats_nb, window_stats_nb=window_stats_nb, block_sums_nb=block_sums_nb)
         for name, opts in _KERNELS.items():  # callees first: the callers resolve them as globals
             g[name] = numba.njit(cache=True, nogil=True, **opts)(g[name])
         _jitted = True

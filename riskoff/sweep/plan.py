@@ -20,7 +20,7 @@ import pandas as pd
 from riskoff.config_helpers import freeze, jsonable
 from riskoff.data.context import DataContext
 from riskoff.errors import ConfigError, RiskoffError
-from riskoff.metrics import FULL_METRICS, WINDOW_METRICS
+from riskoff.metrics import FULL_METRICS, WINDOW_METRICS, block_edges
 
 from riskoff.sweep.config import BASELINE_RULE, SweepConfig
 from riskoff.sweep.grid import group_dims, group_product
@@ -258,6 +258,7 @@ class AssetContext:
     bh_wdd: np.ndarray
     bh_stats: np.ndarray      # (segments, stats)
     bh_win: np.ndarray        # (windows, 4) with bh_return / bh_max_dd
+    edges: np.ndarray         # (CSCV_BLOCKS + 1,) block boundaries over the bar returns (PBO)
     tables: _Tables
     sig_cache: _LRU
     raw_cache: _LRU
@@ -372,9 +373,9 @@ def _build_context(plan: SweepPlan, asset: str) -> AssetContext:
     nw = len(wins)
     bh_stats = np.empty((len(segs), len(FULL_METRICS)))
     bh_win = np.empty((nw, len(WINDOW_METRICS)))
+    edges = block_edges(max(len(index) - 1, 0))
     compiled().metrics(bh_eq, np.nan_to_num(bh_w * bh_eq), bh_fl, np.ascontiguousarray(inp.growth), np.empty(len(index)),
-               float(ppy), segs, wins,
-               np.zeros(nw), bh_stats, bh_win)
+                       float(ppy), segs, wins, np.zeros(nw), edges, bh_stats, bh_win, np.empty((2, len(edges) - 1)))
     budget = cfg.memory_mb * 2**20
     return AssetContext(
         asset=asset, calendar=calendar, ppy=ppy, asset_class=spec.asset_class, index_full=idx_full,
@@ -383,7 +384,8 @@ def _build_context(plan: SweepPlan, asset: str) -> AssetContext:
         close_v=np.ascontiguousarray(inp.close[:, 0]), price_v=np.ascontiguousarray(inp.price[:, 0]),
         open_s=opens, close_s=close, cash_rate=cash_rate, costs=costs, growth=np.ascontiguousarray(inp.growth),
         fee=float(inp.fee[0]), slip=float(inp.slip[0]), floor_frac=1.0 - tables.max_leverage, segs=segs,
-        wins=wins, bh_wdd=np.ascontiguousarray(bh_win[:, 1]), bh_stats=bh_stats, bh_win=bh_win, tables=tables,
+        wins=wins, bh_wdd=np.ascontiguousarray(bh_win[:, 1]), bh_stats=bh_stats, bh_win=bh_win, edges=edges,
+        tables=tables,
         sig_cache=_LRU(budget / 4), raw_cache=_LRU(budget / 4))
 
 

@@ -37,13 +37,14 @@ def test_trials_selection_and_dsr_inputs(swept):
     assert 0.0 <= row.pbo <= 1.0 and row.pbo_blocks == 16
 
 
-def test_chunked_block_stats_equal_the_full_return_matrix(swept):
-    """PBO's inputs streamed in chunks equal block_stats of the whole (bars x cells) excess-return matrix."""
+def test_kernel_block_sums_equal_the_full_return_matrix(swept):
+    """PBO's inputs, accumulated by the sweep kernel as it ran, equal numpy's block_stats of the whole
+    (bars x cells) excess-return matrix of the same cells re-simulated afterwards."""
     from riskoff.significance.overfitting import block_stats
     from riskoff.significance.sweep import sweep_block_stats
 
-    combos = [int(c) for c in swept.results["combo"]]
-    got = sweep_block_stats(swept, "SPY", combos, chunk=3)
+    combos = [int(c) for c in swept.results["combo"]][::-1]  # any order
+    got = sweep_block_stats(swept, "SPY", combos)
     eq, _, _ = sweep_equity(swept.plan, "SPY", combos)
     ctx = asset_context(swept.plan, "SPY")
     excess = eq.pct_change().iloc[1:].to_numpy() - (ctx.growth[1:] - 1.0)[:, None]
