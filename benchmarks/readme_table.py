@@ -73,7 +73,12 @@ def rows(results: dict[str, dict]) -> list[tuple[str, str, str]]:
         out.append((c["what"], f"{cold_warm(c)}; writing the folder (CSV + HTML) {secs(c['write_s'])}", cmd["scorecard"]))
     if "main_job" in results:
         m = results["main_job"]
-        out.append((m["what"], cold_warm(m), cmd["main_job"]))
+        bare = ""
+        if "no_tearsheets_cold_cached_s" in m:
+            bare = (f"; `--no-tearsheets` {secs(m['no_tearsheets_cold_cached_s'])} cold_cached, "
+                    f"{secs(m['no_tearsheets_cold_s'])} cold")
+        targets = f" (targets: {m['targets']})" if "targets" in m else ""
+        out.append((m["what"], cold_warm(m) + bare + targets, cmd["main_job"]))
     if "null" in results:
         n = results["null"]
         out.append((n["what"], f"{secs(n['warm_s'])} warm ({secs(n['warm_cpu_s'])} CPU over {n['workers']} threads; "

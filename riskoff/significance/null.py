@@ -133,7 +133,8 @@ def _episode_firsts_nb(ep_len, order, u, free, taken, first):  # pragma: no cove
     """
     k = ep_len.shape[0]
     slots = free + 1
-    taken[:] = False
+    for c in range(slots):  # explicit loops, not slice assignments: numba compiles them much faster
+        taken[c] = False
     for i in range(k):  # Floyd: j runs over the last k slot numbers
         j = slots - k + i
         r = min(int(u[i] * (j + 1)), j)
@@ -156,10 +157,12 @@ def _episode_firsts_nb(ep_len, order, u, free, taken, first):  # pragma: no cove
 @njit(cache=True, nogil=True)
 def _episode_path_nb(values, ep_start, ep_len, order, first, full, out):  # pragma: no cover - compiled
     """One episode path into ``out`` (the decided bars): ``full`` outside the placed episodes."""
-    out[:] = full
+    for t in range(out.shape[0]):
+        out[t] = full
     for i in range(ep_len.shape[0]):
         e = order[i]
-        out[first[i]:first[i] + ep_len[e]] = values[ep_start[e]:ep_start[e] + ep_len[e]]
+        for t in range(ep_len[e]):
+            out[first[i] + t] = values[ep_start[e] + t]
 
 
 @njit(cache=True, nogil=True)
@@ -190,7 +193,8 @@ def _paths_into_nb(values, ep_start, ep_len, order, u, free, full, shifts, out):
     path = np.empty(out.shape[0])
     for p in range(n_paths):
         _null_path_nb(p, values, ep_start, ep_len, order, u, free, full, shifts, taken, first, path)
-        out[:, p] = path
+        for t in range(path.shape[0]):
+            out[t, p] = path[t]
 
 
 @dataclass(frozen=True)
