@@ -12,7 +12,9 @@ import pytest
 from riskoff.significance.sweep import sweep_overfitting
 from riskoff.sweep import parse_sweep_config, plan_sweep, run_sweep
 
-DATA_SEED = 20240607
+# Over data seeds 1..25 the noise grid gave PBO 0.29-0.82 (median ~0.55; 3 of 25 below 0.35) and DSR
+# <= 0.88, the edge grid PBO <= 0.05 and DSR >= 0.99; this seed sits near the medians (0.56 / 0.44, 0.00 / 1.00).
+DATA_SEED = 22
 START, END = "2012-01-01", "2025-12-31"
 
 # the planted regime: bad ~20% of the time in runs of ~30 bars; it drives the returns from the next bar on
@@ -133,5 +135,6 @@ def test_pure_noise_grid_looks_overfit_and_is_not_significant(noise):
 
 def test_planted_edge_grid_is_not_overfit_and_is_significant(edge):
     assert edge.n_trials == 32
+    assert edge.selected == 0   # lag 0, no flips: the sweep picked the truest reading of the regime
     assert edge.pbo <= 0.1
     assert edge.dsr > 0.95
