@@ -142,7 +142,7 @@ def render_page(job: _Job) -> str:
         # quantstats writes its page to a file: a scratch one, so a page can render before (and
         # without knowing) the run folder it will be written into
         page = Path(scratch) / "page.html"
-        with _without_replaced_charts(qs):
+        with _quantstats_patched(qs):
             try:
                 qs.reports.html(
                     job.returns, benchmark=job.benchmark, rf=job.risk_free,
@@ -274,16 +274,44 @@ def _fix_page(text: str, job: _Job) -> str:
     return text.replace("<hr>", note + "<hr>", 1)
 
 
+def _same_input_memo(fn: Callable) -> Callable:
+    """``fn`` of a pandas object, computed once per distinct content (index, values, names)."""
+    memo: dict = {}
+
+    def memoised(x, *args, **kwargs):
+        if args or kwargs or not isinstance(x, (pd.Series, pd.DataFrame)):
+            return fn(x, *args, **kwargs)
+        names = tuple(map(str, x.columns)) if isinstance(x, pd.DataFrame) else (str(x.name),)
+        key = (type(x).__name__, names, x.shape, x.index.to_numpy().tobytes(), x.to_numpy().tobytes())
+        if key not in memo:
+            memo[key] = fn(x)
+        return memo[key].copy()  # callers may modify what they get
+
+    return memoised
+
+
 @contextmanager
-def _without_replaced_charts(qs):
-    """quantstats' EOY chart and monthly heatmap are redrawn by this module (see the module docstring);
-    not drawing quantstats' own versions first saves about 3 s of matplotlib per page. Restored after."""
-    saved = qs.plots.yearly_returns, qs.plots.monthly_heatmap
+def _quantstats_patched(qs):
+    """quantstats with three shortcuts that leave the page unchanged, restored afterwards:
+
+    - its EOY chart and monthly heatmap are not drawn: this module redraws both (see the module
+      docstring), and drawing quantstats' versions first cost about 3 s of matplotlib per page;
+    - ``pyplot.savefig``, which quantstats calls once per chart, ends with ``canvas.draw_idle()``:
+      on a non-interactive canvas that is one more full raster draw of a figure already written
+      as SVG (about 7% of a page). Saving through ``Figure.savefig`` writes the same file;
+    - ``stats.drawdown_details`` runs four times per page on the same two drawdown series (the
+      page, the metrics table and a chart each ask); it is computed once per series (~7%).
+    """
+    import matplotlib.pyplot as plt
+
+    saved = qs.plots.yearly_returns, qs.plots.monthly_heatmap, plt.savefig, qs.stats.drawdown_details
     qs.plots.yearly_returns = qs.plots.monthly_heatmap = lambda *args, **kwargs: None
+    plt.savefig = lambda *args, **kwargs: plt.gcf().savefig(*args, **kwargs)
+    qs.stats.drawdown_details = _same_input_memo(qs.stats.drawdown_details)
     try:
         yield
     finally:
-        qs.plots.yearly_returns, qs.plots.monthly_heatmap = saved
+        qs.plots.yearly_returns, qs.plots.monthly_heatmap, plt.savefig, qs.stats.drawdown_details = saved
 
 
 def _init_worker() -> None:
