@@ -12,6 +12,7 @@ draws from its own seeded stream, so results do not depend on the number of work
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
@@ -23,7 +24,7 @@ from scipy.stats import false_discovery_control
 from riskoff.annualisation import periods_per_year
 from riskoff.data.align import clock_parts
 from riskoff.errors import ConfigError
-from riskoff.significance.bootstrap import difference_intervals
+from riskoff.significance.bootstrap import difference_intervals, preload_arch
 from riskoff.significance.null import PAIR_METRICS, pair_rng, run_null
 from riskoff.significance.settings import Market, SignificanceSettings
 
@@ -102,17 +103,18 @@ def assess_run(pairs: Sequence[_Pair], windows: pd.DataFrame, markets: Mapping[s
     missing = sorted({p.asset for p in pairs} - set(bh))
     if missing:
         raise ConfigError(f"significance needs the {baseline} baseline on every asset; missing on {missing}")
-    table = pd.DataFrame({"strategy": [p.strategy for p in pairs], "asset": [p.asset for p in pairs]})
-    table = table.reindex(columns=PAIR_COLUMNS)
-    table["null_kind"] = table["null_kind"].astype(object)
-    win = windows.copy()
-    for c in WINDOW_COLUMNS:
-        win[c] = np.nan
-    win["null_kind"] = win["null_kind"].astype(object)
-    groups = {k: g for k, g in windows.groupby(["strategy", "asset"], sort=False)}
-    empty = windows.iloc[:0]
+    # Results are gathered in plain arrays and become columns once at the end: setting cells of a
+    # DataFrame one at a time cost more GIL time than the null's Python part itself.
+    cols = {c: np.full(len(pairs), np.nan) for c in PAIR_COLUMNS[2:]}
+    cols["null_kind"] = np.full(len(pairs), np.nan, dtype=object)
+    wcols = {c: np.full(len(windows), np.nan) for c in WINDOW_COLUMNS}
+    wcols["null_kind"] = np.full(len(windows), np.nan, dtype=object)
+    groups = {k: windows.index.get_indexer(g.index) for k, g in windows.groupby(["strategy", "asset"], sort=False)}
+    none = np.empty(0, dtype=np.int64)
+    if settings.bootstrap and "arch.bootstrap" not in sys.modules:
+        preload_arch()
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        nulls = ({p.key: pool.submit(_null_one, p, bh[p.asset], groups.get((p.strategy, p.asset), empty),
+        nulls = ({p.key: pool.submit(_null_one, p, bh[p.asset], windows.iloc[groups.get((p.strategy, p.asset), none)],
                                      markets[p.asset], settings) for p in pairs}
                  if settings.null else {})
         boots = ({a: pool.submit(_bootstrap_asset, [p for p in pairs if p.asset == a and p.strategy != baseline],
@@ -121,25 +123,34 @@ def assess_run(pairs: Sequence[_Pair], windows: pd.DataFrame, markets: Mapping[s
                                                                          for q in pairs)}
                  if settings.bootstrap else {})
         for i, p in enumerate(pairs):
-            rows = groups.get((p.strategy, p.asset), empty)
-            table.loc[i, "n_windows"] = len(rows)
+            rows = groups.get((p.strategy, p.asset), none)
+            cols["n_windows"][i] = len(rows)
             if p.key in nulls:
                 res = nulls[p.key].result()
-                table.loc[i, ["null_kind", "null_paths", "null_change_rate", "null_free_share"]] = [
-                    res.choice.kind, res.paths, res.choice.change_rate, res.choice.free_share]
+                cols["null_kind"][i] = res.choice.kind
+                cols["null_paths"][i] = res.paths
+                cols["null_change_rate"][i] = res.choice.change_rate
+                cols["null_free_share"][i] = res.choice.free_share
                 for m in PAIR_METRICS:
-                    table.loc[i, [m, f"{m}_pct", f"{m}_p"]] = [res.observed[m], res.percentile[m], res.p[m]]
+                    cols[m][i], cols[f"{m}_pct"][i], cols[f"{m}_p"][i] = res.observed[m], res.percentile[m], res.p[m]
                 if len(rows):
-                    win.loc[rows.index, "null_kind"] = res.choice.kind
-                    win.loc[rows.index, "null_paths"] = res.paths
-                    win.loc[rows.index, "null_pct_drawdown_avoided"] = res.window_percentile
-                    win.loc[rows.index, "null_p_drawdown_avoided"] = res.window_p
-                    win.loc[rows.index, "null_p_dd_avoided_mean"] = res.p["dd_avoided_mean"]
+                    wcols["null_kind"][rows] = res.choice.kind
+                    wcols["null_paths"][rows] = res.paths
+                    wcols["null_pct_drawdown_avoided"][rows] = res.window_percentile
+                    wcols["null_p_drawdown_avoided"][rows] = res.window_p
+                    wcols["null_p_dd_avoided_mean"][rows] = res.p["dd_avoided_mean"]
         for a, fut in boots.items():
             b = fut.result()
             for i, p in enumerate(pairs):
                 if p.asset == a and p.strategy in b.index:
-                    table.loc[i, list(b.columns)] = b.loc[p.strategy].to_numpy()
+                    for c in b.columns:
+                        cols[c][i] = b.at[p.strategy, c]
+    table = pd.DataFrame({"strategy": [p.strategy for p in pairs], "asset": [p.asset for p in pairs], **cols},
+                         columns=PAIR_COLUMNS)
+    table["null_kind"] = table["null_kind"].astype(object)  # not pandas' string dtype: NaN stays NaN
+    win = windows.copy()
+    for c in WINDOW_COLUMNS:
+        win[c] = pd.Series(wcols[c], index=win.index, dtype=object if c == "null_kind" else float)
     p_dd = table["dd_avoided_mean_p"].to_numpy(dtype=float)
     ok = ~np.isnan(p_dd)
     if ok.any():
