@@ -18,27 +18,11 @@ random-timing null (``riskoff.significance.null``) and always shown with its num
 """
 from __future__ import annotations
 
-import importlib
-import threading
-
 import numpy as np
 import pandas as pd
 from numba import njit
 
-__all__ = ["block_length", "resample_indices", "resampled_stats", "difference_intervals", "preload_arch"]
-
-
-def preload_arch() -> threading.Thread:
-    """Start importing ``arch.bootstrap`` in a background thread and return the thread.
-
-    arch pulls in matplotlib and statsmodels (~0.8 s of imports). ``assess_run`` starts this while
-    the null's compiled kernels run without the GIL, so the import costs no wall time; the first
-    bootstrap then finds the module loaded (or waits on Python's import lock until it is).
-    """
-    thread = threading.Thread(target=importlib.import_module, args=("arch.bootstrap",), name="import-arch",
-                              daemon=True)
-    thread.start()
-    return thread
+__all__ = ["block_length", "resample_indices", "resampled_stats", "difference_intervals"]
 
 
 def block_length(differences: np.ndarray) -> float:
@@ -48,7 +32,7 @@ def block_length(differences: np.ndarray) -> float:
     keep = [j for j in range(d.shape[1]) if np.nanstd(d[:, j]) > 0]  # buy & hold vs itself: nothing
     if not keep:
         return 1.0
-    from arch.bootstrap import optimal_block_length  # arch loads on first use (preload_arch)
+    from arch.bootstrap import optimal_block_length  # arch loads on first use
 
     opt = optimal_block_length(d[:, keep])["stationary"].to_numpy()
     return float(max(1.0, np.nanmedian(opt)))

@@ -169,8 +169,11 @@ def _episode_path_nb(values, ep_start, ep_len, order, first, full, out):  # prag
 def _shift_path_nb(values, shift, out):  # pragma: no cover - compiled
     """One circular shift into ``out``: out[t] = values[(t - shift) mod len]."""
     n = values.shape[0]
-    for t in range(n):
-        out[t] = values[(t - shift) % n]
+    shift = shift % n
+    for t in range(shift):  # two plain copies: an integer modulo per bar cost more than the account step
+        out[t] = values[n - shift + t]
+    for t in range(shift, n):
+        out[t] = values[t - shift]
 
 
 @njit(cache=True, nogil=True)
