@@ -143,7 +143,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, phases=phases,
-                                 keep_going=args.keep_going, on_simulated=submit)
+                                 keep_going=args.keep_going, on_simulated=submit, defer_significance=True)
         out = Path(args.out) if args.out else default_out(cfg.name)
         write_run(result, out, report=not args.no_report, progress=_say, phases=phases, pages=pending[0])
     finally:
@@ -155,7 +155,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for skip in result.skipped:
         _out(f"SKIPPED (--keep-going): {skip['strategy']} on {skip['asset']}: {skip['error']}")
     _out(f"results: {out}  ({time.perf_counter() - t0:.1f} s)")
-    _out(phases.summary() + "  (tearsheets and report overlap in time)")
+    _out(phases.summary() + "  (overlapping in time: significance with the CSV writing, tearsheets with everything "
+         "after the engine; each counted whole)")
     return 0
 
 

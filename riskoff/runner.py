@@ -89,12 +89,43 @@ class RunResult:
     significance: pd.DataFrame = field(default_factory=pd.DataFrame)  # riskoff.significance.run
     #: strategies --keep-going skipped: {"strategy", "asset", "error"} (named in summary.json and the report)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    #: the significance stage still running in the background (``simulate_config(defer_significance=True)``)
+    pending: _Background | None = None
+
+    def wait_significance(self) -> None:
+        """Block until a deferred significance stage has filled ``significance`` and ``windows``."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.join()
+
+
+class _Background:
+    """A function run in a thread whose exception is re-raised by :meth:`join`."""
+
+    def __init__(self, fn: Callable[[], None], name: str):
+        import threading
+
+        self._error: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, args=(fn,), name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except BaseException as exc:  # re-raised in the caller's thread
+            self._error.append(exc)
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._error:
+            raise self._error[0]
 
 
 def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data: DataContext | None = None,
                     progress: Callable[[str], None] | None = None, show_bar: bool = False,
                     phases: Phases | None = None, keep_going: bool = False,
-                    on_simulated: Callable[[RunResult], None] | None = None) -> RunResult:
+                    on_simulated: Callable[[RunResult], None] | None = None,
+                    defer_significance: bool = False) -> RunResult:
     """Build exposures, simulate and evaluate every strategy x asset of ``cfg`` (nothing is written).
 
     ``data``: the command's data context (default: resolved from ``data_dir`` and the config's series).
@@ -105,17 +136,22 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
     listed in ``RunResult.skipped`` instead of stopping the run (the baseline is never skipped).
     ``on_simulated(result)`` is called once every pair is simulated, before the evaluation (the
     command line submits its tearsheets there, see :func:`submit_tearsheets`).
+    ``defer_significance``: the significance stage (riskoff.significance, mostly compiled code that
+    releases the GIL) keeps running in a background thread after this returns, so that the caller
+    can write the files that do not depend on it meanwhile; ``write_run`` waits for it
+    (``RunResult.wait_significance``) before it writes windows.csv and summary.json.
     """
     from riskoff.plugins import plugin_time_limit
 
     phases = phases or Phases(progress, live=show_bar)
     data = data if data is not None else DataContext.create(data_dir, cfg.series)
     with plugin_time_limit(cfg.plugin_time_limit):
-        return _simulate(cfg, data, progress, phases, keep_going, on_simulated)
+        return _simulate(cfg, data, progress, phases, keep_going, on_simulated, defer_significance)
 
 
 def _simulate(cfg: RunConfig, data: DataContext, progress, phases: Phases, keep_going: bool,
-              on_simulated: Callable[[RunResult], None] | None = None) -> RunResult:
+              on_simulated: Callable[[RunResult], None] | None = None,
+              defer_significance: bool = False) -> RunResult:
     signals, strategies = discover_signals(cfg.plugin_dirs), discover_strategies(cfg.plugin_dirs)
     with phases.phase("data check", total=1) as bar:
         plan = plan_run(cfg, data, signals)
@@ -175,9 +211,15 @@ def _simulate(cfg: RunConfig, data: DataContext, progress, phases: Phases, keep_
     say(f"simulated {len(pairs)} strategy x asset pairs; evaluating ...")
     with phases.phase("evaluation", total=len(pairs)) as bar:
         evaluate(result, bar.update)
-    with phases.phase("significance", total=1) as bar:
-        assess(result, say)
-        bar.update()
+    def significance() -> None:
+        with phases.phase("significance", total=1) as bar:
+            assess(result, say)
+            bar.update()
+
+    if defer_significance:
+        result.pending = _Background(significance, "significance")
+    else:
+        significance()
     return result
 
 
@@ -264,6 +306,10 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
                                         "asset": p.asset, "old_exposure": ev["old"], "new_exposure": ev["new"],
                                         "states": ev["states"]}))
         pd.concat(events, ignore_index=True).to_csv(tmp / "events.csv", index=False, float_format=fmt)
+        # everything above is known before the significance stage; what follows carries its figures
+        writing = time.perf_counter() - started
+        result.wait_significance()
+        started = time.perf_counter()
         result.windows.to_csv(tmp / "windows.csv", index=False, float_format=fmt)
         summary = {
             "run": {"name": cfg.name, "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -286,7 +332,7 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
             summary["significance"] = {**cfg.significance.as_dict(), "method": SIGNIFICANCE_METHOD,
                                        "pairs": _records(result.significance)}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
-        phases.record("csv + summary", time.perf_counter() - started)
+        phases.record("csv + summary", writing + time.perf_counter() - started)
         own_pool = None
         if pages is None:
             n = len(tearsheet_keys(result, tearsheets))

@@ -85,8 +85,10 @@ def test_events_list_every_exposure_change_with_states(small_run, small_result):
 
 
 def test_same_config_and_data_give_byte_identical_outputs(small_run, data_dir, tmp_path):
-    again = write_run(simulate_config(load_config(SMALL), data_dir=data_dir), tmp_path / "again",
-                      tearsheets=False, report=False)
+    # the rerun defers its significance stage to a background thread (as `riskoff run` does) while
+    # write_run writes the other files: the outputs are the same bytes
+    again = write_run(simulate_config(load_config(SMALL), data_dir=data_dir, defer_significance=True),
+                      tmp_path / "again", tearsheets=False, report=False)
     names = sorted(p.name for p in small_run.glob("*.csv")) + ["findings.md"]
     assert {"windows.csv", "equity.csv", "exposure.csv", "events.csv", "cash_rate.csv"} <= set(names)
     for name in names:
@@ -115,6 +117,18 @@ def test_windows_ending_before_a_data_cut_are_unchanged(small_result, data_dir, 
     settled = merged[pd.to_datetime(merged.end) + pd.Timedelta(days=60) <= cut_result.end]
     pd.testing.assert_series_equal(settled["return_given_up_60d"], settled["return_given_up_60d_cut"],
                                    check_names=False, rtol=1e-12)
+
+
+def test_a_deferred_significance_failure_surfaces_in_write_run(data_dir, tmp_path, monkeypatch):
+    import riskoff.runner as runner
+
+    def boom(*a, **k):
+        raise RuntimeError("null failed")
+    monkeypatch.setattr(runner, "assess", boom)
+    result = simulate_config(load_config(SMALL), data_dir=data_dir, defer_significance=True)
+    with pytest.raises(RuntimeError, match="null failed"):
+        write_run(result, tmp_path / "broken", tearsheets=False, report=False)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_failing_run_leaves_no_results_folder(small_result, tmp_path, monkeypatch):
