@@ -9,10 +9,9 @@ accumulated block sums, per asset. Budget of the issue: PBO + DSR + SPA <= 30 s 
 from __future__ import annotations
 
 import json
-import os
 import time
 
-from _timing import ROOT, best_of, check_checkout
+from _timing import ROOT, best_of, check_checkout, emit
 
 from riskoff.significance.sweep import sweep_overfitting
 from riskoff.sweep import load_sweep_config, plan_sweep, run_sweep
@@ -25,11 +24,13 @@ def main() -> None:
     result = run_sweep(plan_sweep(cfg))
     sweep_s = time.perf_counter() - t0
     first = sweep_overfitting(result)
-    print(json.dumps({"benchmark": "sweep_overfitting", "combinations": cfg.n_combos, "assets": list(cfg.assets),
-                      "sweep_s": round(sweep_s, 2), "warm_s": round(best_of(lambda: sweep_overfitting(result), 2), 2),
-                      "budget_s": 30.0, "cpus": os.cpu_count(), "loadavg_1m": round(os.getloadavg()[0], 2),
-                      "result": json.loads(first.to_json(orient="records"))}, indent=2))
-
+    emit("sweep_overfitting", {
+        "what": (f"Skill or luck for a sweep: trials, DSR, SPA (top 50 cells, 1,000 resamples) and PBO (CSCV, 16 "
+                 f"blocks, every cell) on backtests/sweep_ma.toml ({cfg.n_combos:,} combinations x "
+                 f"{len(cfg.assets)} assets)"),
+        "combinations": cfg.n_combos, "assets": list(cfg.assets), "sweep_s": round(sweep_s, 2),
+        "warm_s": round(best_of(lambda: sweep_overfitting(result), 2), 2), "budget_s": 30.0,
+        "result": json.loads(first.to_json(orient="records"))}, terms=("warm",))
 
 if __name__ == "__main__":
     main()
