@@ -24,3 +24,6 @@ def configure() -> None:
                 manager.ttflist.append(dataclasses.replace(entry, name="Arial"))
         manager._findfont_cached.cache_clear()  # type: ignore[attr-defined]
     matplotlib.rcParams["font.family"] = "DejaVu Sans"
+    # SVG element ids are hashes salted with a random uuid by default; a fixed salt makes the same
+    # figure the same bytes (the tearsheets are reproducible like the CSV outputs)
+    matplotlib.rcParams["svg.hashsalt"] = "riskoff"

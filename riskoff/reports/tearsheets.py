@@ -125,12 +125,14 @@ def render_page(job: _Job) -> str:
     """One tearsheet page as HTML text (runs inside a pool worker or in-process)."""
     import tempfile
 
-    from riskoff import _mpl
-
-    _mpl.configure()
     import matplotlib.pyplot as plt
     import quantstats as qs
 
+    from riskoff import _mpl
+
+    # after quantstats: importing it sets matplotlib's font family, and our settings must win in
+    # every process alike (a pool worker imports it first; a later call in-process does not)
+    _mpl.configure()
     with warnings.catch_warnings(), tempfile.TemporaryDirectory(prefix="riskoff-tearsheet-") as scratch:
         # quantstats trips pandas/numpy deprecations and divide-by-zero on flat stretches (a strategy
         # in cash); those are its internals, not our data, so they are silenced here only.
@@ -171,6 +173,10 @@ def _write_page(out: Path, text: str) -> Path:
     return out
 
 
+#: SVG metadata without the creation date: the same page is the same bytes on every run
+_NO_DATE = {"Date": None}
+
+
 def _svg(fig) -> str:
     import io
 
@@ -179,7 +185,7 @@ def _svg(fig) -> str:
     buf = io.StringIO()
     # Text stays text (not glyph paths): smaller, and the browser test can read the labels.
     with matplotlib.rc_context({"svg.fonttype": "none"}):
-        fig.savefig(buf, format="svg")
+        fig.savefig(buf, format="svg", metadata=_NO_DATE)
     svg = buf.getvalue()
     return svg[svg.index("<svg"):]
 
@@ -299,6 +305,7 @@ def _quantstats_patched(qs):
     - ``pyplot.savefig``, which quantstats calls once per chart, ends with ``canvas.draw_idle()``:
       on a non-interactive canvas that is one more full raster draw of a figure already written
       as SVG (about 7% of a page). Saving through ``Figure.savefig`` writes the same file;
+      It also leaves out the SVG's creation date (``_NO_DATE``), so a page is the same bytes on a rerun;
     - ``stats.drawdown_details`` runs four times per page on the same two drawdown series (the
       page, the metrics table and a chart each ask); it is computed once per series (~7%).
     """
@@ -306,7 +313,7 @@ def _quantstats_patched(qs):
 
     saved = qs.plots.yearly_returns, qs.plots.monthly_heatmap, plt.savefig, qs.stats.drawdown_details
     qs.plots.yearly_returns = qs.plots.monthly_heatmap = lambda *args, **kwargs: None
-    plt.savefig = lambda *args, **kwargs: plt.gcf().savefig(*args, **kwargs)
+    plt.savefig = lambda *args, **kwargs: plt.gcf().savefig(*args, **{**kwargs, "metadata": _NO_DATE})
     qs.stats.drawdown_details = _same_input_memo(qs.stats.drawdown_details)
     try:
         yield
@@ -315,10 +322,11 @@ def _quantstats_patched(qs):
 
 
 def _init_worker() -> None:
+    import quantstats  # noqa: F401  (the slow import happens while the parent is still busy)
+
     from riskoff import _mpl
 
     _mpl.configure()
-    import quantstats  # noqa: F401  (the slow import happens while the parent is still busy)
 
 
 def _ready() -> bool:

@@ -131,3 +131,17 @@ def test_glyphs_eoy_chart_and_nothing_after_the_end(tearsheets, run_dir):
         values = re.findall(r">(-?\d+\.\d\d)</text>", heat)
         months = {(d.year, d.month) for d in series.index[1:]}
         assert len(values) == len(months)  # no 0.00 for months after the run's end
+
+
+def test_a_page_rendered_again_is_the_same_bytes(tearsheets, run_dir, tmp_path):
+    # fixed SVG id salt and no creation date: a rerun writes the same page (rendered in this process,
+    # the session's pages in pool workers)
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns("tearsheets"))
+    pair = TEARSHEET_PAIRS[0]
+    first = tearsheets[0]
+    again = write_tearsheets(copy, pairs=[pair], workers=1)[0]
+    assert again.name == first.name
+    assert again.read_bytes() == first.read_bytes()
