@@ -42,7 +42,7 @@ import pandas as pd
 from riskoff.data.catalog import SeriesSpec, get_spec, load_catalog
 from riskoff.durations import span
 from riskoff.data.sanity import drop_filler_rows, enforce
-from riskoff.data.sources import read_series
+from riskoff.data.sources import cached_array, read_series
 from riskoff.errors import ConfigError, DataError
 from riskoff.paths import resolve_data_dir
 
@@ -68,10 +68,18 @@ def nyse_sessions() -> pd.DatetimeIndex:
     The library carries the holiday rules and the unscheduled closures (9/11, Hurricane Sandy,
     national days of mourning); between 1995 and 2026-06-05 its sessions are exactly SPY's dates.
     """
-    import exchange_calendars as xcals
-    cal = xcals.get_calendar("XNYS", start=NYSE_START, end=NYSE_END)
-    return pd.DatetimeIndex(cal.sessions.tz_localize(None) if cal.sessions.tz is not None else cal.sessions,
-                            name="date").as_unit("ns")
+    from importlib.metadata import version
+
+    def build() -> np.ndarray:
+        import exchange_calendars as xcals
+        cal = xcals.get_calendar("XNYS", start=NYSE_START, end=NYSE_END)
+        sessions = cal.sessions.tz_localize(None) if cal.sessions.tz is not None else cal.sessions
+        return sessions.as_unit("ns").to_numpy()
+
+    # kept on disk per library version: importing exchange_calendars and building the sessions
+    # costs ~0.6 s in every process, reading them back ~1 ms
+    key = f"nyse-sessions-{version('exchange_calendars')}-{NYSE_START}-{NYSE_END}"
+    return pd.DatetimeIndex(cached_array(key, build), name="date").as_unit("ns")
 
 
 @lru_cache(maxsize=1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +109,39 @@ def _cache_dir(option: Path | None | bool) -> Path | None:
             return None
         return CACHE_DIR / ".parsed"
     return Path(option)
+
+
+def cached_array(key: str, build: Callable[[], np.ndarray]) -> np.ndarray:
+    """``build()``, kept in the parsed-series cache folder as ``<key>.npy`` and read from there next time.
+
+    For derived tables that cost more to rebuild than to read (the NYSE sessions: importing
+    exchange_calendars and building them takes ~0.6 s per process); ``key`` must name everything
+    the array depends on (e.g. a library version). Off with the parsed-series cache
+    (``RISKOFF_PARQUET_CACHE=0``); a damaged or unreadable file is rebuilt, a read-only disk only
+    skips the write.
+    """
+    folder = _cache_dir(None)
+    target = None if folder is None else folder / f"{key}.npy"
+    if target is not None and target.exists():
+        try:
+            return np.load(target, allow_pickle=False)
+        except (OSError, ValueError):
+            pass
+    value = np.asarray(build())
+    if target is not None:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".npy.tmp")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    np.save(f, value, allow_pickle=False)
+                os.replace(tmp, target)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        except OSError:
+            pass  # the cache is an optimisation; a read-only disk must not fail the run
+    return value
 
 
 def _atomic_parquet(frame: pd.DataFrame, target: Path) -> None:

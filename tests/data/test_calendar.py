@@ -67,3 +67,44 @@ def test_a_non_session_row_is_seen_by_the_next_session_unless_superseded(tmp_pat
     assert list(frame.index.strftime("%Y-%m-%d")) == ["2004-06-10", "2004-06-14", "2004-06-15"]
     assert frame["VIX.close"].tolist() == [15.0, 16.0, 17.0]
     assert np.isfinite(frame.to_numpy()).all()
+
+
+def test_cached_sessions_are_the_librarys(tmp_path, monkeypatch):
+    # the sessions come from an on-disk cache keyed by the exchange_calendars version: built once,
+    # then read back; both equal what the library builds now
+    import exchange_calendars as xcals
+
+    import riskoff.data.sources as sources
+    from riskoff.data.align import NYSE_END, NYSE_START
+
+    monkeypatch.setattr(sources, "CACHE_DIR", tmp_path)
+    nyse_sessions.cache_clear()
+    try:
+        built = nyse_sessions()
+        assert len(list((tmp_path / ".parsed").glob("nyse-sessions-*.npy"))) == 1
+        nyse_sessions.cache_clear()
+        read = nyse_sessions()
+    finally:
+        nyse_sessions.cache_clear()
+    cal = xcals.get_calendar("XNYS", start=NYSE_START, end=NYSE_END)
+    ref = pd.DatetimeIndex(cal.sessions.tz_localize(None) if cal.sessions.tz is not None else cal.sessions)
+    assert built.equals(ref.as_unit("ns")) and read.equals(built) and read.name == "date"
+
+
+def test_cached_array_builds_once_rebuilds_damage_and_obeys_the_switch(tmp_path, monkeypatch):
+    import riskoff.data.sources as sources
+
+    monkeypatch.setattr(sources, "CACHE_DIR", tmp_path)
+    calls = []
+
+    def build():
+        calls.append(1)
+        return np.arange(5)
+
+    assert list(sources.cached_array("k", build)) == list(range(5))
+    assert list(sources.cached_array("k", build)) == list(range(5)) and len(calls) == 1
+    (tmp_path / ".parsed" / "k.npy").write_bytes(b"not numpy")
+    assert list(sources.cached_array("k", build)) == list(range(5)) and len(calls) == 2
+    monkeypatch.setenv("RISKOFF_PARQUET_CACHE", "0")
+    sources.cached_array("off", build)
+    assert len(calls) == 3 and not (tmp_path / ".parsed" / "off.npy").exists()
