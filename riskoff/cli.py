@@ -123,7 +123,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from riskoff.data.align import clock_parts
     from riskoff.phases import Phases
     from riskoff.run_folder import default_out
-    from riskoff.runner import ranking_text, simulate_config, submit_tearsheets, write_run
+    from riskoff.runner import ranking_text, simulate_config, submit_bootstraps, submit_tearsheets, write_run
 
     t0 = time.perf_counter()
     phases = Phases(_say, live=sys.stderr.isatty())
@@ -131,15 +131,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         cfg = load_config(args.config or _default_config())
         bar.update()
     tearsheets = False if args.no_tearsheets else ("all" if args.all_tearsheets else True)
-    pool = None
+    pool = helper = None
     if tearsheets is not False and (tearsheets == "all" or cfg.tearsheets != "none") and cfg.workers > 1:
         from riskoff.reports.tearsheets import start_pool
 
         pool = start_pool(cfg.workers)  # its start-up overlaps the backtest
+    elif cfg.significance.bootstrap and cfg.workers > 1:
+        from riskoff.workers import start_pool
+
+        helper = start_pool(1, ["arch.bootstrap"])  # the bootstraps run there (see submit_bootstraps)
     pending = []
 
-    def submit(result) -> None:  # the pages render while the run evaluates and writes
+    def submit(result) -> None:  # the pages (or the bootstraps) run while the run evaluates and writes
         pending.append(submit_tearsheets(result, pool, tearsheets))
+        if helper is not None:
+            submit_bootstraps(result, helper)
 
     try:
         result = simulate_config(cfg, data_dir=args.data_dir, progress=_say, phases=phases,
@@ -147,8 +153,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else default_out(cfg.name)
         write_run(result, out, report=not args.no_report, progress=_say, phases=phases, pages=pending[0])
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        for p in (pool, helper):
+            if p is not None:
+                p.shutdown(cancel_futures=True)
     _out(ranking_text(result))
     _out(f"\n{len(result.pairs)} strategy x asset pairs, {len(result.windows)} window rows; "
          f"{annualisation_note(clock_parts(p.calendar) for p in result.pairs)}")

@@ -93,6 +93,8 @@ class RunResult:
     skipped: list[dict[str, str]] = field(default_factory=list)
     #: the significance stage still running in the background (``simulate_config(defer_significance=True)``)
     pending: _Background | None = None
+    #: bootstrap intervals computed elsewhere, asset -> future (see :func:`submit_bootstraps`)
+    bootstraps: dict = field(default_factory=dict)
 
     def wait_significance(self) -> None:
         """Block until a deferred significance stage has filled ``significance`` and ``windows``."""
@@ -235,7 +237,8 @@ def assess(result: RunResult, say: Callable[[str], None] = lambda _msg: None) ->
     say(f"skill or luck: random-timing null ({s.paths if s.null else 'off'} paths per pair), bootstrap "
         f"({s.reps if s.bootstrap else 'off'} resamples) ...")
     result.significance, result.windows = assess_run(result.pairs, result.windows, result.markets, s,
-                                                     baseline=BASELINE, workers=result.config.workers)
+                                                     baseline=BASELINE, workers=result.config.workers,
+                                                     bootstraps=result.bootstraps or None)
 
 
 def evaluate(result: RunResult, tick: Callable[[], None] | None = None) -> None:
@@ -372,6 +375,22 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
             if own_pool is not None:
                 own_pool.shutdown(cancel_futures=True)
     return out
+
+
+def submit_bootstraps(result: RunResult, pool) -> None:
+    """Start the bootstrap intervals of every asset in ``pool`` (a process pool), as soon as the
+    pairs are simulated (they need only equity); the significance stage collects them.
+
+    ``riskoff run`` does this when it renders no tearsheets: a helper process that imported arch
+    while the run loaded its data computes them, and the run's own process spends its time on the
+    null instead of on arch's imports and resampling.
+    """
+    from riskoff.significance.run import bootstrap_jobs, run_bootstrap
+
+    s = result.config.significance
+    if s.bootstrap:
+        result.bootstraps = {a: pool.submit(run_bootstrap, job)
+                             for a, job in bootstrap_jobs(result.pairs, s, BASELINE).items()}
 
 
 def tearsheet_keys(result: RunResult, tearsheets: bool | str = True) -> list[str]:

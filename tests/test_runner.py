@@ -180,3 +180,21 @@ def test_write_numbers_csv_writes_what_pandas_writes(tmp_path):
         write_numbers_csv(f, tmp_path / "fast.csv", fmt)
         f.to_csv(tmp_path / "pandas.csv", float_format=fmt)
         assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes(), (fmt, list(f.columns))
+
+
+def test_bootstraps_in_a_helper_process_equal_the_threaded_ones(small_result, data_dir):
+    # `riskoff run` without tearsheets computes the bootstraps in a helper process (submit_bootstraps);
+    # the intervals are the same numbers as the in-process threads give
+    from riskoff.runner import submit_bootstraps
+    from riskoff.workers import start_pool
+
+    helper = start_pool(1, ["arch.bootstrap"])
+    try:
+        result = simulate_config(load_config(SMALL), data_dir=data_dir,
+                                 on_simulated=lambda r: submit_bootstraps(r, helper))
+    finally:
+        helper.shutdown()
+    assert result.bootstraps and all(f.done() for f in result.bootstraps.values())
+    cols = ["cagr_diff", "cagr_diff_lo", "cagr_diff_hi", "sharpe_diff", "sharpe_diff_lo", "sharpe_diff_hi"]
+    assert small_result.significance[cols].notna().any().all()
+    pd.testing.assert_frame_equal(result.significance, small_result.significance)

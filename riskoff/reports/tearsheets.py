@@ -27,18 +27,17 @@ import hashlib
 import html
 import os
 import re
-import sys
 import warnings
 from contextlib import contextmanager
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from riskoff.workers import start_pool as workers_pool
 from riskoff.reports.runfiles import BASELINE, periods_per_year, read_dated_csv, read_summary, split_column, stats_frame
 
 __all__ = ["write_tearsheets", "tearsheet_filename", "tearsheet_job", "render_page", "PendingPages", "normalise_pairs",
@@ -321,56 +320,14 @@ def _quantstats_patched(qs):
         qs.plots.yearly_returns, qs.plots.monthly_heatmap, plt.savefig, qs.stats.drawdown_details = saved
 
 
-def _init_worker() -> None:
-    import quantstats  # noqa: F401  (the slow import happens while the parent is still busy)
-
-    from riskoff import _mpl
-
-    _mpl.configure()
-
-
-def _ready() -> bool:
-    return True
-
-
 def start_pool(workers: int) -> ProcessPoolExecutor:
     """A tearsheet process pool whose workers start importing quantstats right away.
 
     Start it before the backtest so the workers' start-up (a few seconds each) overlaps the
-    simulation; pass it to :func:`write_tearsheets` and shut it down afterwards.
+    simulation; pass it to :func:`write_tearsheets` and shut it down afterwards. See
+    :func:`riskoff.workers.start_pool` for how the workers start.
     """
-    # spawn, not fork: the parent may hold threads (numba, BLAS) that a forked child would inherit
-    # in a locked state.
-    pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=get_context("spawn"),
-                               initializer=_init_worker)
-    with main_hidden():  # the workers are spawned here, so a plain script needs no __main__ guard
-        for _ in range(max(1, workers)):
-            pool.submit(_ready)  # makes the pool spawn its workers now
-    return pool
-
-
-@contextmanager
-def main_hidden():
-    """Start spawn workers without re-running the caller's ``__main__``.
-
-    A spawned child normally re-imports the parent's main script so that functions defined there
-    can be unpickled; run from an unguarded script that re-runs the whole script in every child
-    (and multiprocessing then refuses to start). The workers here only call functions of this
-    module, so the main module's ``__file__`` and ``__spec__`` are hidden while the workers start,
-    which makes multiprocessing skip that step.
-    """
-    main = sys.modules.get("__main__")
-    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
-    try:
-        if main is not None:
-            main.__dict__.pop("__file__", None)
-            main.__dict__["__spec__"] = None
-        yield
-    finally:
-        if main is not None:
-            main.__dict__.update(saved)
-            if "__spec__" not in saved:
-                main.__dict__.pop("__spec__", None)
+    return workers_pool(workers, ["quantstats"])
 
 
 def normalise_pairs(pairs, columns: list[str]) -> list[tuple[str, str]]:
@@ -474,7 +431,7 @@ def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2,
         The written file paths, in the order of ``pairs``.
 
     The pool uses the "spawn" start method with the caller's ``__main__`` hidden from the workers
-    (see :func:`main_hidden`), so a plain script or a notebook calling this needs no
+    (see :func:`riskoff.workers.main_hidden`), so a plain script or a notebook calling this needs no
     ``if __name__ == "__main__":`` guard.
     """
     run_dir = Path(run_dir)

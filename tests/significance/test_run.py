@@ -89,3 +89,14 @@ def test_bad_tables_name_file_and_key(tmp_path, extra, message):
     with pytest.raises(ConfigError) as err:
         load_config(path)
     assert message in str(err.value) and str(path) in str(err.value)
+
+
+def test_bh_qvalues_equal_scipys_false_discovery_control():
+    from scipy.stats import false_discovery_control
+
+    from riskoff.significance.run import bh_qvalues
+
+    rng = np.random.default_rng(4)
+    for p in (rng.random(46), np.r_[rng.random(20) * 0.01, rng.random(30)], np.array([0.5]),
+              np.array([0.01, 0.01, 0.2, 0.2, 1.0]), rng.random(7)[::-1]):
+        np.testing.assert_allclose(bh_qvalues(p), false_discovery_control(p, method="bh"), rtol=1e-12, atol=0)
