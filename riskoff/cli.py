@@ -143,6 +143,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     pending = []
 
     def submit(result) -> None:  # the pages (or the bootstraps) run while the run evaluates and writes
+        # With tearsheets the bootstraps stay in this process's threads: queued in the page workers
+        # they delay the pages, which finish last (measured: 20.4-21.1 s against 19.6-20.4 s).
         pending.append(submit_tearsheets(result, pool, tearsheets))
         if helper is not None:
             submit_bootstraps(result, helper)
