@@ -129,34 +129,30 @@ def cached_array(key: str, build: Callable[[], np.ndarray]) -> np.ndarray:
             pass
     value = np.asarray(build())
     if target is not None:
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".npy.tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    np.save(f, value, allow_pickle=False)
-                os.replace(tmp, target)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        except OSError:
-            pass  # the cache is an optimisation; a read-only disk must not fail the run
+        _atomic_cache_write(target, lambda tmp: np.save(tmp, value, allow_pickle=False))
     return value
 
 
-def _atomic_parquet(frame: pd.DataFrame, target: Path) -> None:
+def _atomic_cache_write(target: Path, write: Callable) -> None:
+    """``write(file)`` into a temp file beside ``target``, then rename it over ``target``: readers
+    never see half a file."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=target.suffix + ".tmp")
         os.close(fd)
         try:
-            frame.to_parquet(tmp)
+            with open(tmp, "wb") as f:
+                write(f)
             os.replace(tmp, target)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
     except OSError:
         pass  # the cache is an optimisation; a read-only disk must not fail the run
+
+
+def _atomic_parquet(frame: pd.DataFrame, target: Path) -> None:
+    _atomic_cache_write(target, frame.to_parquet)
 
 
 def parse_canonical(path: Path, spec: SeriesSpec) -> pd.DataFrame:
