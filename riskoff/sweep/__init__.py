@@ -129,8 +129,7 @@ parameters of one combination), ``plan`` (span, walk-forward folds, per-asset co
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from riskoff.lazy import lazy_exports
 
 # The package loads its modules on first use (PEP 562): the CLI's argument parser reads
 # riskoff.sweep.config for the choices of `riskoff sweep`, and every other command (`riskoff run`)
@@ -152,16 +151,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module 'riskoff.sweep' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOME))
+__getattr__, __dir__ = lazy_exports("riskoff.sweep", globals(), _HOME)
 
 
 __all__ = ["SweepConfig", "GridDim", "WalkForwardSpec", "SweepPlan", "SweepResult", "ChunkResult",
