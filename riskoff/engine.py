@@ -86,7 +86,7 @@ from riskoff.errors import RiskoffError
 if TYPE_CHECKING:
     import vectorbt as vbt
 
-__all__ = ["Costs", "DEFAULT_COSTS", "EngineInputError", "SimResult", "simulate", "simulate_equity", "simulate_portfolio",
+__all__ = ["Costs", "DEFAULT_COSTS", "EngineInputError", "SimResult", "simulate", "simulate_portfolio",
            "to_vectorbt", "AccountState", "initial_account_state", "account_bar_nb", "accrue_cash_nb", "order_gap_nb",
            "sell_nb", "buy_nb", "weight_nb", "cash_growth"]
 
@@ -610,23 +610,6 @@ def simulate(close: pd.Series | pd.DataFrame, exposure: pd.Series | pd.DataFrame
         return _from_vectorbt(inp, _vectorbt_portfolio(inp))
     equity, weight, fills = _run_kernel(inp, shared_cash=False)
     return _result(inp, equity, inp.columns, weight, _kernel_orders(inp, fills))
-
-
-def simulate_equity(close: pd.Series, exposure: np.ndarray, *, open: pd.Series | None = None,
-                    cash_rate: pd.Series | None = None, costs: Costs = Costs(), fill: str = "next_close",
-                    max_leverage: float = 1.0, init_cash: float = 1.0) -> np.ndarray:
-    """Equity of many exposure columns on one asset, as a (bars, columns) array.
-
-    The same numba simulation as ``simulate(close, DataFrame(exposure, index=close.index))``
-    (same checks, fills, costs and cash), minus everything the caller of a large batch does not
-    need: no order list, no returns or exposure frames: a fast path for Monte Carlo studies that
-    keep only equity. (The random-timing null goes further and never builds the paths' matrix:
-    ``riskoff.significance.null`` steps ``account_bar_nb`` itself.)
-    """
-    inp = single_inputs(close, pd.DataFrame(exposure, index=close.index), open=open, cash_rate=cash_rate,
-                         costs=costs, fill=fill, rebalance=None, rebalance_band=0.05, rebalance_every=0,
-                         max_leverage=max_leverage, init_cash=init_cash)
-    return _run_kernel(inp, shared_cash=False)[0]
 
 
 def simulate_portfolio(close: pd.DataFrame, weights: pd.DataFrame, *,

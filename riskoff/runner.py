@@ -119,9 +119,9 @@ class _Background:
         except BaseException as exc:  # re-raised in the caller's thread
             self._error.append(exc)
 
-    def join(self) -> None:
+    def join(self, reraise: bool = True) -> None:
         self._thread.join()
-        if self._error:
+        if self._error and reraise:
             raise self._error[0]
 
 
@@ -434,36 +434,30 @@ def sharpe_basis(cash: str) -> str:
 def _render(run_dir: Path, report: bool, say, phases: Phases, pages) -> None:
     """findings.md, then the tearsheets (written as their pool finishes them) and report.html (this
     process) at the same time."""
-    import threading
-
     from riskoff.reports import write_findings, write_report
 
     with phases.phase("findings", total=1) as bar:
         write_findings(run_dir)
         bar.update()
-    failure: list[BaseException] = []
     worker = None
     if len(pages):
         say(f"writing {len(pages)} tearsheets ...")
 
         def job() -> None:
-            try:
-                with phases.phase("tearsheets", total=len(pages)) as bar:
-                    pages.write(run_dir / "tearsheets", on_page=bar.update)
-            except BaseException as exc:  # re-raised in the caller's thread
-                failure.append(exc)
-        worker = threading.Thread(target=job, name="tearsheets")
-        worker.start()
+            with phases.phase("tearsheets", total=len(pages)) as bar:
+                pages.write(run_dir / "tearsheets", on_page=bar.update)
+        worker = _Background(job, "tearsheets")
     try:
         if report:
             with phases.phase("report", total=1) as bar:
                 write_report(run_dir)
                 bar.update()
-    finally:
+    except BaseException:
         if worker is not None:
-            worker.join()
-    if failure:
-        raise failure[0]
+            worker.join(reraise=False)  # the report's error is the one to show
+        raise
+    if worker is not None:
+        worker.join()
 
 
 def ranking_text(result: RunResult, top: int = 40) -> str:

@@ -198,3 +198,16 @@ def test_bootstraps_in_a_helper_process_equal_the_threaded_ones(small_result, da
     cols = ["cagr_diff", "cagr_diff_lo", "cagr_diff_hi", "sharpe_diff", "sharpe_diff_lo", "sharpe_diff_hi"]
     assert small_result.significance[cols].notna().any().all()
     pd.testing.assert_frame_equal(result.significance, small_result.significance)
+
+
+def test_a_failing_tearsheet_surfaces_in_write_run_and_leaves_no_folder(small_result, tmp_path):
+    class BrokenPages:  # stands in for riskoff.reports.tearsheets.PendingPages
+        def __len__(self) -> int:
+            return 1
+
+        def write(self, out_dir, on_page=None):
+            raise RuntimeError("quantstats broke")
+
+    with pytest.raises(RuntimeError, match="quantstats broke"):
+        write_run(small_result, tmp_path / "broken", report=False, pages=BrokenPages())
+    assert list(tmp_path.iterdir()) == []

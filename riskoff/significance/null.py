@@ -57,7 +57,7 @@ from riskoff.metrics import max_drawdown_nb
 from riskoff.numba_cache import drop_stale
 
 __all__ = ["FULL", "SHIFT_CHANGE_RATE", "SHIFT_FREE_SHARE", "NullChoice", "NullResult", "classify",
-           "episode_paths", "shift_paths", "null_paths", "pair_rng", "drawdowns", "path_metrics", "compare",
+           "episode_paths", "shift_paths", "pair_rng", "drawdowns", "path_metrics", "compare",
            "run_null"]
 
 FULL = 0.999  # a target at or above this is fully invested (riskoff.evaluation.FULL)
@@ -265,17 +265,6 @@ def shift_paths(target: np.ndarray | pd.Series, n: int, rng: np.random.Generator
         out[start:] = t[:, None]
         return out
     return _materialise(_draws("shift", target, n, rng), len(target))
-
-
-def null_paths(target: np.ndarray | pd.Series, n: int, rng: np.random.Generator,
-               choice: NullChoice | None = None) -> tuple[NullChoice, np.ndarray]:
-    """The null chosen by ``classify`` and its ``n`` paths (bars, n); no paths for kind "none"."""
-    choice = choice or classify(target)
-    if choice.kind == "episodes":
-        return choice, episode_paths(target, n, rng)
-    if choice.kind == "shift":
-        return choice, shift_paths(target, n, rng)
-    return choice, np.empty((len(target), 0))
 
 
 # the kernels inline metrics.max_drawdown_nb and engine.account_bar_nb; numba's cache would not

@@ -454,19 +454,3 @@ def test_vectorbt_keeps_tiny_rebalances_in_high_priced_assets():
     slow = simulate(close, exposure, costs=costs, engine="vectorbt")
     rel = (fast.equity / slow.equity - 1).abs().to_numpy().max()
     assert rel < 1e-9, rel
-
-
-def test_simulate_equity_is_simulate_without_the_frames():
-    from riskoff.engine import simulate_equity
-    rng = np.random.default_rng(4)
-    idx = pd.bdate_range("2020-01-01", periods=300)
-    close = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.02, 300))), index=idx)
-    opens = close * np.exp(rng.normal(0, 0.005, 300))
-    expo = np.where(rng.random((300, 7)) < 0.2, 0.0, 1.0)
-    expo[:5] = np.nan
-    cash = pd.Series(3.0, index=idx)
-    for fill in ("next_close", "next_open"):
-        ref = simulate(close, pd.DataFrame(expo, index=idx), open=opens, cash_rate=cash, costs=Costs(5, 7),
-                       fill=fill).equity.to_numpy()
-        got = simulate_equity(close, expo, open=opens, cash_rate=cash, costs=Costs(5, 7), fill=fill)
-        np.testing.assert_array_equal(got, ref)
