@@ -14,10 +14,9 @@ import sys
 import time
 
 import _timing  # noqa: F401  (first: puts this checkout on sys.path)
-from _timing import best_of, check_checkout, cold_and_cached, emit, require
-
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from _timing import best_of, check_checkout, cold_and_cached, emit, require
 
 START = "2015-01-01"
 ATOL = 1e-9
@@ -25,7 +24,7 @@ ATOL = 1e-9
 
 def load() -> tuple[pd.Series, pd.Series | None, str]:
     """SPY close and the EFFR cash rate (shifted: EFFR for day d is the overnight rate ending d+1)."""
-    from riskoff.paths import resolve_data_dir
+    from riskoff.util.paths import resolve_data_dir
 
     data_dir, _ = resolve_data_dir()
     spy, effr = data_dir / "series/prices/SPY.csv", data_dir / "series/fred/EFFR.csv"
@@ -55,7 +54,7 @@ def grid(close: pd.Series) -> pd.DataFrame:
 
 def child() -> None:
     t0 = time.perf_counter()
-    from riskoff.engine import DEFAULT_COSTS, simulate
+    from riskoff.engine.account import DEFAULT_COSTS, simulate
     t1 = time.perf_counter()
     close, rate, _ = load()
     expo = trend(close, 200)
@@ -70,7 +69,7 @@ def max_diff(a: pd.DataFrame, b: pd.DataFrame) -> float:
 
 def main() -> None:
     check_checkout()
-    from riskoff.engine import DEFAULT_COSTS, simulate
+    from riskoff.engine.account import DEFAULT_COSTS, simulate
 
     close, rate, source = load()
     costs = DEFAULT_COSTS["equity"]

@@ -30,14 +30,16 @@ START, END = "2021-01-01", "2026-04-21"
 def main(study_too: bool = True) -> dict:
     import pandas as pd
 
-    from riskoff.config import load_config
     from riskoff.data import load
-    from riskoff.data.align import bar_range, decision_times
-    from riskoff.engine import simulate
-    from riskoff.event_rules import run_event_rule
-    from riskoff.events import event_stream
-    from riskoff.runner import simulate_config, write_run
-    from riskoff.strategy import StrategyConfig, build_exposure, discover_strategies
+    from riskoff.data.calendars import bar_range, decision_times
+    from riskoff.data.events import event_stream
+    from riskoff.engine.account import simulate
+    from riskoff.run.config import load_config
+    from riskoff.run.runner import simulate_config, write_run
+    from riskoff.strategies.config import StrategyConfig
+    from riskoff.strategies.contract import discover_strategies
+    from riskoff.strategies.event_rules import run_event_rule
+    from riskoff.strategies.exposure import build_exposure
 
     ids = [H1, "BINANCE-BTCUSDT", "VIX", "SPY", "SOFR", "EFFR"]
     bars = bar_range(START, END, pd.Timedelta("1h"))

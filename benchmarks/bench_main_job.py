@@ -5,7 +5,7 @@ parquet cache off; cold_cached: the second `make run` on a machine). Each run wr
 folder that is deleted afterwards. Checked before any figure is reported: the runs exit 0, cover
 50 strategy x asset pairs and 500 window rows, and write byte-identical windows.csv and
 summary.json stats in both runs. Measured with the config's five tearsheets and again with
-`--no-tearsheets`; the run's own per-phase timing line (riskoff.phases) is included (phases that
+`--no-tearsheets`; the run's own per-phase timing line (riskoff.run.phases) is included (phases that
 overlap in time (significance and the CSV writing; tearsheets and everything after the engine) are each counted). Targets (issue 14), on an otherwise
 idle 2-core machine: <= 30 s cold and <= 20 s cold_cached with tearsheets, <= 10 s without.
 Prints JSON.

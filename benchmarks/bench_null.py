@@ -15,8 +15,8 @@ import time
 
 from _timing import ROOT, best_of, check_checkout, emit, require
 
-from riskoff.config import load_config
-from riskoff.runner import BASELINE, simulate_config
+from riskoff.run.config import load_config
+from riskoff.run.runner import BASELINE, simulate_config
 from riskoff.significance.run import assess_run
 from riskoff.significance.settings import SignificanceSettings
 

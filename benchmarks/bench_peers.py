@@ -43,10 +43,9 @@ import warnings
 os.environ.setdefault("TQDM_DISABLE", "1")  # backtesting.py's progress bar
 
 import _timing  # noqa: F401,E402  (first: puts this checkout on sys.path)
-from _timing import best_of, check_checkout, emit, require  # noqa: E402
-
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from _timing import best_of, check_checkout, emit, require  # noqa: E402
 
 START = "2015-01-01"
 WINDOW = 200
@@ -71,14 +70,14 @@ def riskoff_exposure(close: pd.Series, window: int) -> pd.Series:
 
 
 def riskoff_run(ohlc: pd.DataFrame, window: int = WINDOW):
-    from riskoff.engine import Costs, simulate
+    from riskoff.engine.account import Costs, simulate
     close = ohlc["Close"].rename("SPY")
     return simulate(close, riskoff_exposure(close, window), costs=Costs(0.0, 0.0), fill="next_close", init_cash=1.0)
 
 
 def riskoff_grid(ohlc: pd.DataFrame) -> pd.Series:
     """Final equity per SMA length: every length one exposure column of a single simulate call."""
-    from riskoff.engine import Costs, simulate
+    from riskoff.engine.account import Costs, simulate
     close = ohlc["Close"].rename("SPY")
     expo = pd.DataFrame({w: riskoff_exposure(close, w) for w in GRID})
     return simulate(close, expo, costs=Costs(0.0, 0.0), fill="next_close", init_cash=1.0).equity.iloc[-1]

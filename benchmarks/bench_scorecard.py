@@ -21,7 +21,7 @@ ASSETS = ("SPY", "QQQ", "BTC-USD", "GLD")
 
 
 def build():
-    from riskoff.scorecard import build_scorecard
+    from riskoff.evaluation.scorecard import build_scorecard
     return build_scorecard(ASSETS)
 
 
@@ -38,7 +38,7 @@ def child() -> None:
 
 def main() -> None:
     check_checkout()
-    from riskoff.scorecard import write_scorecard
+    from riskoff.reports.scorecard import write_scorecard
 
     fresh = cold_and_cached(__file__, ["--child"])
     card = build()

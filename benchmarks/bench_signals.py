@@ -20,7 +20,7 @@ START, END = "2010-01-01", None  # to the end of the data
 
 
 def one_pass(specs) -> tuple[dict[str, dict[str, float]], dict]:
-    from riskoff.signal import evaluate, load_signal_data
+    from riskoff.signals.evaluate import evaluate, load_signal_data
 
     times, outputs = {}, {}
     for name, spec in specs.items():
@@ -38,7 +38,7 @@ def checksum(outputs: dict) -> str:
 
 
 def specs_and_errors():
-    from riskoff.signal import discover
+    from riskoff.signals.contract import discover
     reg = discover()
     return dict(sorted(reg.signals.items())), sorted(reg.errors)
 

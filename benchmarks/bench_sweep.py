@@ -24,8 +24,8 @@ Reported (cold, cold_cached and warm as defined in benchmarks/_timing.py):
     100k       a 100 x 100 x 10 grid (x 2 assets = 200,000 backtests) in a fresh process with the
                caches filled (cold_cached): time and max RSS (target < 2 GB).
     check      every figure of a sample of combinations computed again through a full vectorbt
-               Portfolio (``riskoff.engine.simulate(engine="vectorbt")``) and the equity curves of the
-               sample against ``riskoff.engine.to_vectorbt(...).value()``: max abs difference (<= 1e-9).
+               Portfolio (``riskoff.engine.account.simulate(engine="vectorbt")``) and the equity curves of the
+               sample against ``riskoff.engine.account.to_vectorbt(...).value()``: max abs difference (<= 1e-9).
 The machine is shared: ``loadavg`` and CPU seconds are printed next to the wall times.
 """
 from __future__ import annotations
@@ -37,10 +37,9 @@ import time
 import tracemalloc
 
 import _timing  # noqa: F401  (first: puts this checkout on sys.path)
-from _timing import check_checkout, cold_and_cached, emit, fresh_process, require
-
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from _timing import check_checkout, cold_and_cached, emit, fresh_process, require
 
 ASSETS = ["SPY", "BTC-USD"]
 
@@ -84,8 +83,8 @@ def timed(fn, repeat: int) -> tuple[float, float, object]:
 
 def verify(plan, n: int = 12, seed: int = 0) -> dict:
     """Fast-path figures vs a full vectorbt Portfolio on a random sample of combinations."""
-    from riskoff.engine import to_vectorbt
-    from riskoff.strategy import build_exposure
+    from riskoff.engine.account import to_vectorbt
+    from riskoff.strategies.exposure import build_exposure
     from riskoff.sweep import asset_context, combo_strategy, run_chunk, sweep_equity
 
     cfg = plan.config

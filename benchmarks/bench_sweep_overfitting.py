@@ -16,7 +16,13 @@ from _timing import ROOT, best_of, check_checkout, emit, require
 
 from riskoff.significance.overfitting import block_stats
 from riskoff.significance.sweep import sweep_block_stats, sweep_overfitting
-from riskoff.sweep import asset_context, load_sweep_config, plan_sweep, run_sweep, sweep_equity
+from riskoff.sweep import (
+    asset_context,
+    load_sweep_config,
+    plan_sweep,
+    run_sweep,
+    sweep_equity,
+)
 
 
 def main() -> None:

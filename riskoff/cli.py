@@ -27,14 +27,14 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from riskoff import __version__
-from riskoff.errors import ConfigError, RiskoffError
-from riskoff.paths import find_project, resolve_data_dir
+from riskoff.util.errors import ConfigError, RiskoffError
+from riskoff.util.paths import find_project, resolve_data_dir
 
 log = logging.getLogger("riskoff")
 _T0 = time.perf_counter()
@@ -96,7 +96,7 @@ def _out(text: str) -> None:
 # ---------------------------------------------------------------------------------- commands
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from riskoff.scaffold import EXAMPLE_SIGNAL, init_project
+    from riskoff.run.scaffold import EXAMPLE_SIGNAL, init_project
     files = init_project(args.dir)
     root = Path(args.dir).resolve()
     _out(table(["created"], [[p.relative_to(root)] for p in files], title=f"riskoff project in {root}"))
@@ -118,12 +118,18 @@ def _default_config() -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from riskoff.annualisation import annualisation_note
-    from riskoff.config import load_config
-    from riskoff.data.align import clock_parts
-    from riskoff.phases import Phases
-    from riskoff.run_folder import default_out
-    from riskoff.runner import ranking_text, simulate_config, submit_bootstraps, submit_tearsheets, write_run
+    from riskoff.data.calendars import clock_parts
+    from riskoff.engine.annualisation import annualisation_note
+    from riskoff.run.config import load_config
+    from riskoff.run.folder import default_out
+    from riskoff.run.phases import Phases
+    from riskoff.run.runner import (
+        ranking_text,
+        simulate_config,
+        submit_bootstraps,
+        submit_tearsheets,
+        write_run,
+    )
 
     t0 = time.perf_counter()
     phases = Phases(_say, live=sys.stderr.isatty())
@@ -137,7 +143,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         pool = start_pool(cfg.workers)  # its start-up overlaps the backtest
     elif cfg.significance.bootstrap and cfg.workers > 1:
-        from riskoff.workers import start_pool
+        from riskoff.run.workers import start_pool
 
         helper = start_pool(1, ["arch.bootstrap"])  # the bootstraps run there (see submit_bootstraps)
     pending = []
@@ -191,7 +197,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
 
 
 def cmd_windows(args: argparse.Namespace) -> int:
-    from riskoff.windows import load_windows
+    from riskoff.evaluation.windows import load_windows
     ws = load_windows()
     _out(table(["id", "start", "trough", "end", "sample", "assets", "name"],
                [[w.id, f"{w.start:%Y-%m-%d}", f"{w.trough:%Y-%m-%d}", f"{w.end:%Y-%m-%d}", w.sample,
@@ -200,7 +206,8 @@ def cmd_windows(args: argparse.Namespace) -> int:
 
 
 def cmd_signals_score(args: argparse.Namespace) -> int:
-    from riskoff.scorecard import build_scorecard, default_out, summary_text, write_scorecard
+    from riskoff.evaluation.scorecard import build_scorecard, summary_text
+    from riskoff.reports.scorecard import default_out, write_scorecard
 
     t0 = time.perf_counter()
     if args.name:
@@ -208,7 +215,7 @@ def cmd_signals_score(args: argparse.Namespace) -> int:
     if args.plugin_dir:
         raise RiskoffError("riskoff signals score scores the signals in signals/ and the entry points; "
                            "--plugin-dir is not supported here")
-    from riskoff.run_folder import RunFolder
+    from riskoff.run.folder import RunFolder
 
     out = Path(args.out) if args.out else default_out()
     RunFolder(out, what="scorecard").check_free()  # before the work, not after it
@@ -221,7 +228,7 @@ def cmd_signals_score(args: argparse.Namespace) -> int:
 
 def _origin(origin: str) -> str:
     """Where a plug-in comes from, short: 'built-in', a path relative to the project, or the entry point."""
-    from riskoff.paths import SIGNALS_DIR, STRATEGIES_DIR
+    from riskoff.util.paths import SIGNALS_DIR, STRATEGIES_DIR
     p = Path(origin)
     if p.parent in (SIGNALS_DIR, STRATEGIES_DIR):
         return "built-in"
@@ -232,7 +239,7 @@ def _origin(origin: str) -> str:
 
 
 def _plugin_table(kind: str, registry: Any) -> str:
-    from riskoff.signal import SignalSpec
+    from riskoff.signals.contract import SignalSpec
     rows = []
     for name, spec in sorted(registry.items.items()):
         params = ", ".join(f"{p.name}={p.default!r}" for p in spec.params) or "-"
@@ -248,15 +255,15 @@ def _plugin_table(kind: str, registry: Any) -> str:
 
 def _load_plugin(kind: str, target: str, dirs: list[Path]) -> Any:
     """A plug-in by name (discovered) or by file path (imported on its own)."""
-    from riskoff.plugins import import_plugin_file
+    from riskoff.util.plugins import import_plugin_file
     path = Path(target)
     if target.endswith(".py") or path.is_file():
         if not path.is_file():
             raise ConfigError(f"{path}: plug-in file not found")
         if kind == "signals":
-            from riskoff.signal import spec_from_module
+            from riskoff.signals.contract import spec_from_module
         else:
-            from riskoff.strategy import spec_from_module
+            from riskoff.strategies.contract import spec_from_module
         try:
             module = import_plugin_file(path.resolve(), f"check_{kind}")
         except Exception as exc:
@@ -267,16 +274,23 @@ def _load_plugin(kind: str, target: str, dirs: list[Path]) -> Any:
 
 def _registry(kind: str, dirs: list[Path]) -> Any:
     if kind == "signals":
-        from riskoff.signal import discover
+        from riskoff.signals.contract import discover
         return discover(dirs)
-    from riskoff.strategy import discover_strategies
+    from riskoff.strategies.contract import discover_strategies
     return discover_strategies(dirs)
 
 
 def _check_signal(spec: Any, args: argparse.Namespace) -> tuple[list[str], Any]:
-    from riskoff.signal import evaluate, load_signal_data
-    from riskoff.testing import (declaration_problems, first_leak, output_problems, param_problems,
-                                 truncation_mismatches, truncation_leaks, warmup_problems)
+    from riskoff.signals.evaluate import evaluate, load_signal_data
+    from riskoff.testing import (
+        declaration_problems,
+        first_leak,
+        output_problems,
+        param_problems,
+        truncation_leaks,
+        truncation_mismatches,
+        warmup_problems,
+    )
     frame = load_signal_data(spec, args.start, args.end, data_dir=args.data_dir)
     log.info(f"checking signal {spec.name} on {len(frame)} bars {frame.index[0]:%Y-%m-%d} .. "
              f"{frame.index[-1]:%Y-%m-%d} ({spec.origin})")
@@ -304,7 +318,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     spec = _load_plugin(kind, args.name, dirs)
     if args.action == "show":
         if kind == "signals":
-            from riskoff.signal import format_show
+            from riskoff.signals.contract import format_show
             _out(format_show(spec))
         else:
             _out(f"{spec.name}\n{'=' * len(spec.name)}\n\n{spec.doc.strip() or '(no docstring)'}\n")
@@ -334,7 +348,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 def cmd_data(args: argparse.Namespace) -> int:
     from riskoff.data.fetch import fetch, status
-    from riskoff.paths import LIVE_DATA_DIR
+    from riskoff.util.paths import LIVE_DATA_DIR
     if args.action == "fetch":
         root = Path(args.data_dir) if args.data_dir else LIVE_DATA_DIR
         log.info(f"fetching into {root}")
@@ -389,9 +403,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from riskoff.errors import ConfigError, did_you_mean
-    from riskoff.run_folder import RunFolder
-    from riskoff.sweep import default_out, load_sweep_config, rankable_metrics, run_sweep, write_sweep
+    from riskoff.run.folder import RunFolder
+    from riskoff.sweep import (
+        default_out,
+        load_sweep_config,
+        rankable_metrics,
+        run_sweep,
+        write_sweep,
+    )
+    from riskoff.util.errors import ConfigError, did_you_mean
 
     def say(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
@@ -453,9 +473,9 @@ def add_sweep_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def _next_end(data_dir: Path, config: str | None) -> str:
     """What ``end = "auto"`` would resolve to for the default (or given) config, and why."""
-    from riskoff.config import load_config
     from riskoff.data.context import DataContext
-    from riskoff.plan import resolve_end, used_series
+    from riskoff.run.config import load_config
+    from riskoff.run.plan import resolve_end, used_series
     try:
         cfg = load_config(config or _default_config())
         data = DataContext.create(data_dir, cfg.series)
@@ -548,7 +568,7 @@ def _terminate(signum, frame):  # SIGTERM unwinds like Ctrl-C, so the run remove
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """riskoff's own warnings as one line each; other libraries' keep Python's format."""
-    from riskoff.errors import RiskoffWarning
+    from riskoff.util.errors import RiskoffWarning
     if issubclass(category, RiskoffWarning):
         print(f"riskoff: warning: {message}", file=sys.stderr)
     else:

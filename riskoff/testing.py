@@ -3,7 +3,7 @@
 Each check returns a list of problems (plain sentences naming the signal, the bar and the values),
 empty when the signal conforms, so a plug-in author can run them on a new signal::
 
-    from riskoff.signal import discover, load_signal_data
+    from riskoff.signals.contract import discover, load_signal_data
     from riskoff.testing import check_signal
 
     spec = discover().get("my_signal")
@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskoff.annualisation import periods_per_year
-from riskoff.errors import ConfigError, RiskoffError
-from riskoff.signal import CAUTION, RISK_OFF, RISK_ON, SignalSpec, evaluate
-from riskoff.strategy import StrategyContext, StrategySpec, run_rule
+from riskoff.engine.annualisation import periods_per_year
+from riskoff.signals.contract import CAUTION, RISK_OFF, RISK_ON, SignalSpec
+from riskoff.signals.evaluate import evaluate
+from riskoff.strategies.contract import StrategyContext, StrategySpec, run_rule
+from riskoff.util.errors import ConfigError, RiskoffError
 
 #: cut dates inside documented sell-offs (and a few calm bars): where a leak would matter most
 SELLOFF_CUTS = ("2015-08-24", "2018-02-05", "2019-09-17", "2020-03-09", "2020-03-12", "2020-03-16",

@@ -26,7 +26,7 @@ at multi-year lows; a two-year window spans one QT cycle. On 2010-2026 the posit
 import numpy as np
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON, ConfigError, Param, signal_frame
-from riskoff.signal import signal_named
+from riskoff.signals.contract import signal_named
 
 INPUTS = ["WRESBAL"]
 OPTIONAL_INPUTS = ["SOFR", "IORB", "DFEDTARU"]

@@ -35,7 +35,7 @@ import numpy as np
 from ta.trend import ema_indicator
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON, ConfigError, Param, signal_frame
-from riskoff.signal import hysteresis
+from riskoff.signals.contract import hysteresis
 
 INPUTS = ["S5FI", "S5TH", "NYSE-ADV", "NYSE-DECL", "NEW-HIGHS", "NEW-LOWS"]
 CALENDAR = "us"

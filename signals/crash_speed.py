@@ -18,7 +18,7 @@ decided at 21:00 UTC, before the 21:00-21:20 wick to 102,000) and the crash bar 
 first on the 12:00 bar (-8.7%), on every bar from 17:00, and reads -14% at the 23:00 close (62,910).
 """
 from riskoff import Param, signal_frame, states_from_levels
-from riskoff.signal import source_columns
+from riskoff.signals.contract import source_columns
 
 SOURCES = ("BINANCE-BTCUSDT-1H", "CRYPTOCOMPARE-BTCUSD-1H")
 CALENDAR = "1h"

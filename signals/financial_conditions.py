@@ -23,7 +23,7 @@ of 4-week changes since 1990 (1990, 1998, 2007-08, 2010-05, 2011-08, 2020-03).
 import numpy as np
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON, ConfigError, Param, signal_frame
-from riskoff.signal import asof_ago
+from riskoff.signals.contract import asof_ago
 
 INPUTS = ["NFCI"]
 CALENDAR = "us"

@@ -34,7 +34,7 @@ each US recession since 1970, and 35% has only been reached in recessions and 20
 import numpy as np
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON, ConfigError, Param, signal_frame
-from riskoff.signal import asof_ago
+from riskoff.signals.contract import asof_ago
 
 INPUTS = ["ICSA", "CCSA", "UNRATE"]
 CALENDAR = "us"

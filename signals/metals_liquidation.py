@@ -26,7 +26,7 @@ for one day only.
 import numpy as np
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON, Param, signal_frame
-from riskoff.signal import signal_named
+from riskoff.signals.contract import signal_named
 
 INPUTS = ["GLD.close", "SLV.close", "SPY.close", "BTC-USD.close"]
 CALENDAR = "us"

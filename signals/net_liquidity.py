@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON, ConfigError, Param, signal_frame
-from riskoff.signal import asof_ago
+from riskoff.signals.contract import asof_ago
 
 INPUTS = ["WALCL", "WTREGEN", "RRPONTSYD"]
 CALENDAR = "us"

@@ -19,7 +19,7 @@ confirms a shock in progress; alone it is rarely early.
 import numpy as np
 
 from riskoff import Param, signal_frame, states_from_levels
-from riskoff.signal import source_columns
+from riskoff.signals.contract import source_columns
 
 SOURCES = ("BINANCE-BTCUSDT-1H", "CRYPTOCOMPARE-BTCUSD-1H")
 CALENDAR = "1h"

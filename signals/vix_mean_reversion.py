@@ -26,7 +26,7 @@ import numpy as np
 from ta.trend import sma_indicator
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON, ConfigError, Param, signal_frame
-from riskoff.signal import hysteresis
+from riskoff.signals.contract import hysteresis
 
 INPUTS = ["VIX.close"]
 OPTIONAL_INPUTS = ["VIX3M.close"]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from riskoff import Param
-from riskoff.strategy import off_votes
+from riskoff.strategies.compose import off_votes
 
 PARAMS = [
     Param("off_exposure", 0.0, low=0.0, high=10.0, description="exposure while any signal is risk-off"),

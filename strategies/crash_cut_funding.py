@@ -8,11 +8,11 @@ reads at least ``normal`` (annualised %, default 0: longs are paying again, so f
 has stopped) and no crash signal is risk-off. Funding prints settle every 8 hours, so the
 re-entry waits for a print, not for the price.
 
-Written as an :class:`riskoff.event_rules.EventRule`; the labels must be among the strategy's
+Written as an :class:`riskoff.strategies.event_rules.EventRule`; the labels must be among the strategy's
 signals. Intended for hourly clocks; on daily ones ``min_out`` counts days.
 """
 from riskoff import RISK_OFF, Param
-from riskoff.event_rules import EventRule, as_target
+from riskoff.strategies.event_rules import EventRule, as_target
 
 PARAMS = [
     Param("crash", ("crash_speed", "range_volume_shock"), description="labels of the crash signals"),

@@ -9,13 +9,13 @@ re-arms from there. Signals are not needed (it reads the asset close only), but 
 signal with ``exit_state`` (default: risk-off, 2) also exits; durations accept time spans
 ("24h", "3d") converted per clock.
 
-Written as an :class:`riskoff.event_rules.EventRule`: the callback sees the point-in-time view
+Written as an :class:`riskoff.strategies.event_rules.EventRule`: the callback sees the point-in-time view
 (close history, own position, entry price, bars since entry) and keeps its stage in ``self``.
 """
 import numpy as np
 
 from riskoff import Param
-from riskoff.event_rules import EventRule, as_target
+from riskoff.strategies.event_rules import EventRule, as_target
 
 NEEDS_SIGNALS = False
 PARAMS = [

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from riskoff import Param
-from riskoff.strategy import off_votes
+from riskoff.strategies.compose import off_votes
 
 PARAMS = [
     Param("steps", (1.0, 0.5, 0.0), description="exposure with 0, 1, 2, ... risk-off votes"),

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from riskoff import Param
-from riskoff.strategy import off_votes
+from riskoff.strategies.compose import off_votes
 
 PARAMS = [
     Param("k", 2, low=1, high=100, description="risk-off votes needed to de-risk"),

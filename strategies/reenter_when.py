@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from riskoff import Param
-from riskoff.errors import did_you_mean
-from riskoff.strategy import reentry_latch
+from riskoff.util.errors import did_you_mean
+from riskoff.strategies.compose import reentry_latch
 
 PARAMS = [
     Param("signals", (), description="labels that must be back risk-on to re-enter; empty = all"),

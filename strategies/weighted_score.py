@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from riskoff import Param
-from riskoff.errors import did_you_mean
-from riskoff.strategy import state_scores
+from riskoff.util.errors import did_you_mean
+from riskoff.strategies.compose import state_scores
 
 PARAMS = [
     Param("weights", (), description="{ label = weight } or a list in signal order; empty = equal"),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from riskoff.paths import resolve_data_dir
+from riskoff.util.paths import resolve_data_dir
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -26,8 +26,8 @@ CHANGED_PARAMETER = ("vix_or_breadth", "min_bars_out", 7)  # strategy, overlay, 
 
 
 def _write_default(tmp_path_factory, data_dir, doc, name):
-    from riskoff.config import parse_config
-    from riskoff.runner import simulate_config, write_run
+    from riskoff.run.config import parse_config
+    from riskoff.run.runner import simulate_config, write_run
 
     cfg = parse_config(doc, "backtests/selloffs.toml")
     result = simulate_config(cfg, data_dir=data_dir)
@@ -37,7 +37,7 @@ def _write_default(tmp_path_factory, data_dir, doc, name):
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory, data_dir) -> Path:
     """A fresh run folder of the default config (CSV files, summary.json, findings.md; no pages)."""
-    from riskoff.tomlfile import read_toml
+    from riskoff.util.tomlfile import read_toml
 
     return _write_default(tmp_path_factory, data_dir, read_toml(DEFAULT_CONFIG, "config file"), "selloffs")
 
@@ -47,7 +47,7 @@ def default_run_changed(tmp_path_factory, data_dir) -> Path:
     """The default config with one overlay parameter changed (:data:`CHANGED_PARAMETER`)."""
     import copy
 
-    from riskoff.tomlfile import read_toml
+    from riskoff.util.tomlfile import read_toml
 
     doc = copy.deepcopy(read_toml(DEFAULT_CONFIG, "config file"))
     strategy, key, value = CHANGED_PARAMETER

@@ -1,8 +1,12 @@
 """periods_per_year: one definition of a year per clock, and the sentence outputs state."""
 import pytest
 
-from riskoff.annualisation import annualisation_note, bar_timedelta, periods_per_year
-from riskoff.errors import ConfigError
+from riskoff.engine.annualisation import (
+    annualisation_note,
+    bar_timedelta,
+    periods_per_year,
+)
+from riskoff.util.errors import ConfigError
 
 
 @pytest.mark.parametrize("calendar, bar, expected", [

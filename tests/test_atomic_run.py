@@ -53,8 +53,8 @@ def test_killed_run_leaves_no_results_folder_and_the_next_run_sweeps_its_temp(da
     proc.wait(timeout=60)
     assert not out.exists()
     assert orphan.exists()                     # SIGKILL gives no chance to clean up ...
-    from riskoff.config import load_config
-    from riskoff.runner import simulate_config, write_run
+    from riskoff.run.config import load_config
+    from riskoff.run.runner import simulate_config, write_run
     write_run(simulate_config(load_config(SMALL), data_dir=data_dir), out.parent / "next",
               tearsheets=False, report=False)
     assert not orphan.exists()                 # ... the next run in the folder removes it

@@ -13,7 +13,7 @@ import csv
 import pandas as pd
 import pytest
 
-from riskoff.cash import money_market_rate
+from riskoff.engine.cash import money_market_rate
 
 # (calendar, bar, series the rate must come from, observation date whose value the bar carries)
 PINNED = [

@@ -9,8 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskoff.config_helpers import check_choice, freeze, jsonable, parse_date, parse_number, unknown_keys
-from riskoff.errors import ConfigError
+from riskoff.util.config_helpers import (
+    check_choice,
+    freeze,
+    jsonable,
+    parse_date,
+    parse_number,
+    unknown_keys,
+)
+from riskoff.util.errors import ConfigError
 
 
 def test_unknown_keys_names_the_key_suggests_and_lists_the_allowed_ones():

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import warnings
 
+import bt  # noqa: E402  (the xcheck extra; `make test` installs it)
 import pandas as pd
 import pytest
 
 import riskoff as ro
-from riskoff.engine import Costs
-
-import bt  # noqa: E402  (the xcheck extra; `make test` installs it)
+from riskoff.engine.account import Costs
 
 FEE_BPS = 10.0
 

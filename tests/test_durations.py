@@ -6,11 +6,11 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from riskoff.durations import is_span, span, to_bars
-from riskoff.errors import ConfigError
-from riskoff.overlays import Overlays
-from riskoff.strategy import StrategyConfig
-from riskoff.windows import parse_windows
+from riskoff.evaluation.windows import parse_windows
+from riskoff.strategies.config import StrategyConfig
+from riskoff.strategies.overlays import Overlays
+from riskoff.util.durations import is_span, span, to_bars
+from riskoff.util.errors import ConfigError
 
 
 @pytest.mark.parametrize("value, bar, bars", [
@@ -59,7 +59,7 @@ def test_rule_and_signal_parameters_convert_per_clock():
     # float parameters are not durations: a string there stays an error
     bad = StrategyConfig(name="b", rule="any_off", signals=[{"name": "crash_speed", "params": {"caution": "5d"}}])
     with pytest.raises(ConfigError, match="caution"):
-        from riskoff.strategy import validate_config
+        from riskoff.strategies.config import validate_config
         validate_config(bad.on_clock("1h"))
 
 

@@ -5,8 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskoff.evaluation import derisk_episodes, full_period_stats, max_drawdown, window_metrics
-from riskoff.windows import SellOffWindow
+from riskoff.evaluation.evaluate import (
+    derisk_episodes,
+    full_period_stats,
+    max_drawdown,
+    window_metrics,
+)
+from riskoff.evaluation.windows import SellOffWindow
 
 IDX = pd.date_range("2020-01-01", periods=200, freq="D")
 
@@ -123,7 +128,7 @@ def _alarms_loop(episodes, bh, dd, horizon=60):
 
 @pytest.mark.parametrize("seed", range(8))
 def test_shared_definitions_match_the_label_slicing_loops(seed):
-    from riskoff.evaluation import false_alarms_of, lead_time
+    from riskoff.evaluation.evaluate import false_alarms_of, lead_time
 
     rng = np.random.default_rng(seed)
     idx = pd.bdate_range("2019-01-01", periods=600)

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskoff.config import load_config, parse_config
-from riskoff.event_engine import simulate_events
-from riskoff.paths import PROJECT_ROOT as ROOT
-from riskoff.runner import simulate_config
+from riskoff.engine.event_driven import simulate_events
+from riskoff.run.config import load_config, parse_config
+from riskoff.run.runner import simulate_config
+from riskoff.util.paths import PROJECT_ROOT as ROOT
 
 H1 = "BINANCE-BTCUSDT-1H"
 
@@ -89,7 +89,7 @@ def test_hourly_equity_equals_vectorbt_from_its_own_orders():
 def test_every_hourly_equity_change_is_explained():
     cfg = hourly_config(fill="next_close")
     res = simulate_config(cfg)
-    from riskoff.cash import money_market_rate
+    from riskoff.engine.cash import money_market_rate
     close = res.prices[H1].ffill().to_numpy()
     rate = money_market_rate(res.prices[H1].index, "1h").fillna(0.0).to_numpy()
     for p in res.pairs:
@@ -106,8 +106,8 @@ def test_every_hourly_equity_change_is_explained():
 
 
 def test_a_month_in_cash_earns_the_same_on_hourly_and_daily_bars():
-    from riskoff.engine import simulate
-    from riskoff.cash import money_market_rate
+    from riskoff.engine.account import simulate
+    from riskoff.engine.cash import money_market_rate
     hours = pd.date_range("2025-06-01", "2025-07-01", freq="1h")  # 720 elapsed hours = 30 days
     days = pd.date_range("2025-06-01", "2025-07-01", freq="D")
     h = simulate(pd.Series(100.0, hours), pd.Series(0.0, hours), cash_rate=money_market_rate(hours, "1h"))
@@ -126,7 +126,7 @@ def test_a_month_in_cash_earns_the_same_on_hourly_and_daily_bars():
 
 @pytest.fixture(scope="module")
 def hourly_stream():
-    from riskoff.events import event_stream
+    from riskoff.data.events import event_stream
     return event_stream([H1, "SOFR", "EFFR"], "2025-09-01", "2025-11-01")
 
 
@@ -135,7 +135,7 @@ def hourly_stream():
 def test_engine_inputs_are_truncation_invariant(hourly_stream, hours):
     """Removing every event published after t leaves every bar decided by t unchanged."""
     from riskoff.data import load_catalog
-    from riskoff.event_engine import asset_bars
+    from riskoff.engine.event_driven import asset_bars
     spec = load_catalog()[H1]
     t = pd.Timestamp("2025-09-02") + pd.Timedelta(hours=hours, minutes=30)
     full = asset_bars(hourly_stream, spec, "2025-09-02", "2025-10-31")

@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from riskoff import RISK_OFF
-from riskoff.engine import Costs, simulate
-from riskoff.event_rules import EventRule, run_event_rule
-from riskoff.signal import discover, run_signal
-from riskoff.strategy import StrategyContext, discover_strategies, run_rule
+from riskoff.engine.account import Costs, simulate
+from riskoff.signals.contract import discover
+from riskoff.signals.evaluate import run_signal
+from riskoff.strategies.contract import StrategyContext, discover_strategies, run_rule
+from riskoff.strategies.event_rules import EventRule, run_event_rule
 
 RULES = discover_strategies()
 SLICE = ("2025-09-15", "2025-11-14")

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from riskoff.data import load_catalog, read_series
-from riskoff.events import EventStream, event_stream, series_events, utc_ns
+from riskoff.data.events import EventStream, event_stream, series_events, utc_ns
 
 CAT = load_catalog()
 

@@ -1,4 +1,4 @@
-"""Lazy package exports (riskoff.lazy): the names resolve, and the heavy modules stay unloaded
+"""Lazy package exports (riskoff.util.lazy): the names resolve, and the heavy modules stay unloaded
 until a name that needs them is used."""
 from __future__ import annotations
 

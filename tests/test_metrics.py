@@ -1,4 +1,4 @@
-"""riskoff.metrics: the one numba implementation of the full-period and window figures, held to
+"""riskoff.engine.metrics: the one numba implementation of the full-period and window figures, held to
 quantstats' formulas (an independent library) and to plain pandas/numpy expressions."""
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 import quantstats as qs
 
-from riskoff.metrics import FULL_METRICS, WINDOW_METRICS, Metric, WindowMetric, segment_stats, window_stats_nb
+from riskoff.engine.metrics import (
+    FULL_METRICS,
+    WINDOW_METRICS,
+    Metric,
+    WindowMetric,
+    segment_stats,
+    window_stats_nb,
+)
 
 
 def _curve(seed: int, n: int = 600):
@@ -70,7 +77,7 @@ def test_window_stats_against_pandas():
 
 
 def test_block_edges_cut_like_numpy_array_split():
-    from riskoff.metrics import block_edges
+    from riskoff.engine.metrics import block_edges
 
     for n in (0, 5, 16, 17, 100, 2847):
         for s in (1, 4, 16):

@@ -1,7 +1,7 @@
 """drop_stale: a kernel module's numba cache goes when a module it inlines changes."""
 import types
 
-from riskoff.numba_cache import drop_stale
+from riskoff.util.numba_cache import drop_stale
 
 
 def test_cache_entries_are_dropped_when_a_dependency_changes(tmp_path):

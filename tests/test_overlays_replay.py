@@ -1,4 +1,4 @@
-"""Streamed overlays (what a sweep runs) equal riskoff.overlays.apply_overlays bar for bar.
+"""Streamed overlays (what a sweep runs) equal riskoff.strategies.overlays.apply_overlays bar for bar.
 
 The streamed version skips history before a *reset point* (a long enough run of zero raw
 targets); random targets with zero runs of every length, fractional levels, NaN, inf and random
@@ -12,7 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskoff.overlays import Overlays, apply_overlays, overlay_stream_nb, prev_max
+from riskoff.strategies.overlays import (
+    Overlays,
+    apply_overlays,
+    overlay_stream_nb,
+    prev_max,
+)
 
 
 def _streamed(raw: np.ndarray, close: np.ndarray, ov: Overlays, first: int) -> np.ndarray:

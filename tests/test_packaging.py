@@ -153,7 +153,7 @@ def test_editable_install_maps_the_checkout_folders(tmp_path):
     # a signal added after the install is a built-in at once: the folder itself is mapped, not copied
     (src / "signals" / "zz_added_later.py").write_text((src / "signals" / "ma_break.py").read_text())
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    out = subprocess.run([py, "-c", "from riskoff import paths; from riskoff.signal import discover; "
+    out = subprocess.run([py, "-c", "from riskoff.util import paths; from riskoff.signals.contract import discover; "
                                     "print(paths.SIGNALS_DIR); print(paths.CATALOG_FILE); "
                                     "print(sorted(discover().items))"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.splitlines()

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from riskoff import paths
-from riskoff.errors import PluginError
-from riskoff.signal import discover
+from riskoff.signals.contract import discover
+from riskoff.util import paths
+from riskoff.util.errors import PluginError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,7 +87,7 @@ def test_user_plugin_named_like_a_builtin_is_an_error_naming_both_files(tmp_path
 
 
 def test_run_folders_default_to_the_projects_results(tmp_path, monkeypatch):
-    from riskoff.run_folder import default_out
+    from riskoff.run.folder import default_out
     (tmp_path / "riskoff.toml").write_text("")
     (tmp_path / "backtests").mkdir()
     monkeypatch.chdir(tmp_path / "backtests")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from riskoff.phases import Phases
+from riskoff.run.phases import Phases
 
 
 def test_phases_accumulate_and_log_progress_for_slow_phases():

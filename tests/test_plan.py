@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from riskoff.config import load_config
 from riskoff.data.context import DataContext
-from riskoff.errors import ConfigError, DataError
-from riskoff.plan import plan_run
+from riskoff.run.config import load_config
+from riskoff.run.plan import plan_run
+from riskoff.util.errors import ConfigError, DataError
 
 SMALL = Path(__file__).parent / "fixtures" / "configs" / "small.toml"
 

@@ -1,7 +1,7 @@
 """No riskoff module imports or reads another riskoff module's private (``_underscore``) names.
 
 What one module needs from another is made public with a docstring (or shared through a service
-such as riskoff.run_folder, riskoff.plan, riskoff.data.context); private helpers stay private.
+such as riskoff.run.folder, riskoff.run.plan, riskoff.data.context); private helpers stay private.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1] / "riskoff"
 
 # Private modules another module may import, with the reason.
 ALLOWED_MODULES = {
-    "riskoff._mpl": "matplotlib set-up (Agg backend, thread lock) imported for its side effect by every plotting module",
+    "riskoff.util.mpl": "matplotlib set-up (Agg backend, thread lock) imported for its side effect by every plotting module",
 }
 
 

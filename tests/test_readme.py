@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from riskoff.signal import discover, run_signal
+from riskoff.signals.contract import discover
+from riskoff.signals.evaluate import run_signal
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -31,7 +32,7 @@ def test_write_your_own_signal_example_is_a_working_plugin(tmp_path, data_dir):
 
 
 def test_write_your_own_signal_example_passes_conformance(tmp_path, data_dir):
-    from riskoff.signal import load_signal_data
+    from riskoff.signals.evaluate import load_signal_data
     from riskoff.testing import check_signal
     (tmp_path / "spy_drawdown.py").write_text(next(b for b in BLOCKS if "def compute" in b))
     spec = discover([tmp_path]).get("spy_drawdown")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from riskoff.errors import ConfigError
-from riskoff.run_folder import MARKER, RunFolder, default_out, remove_orphans, versions
+from riskoff.run.folder import MARKER, RunFolder, default_out, remove_orphans, versions
+from riskoff.util.errors import ConfigError
 
 
 def dead_pid() -> int:
@@ -104,7 +104,7 @@ def test_temp_folder_of_a_killed_process_is_removed_by_the_next_one(tmp_path):
     out = tmp_path / "run"
     script = textwrap.dedent(f"""
         import os, signal
-        from riskoff.run_folder import RunFolder
+        from riskoff.run.folder import RunFolder
         with RunFolder({str(out)!r}) as tmp:
             (tmp / "equity.csv").write_text("partial")
             os.kill(os.getpid(), signal.SIGKILL)   # no chance to clean up

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskoff.config import load_config
 from riskoff.data import load_catalog
-from riskoff.runner import simulate_config, write_run
+from riskoff.run.config import load_config
+from riskoff.run.runner import simulate_config, write_run
 
 SMALL = Path(__file__).parent / "fixtures" / "configs" / "small.toml"
 
@@ -121,7 +121,7 @@ def test_windows_ending_before_a_data_cut_are_unchanged(small_result, data_dir, 
 
 
 def test_a_deferred_significance_failure_surfaces_in_write_run(data_dir, tmp_path, monkeypatch):
-    import riskoff.runner as runner
+    import riskoff.run.runner as runner
 
     def boom(*a, **k):
         raise RuntimeError("null failed")
@@ -133,7 +133,7 @@ def test_a_deferred_significance_failure_surfaces_in_write_run(data_dir, tmp_pat
 
 
 def test_a_failing_run_leaves_no_results_folder(small_result, tmp_path, monkeypatch):
-    import riskoff.runner as runner
+    import riskoff.run.runner as runner
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
@@ -169,7 +169,7 @@ family = "prices"
 
 
 def test_write_numbers_csv_writes_what_pandas_writes(tmp_path):
-    from riskoff.runner import write_numbers_csv
+    from riskoff.run.runner import write_numbers_csv
 
     idx = pd.DatetimeIndex(["2020-01-01", "2020-01-02", "2020-01-04", "2020-01-05"], name="date")
     frame = pd.DataFrame({"a/X": [1.0, np.nan, -0.0, 1e-300], "b, c": [np.nan, np.nan, np.inf, -np.inf],
@@ -185,8 +185,8 @@ def test_write_numbers_csv_writes_what_pandas_writes(tmp_path):
 def test_bootstraps_in_a_helper_process_equal_the_threaded_ones(small_result, data_dir):
     # `riskoff run` without tearsheets computes the bootstraps in a helper process (submit_bootstraps);
     # the intervals are the same numbers as the in-process threads give
-    from riskoff.runner import submit_bootstraps
-    from riskoff.workers import start_pool
+    from riskoff.run.runner import submit_bootstraps
+    from riskoff.run.workers import start_pool
 
     helper = start_pool(1, ["arch.bootstrap"])
     try:

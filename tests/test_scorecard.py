@@ -10,10 +10,16 @@ from hypothesis import strategies as st
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON
 from riskoff.cli import main
-from riskoff.engine import Costs
-from riskoff.scorecard import (CATCH_LOOKBACK_DAYS, EpisodeBars, acting_costs, episodes_for, find_drawdowns,
-                               score_pair)
-from riskoff.windows import SellOffWindow
+from riskoff.engine.account import Costs
+from riskoff.evaluation.scorecard import (
+    CATCH_LOOKBACK_DAYS,
+    EpisodeBars,
+    acting_costs,
+    episodes_for,
+    find_drawdowns,
+    score_pair,
+)
+from riskoff.evaluation.windows import SellOffWindow
 
 IDX = pd.bdate_range("2015-01-01", periods=400)
 

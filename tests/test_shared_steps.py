@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = r'''
 import json, sys
 import numpy as np, pandas as pd
-import riskoff.engine as engine, riskoff.metrics as metrics, riskoff.overlays as overlays
+import riskoff.engine.account as engine, riskoff.engine.metrics as metrics, riskoff.strategies.overlays as overlays
 
 calls = {}
 def counted(module, name):
@@ -40,7 +40,7 @@ target = pd.Series(np.r_[np.ones(30), np.zeros(30)], idx)
 out = {}
 out["apply_overlays"] = delta(lambda: overlays.apply_overlays(target, close, overlays.Overlays(min_bars_out=3)))
 out["simulate"] = delta(lambda: engine.simulate(close, target, engine="numba"))
-from riskoff.evaluation import full_period_stats
+from riskoff.evaluation.evaluate import full_period_stats
 out["evaluation"] = delta(lambda: full_period_stats(close, target, target, close, "equity", "us"))
 
 from riskoff import sweep

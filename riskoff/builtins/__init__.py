@@ -3,5 +3,5 @@
 
 In the source tree they stay in the top-level ``signals/``, ``strategies/`` and ``data/``
 folders; ``setup.py`` maps those folders here when building a wheel or an editable
-install, and :mod:`riskoff.paths` finds them in either layout.
+install, and :mod:`riskoff.util.paths` finds them in either layout.
 """

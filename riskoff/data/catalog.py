@@ -19,10 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from riskoff.durations import span
-from riskoff.errors import ConfigError, did_you_mean
-from riskoff.paths import CATALOG_FILE
-from riskoff.tomlfile import read_toml
+from riskoff.util.durations import span
+from riskoff.util.errors import ConfigError, did_you_mean
+from riskoff.util.paths import CATALOG_FILE
+from riskoff.util.tomlfile import read_toml
 
 CALENDARS = ("us", "utc", "intraday")
 LAG_UNITS = ("bday", "day")
@@ -130,7 +130,7 @@ def _build(sid: str, raw: Mapping[str, Any], families: Mapping[str, Mapping[str,
 
 def _check_sanity_fields(sid: str, merged: Mapping[str, Any], origin: str) -> None:
     """The sanity-rule fields have the types riskoff.data.sanity expects."""
-    from riskoff.data.sanity import parse_duration
+    from riskoff.util.durations import parse_duration
 
     where = f"{origin}: series.{sid}"
     freq = merged.get("frequency", "daily")

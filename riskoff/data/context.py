@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from riskoff.data.catalog import SeriesSpec, load_catalog
-from riskoff.paths import resolve_data_dir
+from riskoff.util.paths import resolve_data_dir
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class DataContext:
         data_dir_from: how ``data_dir`` was chosen (for summary.json and progress lines).
         catalog: series specs by ID (the project catalog plus the config's own series).
         cache: shared by the stages of one command: signal outputs keyed by
-            ``(signal, params, calendar, start, end)`` (see ``riskoff.strategy.build_exposure``).
+            ``(signal, params, calendar, start, end)`` (see ``riskoff.strategies.exposure.build_exposure``).
     """
 
     data_dir: Path

@@ -41,8 +41,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from riskoff.data.catalog import SeriesSpec, load_catalog
-from riskoff.errors import DataError, RiskoffError, did_you_mean
-from riskoff.paths import LIVE_DATA_DIR
+from riskoff.util.errors import DataError, RiskoffError, did_you_mean
+from riskoff.util.paths import LIVE_DATA_DIR
 
 Getter = Callable[..., Any]
 History = Callable[[str, "str | None"], pd.DataFrame]
@@ -668,7 +668,7 @@ def fetch(ids: list[str] | None = None, root: str | Path = LIVE_DATA_DIR,
 
     Args:
         ids: catalog IDs to fetch; ``None`` = every series with a live source.
-        root: the data dir to write into (default: the live cache, ``riskoff.paths.LIVE_DATA_DIR``).
+        root: the data dir to write into (default: the live cache, ``riskoff.util.paths.LIVE_DATA_DIR``).
         since: only fetch observations from this date on (cached older rows are kept).
         get: the HTTP getter for FRED, Coin Metrics and Binance; ``None`` = a ``requests`` session.
         history: the Yahoo history callable (see :func:`fetch_yahoo`); ``None`` = yfinance.

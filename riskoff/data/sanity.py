@@ -41,7 +41,6 @@ Known vendor rows that break a rule but are right to keep are listed, each with 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -51,14 +50,15 @@ import numpy as np
 import pandas as pd
 
 from riskoff.data.catalog import SeriesSpec
-from riskoff.errors import ConfigError, DataError, RiskoffError
-from riskoff.paths import PROJECT_ROOT
+from riskoff.data.sources import gaps_over
+from riskoff.util.durations import parse_duration
+from riskoff.util.errors import ConfigError, DataError, RiskoffError
+from riskoff.util.paths import PROJECT_ROOT
 
 EXCEPTIONS_FILE = PROJECT_ROOT / "data" / "exceptions.toml"
 RULES = ("gap", "move", "ohlc", "future", "session")
 DEFAULT_MAX_GAP = {"daily": 5, "weekly": 2, "monthly": 1}
 DEFAULT_MAX_MOVE = 5.0
-_UNITS_NS = {"m": 60 * 10**9, "h": 3600 * 10**9, "d": 86_400 * 10**9}
 _DAY = np.timedelta64(1, "D")
 
 
@@ -81,14 +81,6 @@ class Violation:
                 f"list it in {listed} with a reason")
         return DataError(f"{self.stamp} breaks the {self.rule} rule: {self.detail}; {hint}",
                          file=self.file, series=self.series, row=self.row)
-
-
-def parse_duration(text: str, key: str) -> int:
-    """A duration like "6h", "30m" or "2d" in nanoseconds; a ConfigError naming ``key`` otherwise."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([mhd])\s*", str(text))
-    if not m or float(m.group(1)) <= 0:
-        raise ConfigError(f"{key} = {text!r}; expected a duration like \"6h\", \"30m\" or \"2d\"")
-    return int(float(m.group(1)) * _UNITS_NS[m.group(2)])
 
 
 def now_utc() -> pd.Timestamp:
@@ -127,7 +119,7 @@ class Exceptions:
 
 @lru_cache(maxsize=4)
 def _read_exceptions(path: Path, mtime: float) -> Exceptions:
-    from riskoff.tomlfile import read_toml
+    from riskoff.util.tomlfile import read_toml
 
     if not path.exists():
         return Exceptions({})
@@ -181,7 +173,7 @@ def _stamps_text(index: pd.DatetimeIndex, spec: SeriesSpec) -> np.ndarray:
 def _bar_step_ns(ns: np.ndarray, spec: SeriesSpec) -> int:
     """The regular spacing of time-stamped rows: ``interval_hours`` or the median step."""
     if spec.interval_hours:
-        return int(spec.interval_hours * _UNITS_NS["h"])
+        return int(spec.interval_hours * 3_600 * 10**9)
     return int(np.median(np.diff(ns))) if len(ns) > 1 else 0
 
 
@@ -207,7 +199,7 @@ def _gaps(spec: SeriesSpec, index: pd.DatetimeIndex, lo: pd.Timestamp, hi: pd.Ti
     first = np.maximum(days[:-1] + _DAY, np.datetime64(lo.date(), "D"))
     last = np.minimum(days[1:], np.datetime64(hi.date(), "D") + _DAY)  # exclusive end
     if freq == "daily":
-        from riskoff.data.align import nyse_holidays
+        from riskoff.data.calendars import nyse_holidays
         if spec.calendar == "us":
             missing = np.busday_count(first, np.maximum(first, last), holidays=nyse_holidays())
             unit = "NYSE sessions"
@@ -223,13 +215,6 @@ def _gaps(spec: SeriesSpec, index: pd.DatetimeIndex, lo: pd.Timestamp, hi: pd.Ti
         unit = "monthly releases"
     for i in np.flatnonzero(inside & (missing > limit)):
         yield i + 1, f"{int(missing[i])} {unit} missing between {days[i]} and {days[i + 1]} (max_gap {limit})"
-
-
-def gaps_over(stamps: pd.DatetimeIndex | np.ndarray, max_gap_ns: int) -> np.ndarray:
-    """Positions of the stamps that follow a step (stamp to stamp) longer than ``max_gap_ns``:
-    the gap rule for time-stamped series (a 1h series missing one bar has a 2 h step)."""
-    ns = np.asarray(pd.DatetimeIndex(stamps).as_unit("ns").asi8)
-    return np.flatnonzero(np.diff(ns) > max_gap_ns) + 1 if len(ns) > 1 else np.array([], dtype=np.int64)
 
 
 def _moves(spec: SeriesSpec, frame: pd.DataFrame) -> Iterable[tuple[int, str]]:
@@ -257,7 +242,7 @@ def _ohlc(frame: pd.DataFrame) -> Iterable[tuple[int, str]]:
 def publication_times(spec: SeriesSpec, index: pd.DatetimeIndex) -> np.ndarray:
     """UTC nanoseconds when each row becomes public: a daily value by its lag, an intraday
     print at its stamp, an intraday bar when it closes (open time + its spacing)."""
-    from riskoff.data.align import availability_times
+    from riskoff.data.calendars import availability_times
 
     if spec.stamp_column != "time":
         return availability_times(index, spec)
@@ -275,7 +260,7 @@ def _future(spec: SeriesSpec, index: pd.DatetimeIndex, now: pd.Timestamp) -> Ite
 def _sessions(spec: SeriesSpec, index: pd.DatetimeIndex) -> Iterable[tuple[int, str]]:
     if spec.sessions != "nyse" or spec.calendar != "us":
         return
-    from riskoff.data.align import nyse_holidays
+    from riskoff.data.calendars import nyse_holidays
     days = index.to_numpy(dtype="datetime64[D]")
     for i in np.flatnonzero(~np.is_busday(days, holidays=nyse_holidays())):
         yield i, f"row on {days[i]}, a day the NYSE is closed (a filler row?); expected NYSE sessions only"
@@ -324,7 +309,7 @@ def drop_filler_rows(spec: SeriesSpec, frame: pd.DataFrame, path: Path) -> pd.Da
     RiskoffWarning naming file, series and line for each one left out."""
     import warnings
 
-    from riskoff.errors import RiskoffWarning
+    from riskoff.util.errors import RiskoffWarning
 
     if spec.sessions != "nyse" or spec.calendar != "us" or not len(frame):
         return frame
@@ -363,10 +348,3 @@ def check_table(specs: Iterable[SeriesSpec], data_dir: Path, *, start=None, end=
                          "status": "excepted" if v.excepted else "VIOLATION",
                          "detail": v.detail + (f" [excepted: {v.excepted}]" if v.excepted else "")})
     return pd.DataFrame(rows, columns=["series", "file", "line", "stamp", "rule", "status", "detail"])
-
-
-def first_off_grid(stamps: pd.DatetimeIndex | np.ndarray, bar: pd.Timedelta) -> int | None:
-    """Position of the first stamp that is not a multiple of ``bar`` from midnight UTC (None if all are)."""
-    ns = np.asarray(pd.DatetimeIndex(stamps).as_unit("ns").asi8)
-    off = ns % pd.Timedelta(bar).value != 0
-    return int(np.argmax(off)) if off.any() else None

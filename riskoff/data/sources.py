@@ -2,7 +2,7 @@
 
 ``read_series(spec, data_dir)`` returns the observations of one series exactly as published
 (no fill, no lag, no alignment): a float frame indexed by the observation stamp. Every problem
-with the file raises :class:`~riskoff.errors.DataError` naming the file, the series, the line and
+with the file raises :class:`~riskoff.util.errors.DataError` naming the file, the series, the line and
 what was expected. Parsed series are memoised in-process and, optionally, cached on disk as
 parquet keyed by the file's content fingerprint (written atomically: temp file + rename).
 """
@@ -19,10 +19,8 @@ import numpy as np
 import pandas as pd
 
 from riskoff.data.catalog import SeriesSpec
-from riskoff.data.sanity import first_off_grid, gaps_over
-from riskoff.errors import DataError
-from riskoff.errors import DataError, os_advice
-from riskoff.paths import CACHE_DIR
+from riskoff.util.errors import DataError, os_advice
+from riskoff.util.paths import CACHE_DIR
 
 _CACHE_VERSION = "1"  # bump when parsing/validation rules change, to invalidate parquet files
 _DATE_RE = r"\d{4}-\d{2}-\d{2}"
@@ -60,7 +58,7 @@ def read_series(spec: SeriesSpec, data_dir: Path, *, parquet_cache: Path | None 
     Args:
         spec: the catalog entry.
         data_dir: the folder holding ``series/<family>/<ID>.csv``.
-        parquet_cache: folder for parsed parquet files; ``None`` = ``<user cache dir>/.parsed`` (riskoff.paths.CACHE_DIR) unless
+        parquet_cache: folder for parsed parquet files; ``None`` = ``<user cache dir>/.parsed`` (riskoff.util.paths.CACHE_DIR) unless
             ``RISKOFF_PARQUET_CACHE=0``; ``False`` disables it.
     Returns:
         Frame indexed by the observation stamp (naive dates, or naive UTC times for intraday
@@ -305,3 +303,18 @@ def _parser_error_line(msg: str) -> int | None:
     import re
     m = re.search(r"line (\d+)", msg)
     return int(m.group(1)) if m else None
+
+
+# Stamp-grid checks shared by the parser (check_bar_stamps) and the gap rule (riskoff.data.sanity).
+def gaps_over(stamps: pd.DatetimeIndex | np.ndarray, max_gap_ns: int) -> np.ndarray:
+    """Positions of the stamps that follow a step (stamp to stamp) longer than ``max_gap_ns``:
+    the gap rule for time-stamped series (a 1h series missing one bar has a 2 h step)."""
+    ns = np.asarray(pd.DatetimeIndex(stamps).as_unit("ns").asi8)
+    return np.flatnonzero(np.diff(ns) > max_gap_ns) + 1 if len(ns) > 1 else np.array([], dtype=np.int64)
+
+
+def first_off_grid(stamps: pd.DatetimeIndex | np.ndarray, bar: pd.Timedelta) -> int | None:
+    """Position of the first stamp that is not a multiple of ``bar`` from midnight UTC (None if all are)."""
+    ns = np.asarray(pd.DatetimeIndex(stamps).as_unit("ns").asi8)
+    off = ns % pd.Timedelta(bar).value != 0
+    return int(np.argmax(off)) if off.any() else None

@@ -6,7 +6,7 @@ They only read the files the runner writes into the run folder, so they can be r
 """
 from __future__ import annotations
 
-from riskoff.lazy import lazy_exports
+from riskoff.util.lazy import lazy_exports
 
 # The package loads its modules on first use (PEP 562): a tearsheet worker process imports
 # riskoff.reports.tearsheets and must not pay for the report, compare and their imports (numba).

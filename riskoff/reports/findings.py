@@ -18,7 +18,12 @@ from pathlib import Path
 import pandas as pd
 
 from riskoff.reports.protection import ORDERING_RULE, protection_table
-from riskoff.reports.runfiles import BASELINE, read_summary, read_windows_table, stats_frame
+from riskoff.reports.runfiles import (
+    BASELINE,
+    read_summary,
+    read_windows_table,
+    stats_frame,
+)
 from riskoff.reports.significance import merge_significance
 
 __all__ = ["findings_markdown", "write_findings", "readme_with_findings", "README_START", "README_END"]

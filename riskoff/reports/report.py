@@ -22,14 +22,42 @@ import numpy as np
 import pandas as pd
 
 from riskoff.reports.browser import dump_dom, find_chromium, screenshot
-from riskoff.reports.charts import (CHARTS_CHECK_JS, RENDER_JS, chart_block, compact, day_deltas, label_levels,
-                                    plotly_js)
+from riskoff.reports.charts import (
+    CHARTS_CHECK_JS,
+    RENDER_JS,
+    chart_block,
+    compact,
+    day_deltas,
+    label_levels,
+    plotly_js,
+)
 from riskoff.reports.fmt import date
 from riskoff.reports.protection import protection_table
-from riskoff.reports.runfiles import (BASELINE, Window, asset_windows, esc, ordered, periods_per_year, read_dated_csv,
-                                      read_events, read_summary, read_windows_table, split_column, stats_frame,
-                                      window_meta)
-from riskoff.reports.sections import CSS, SORT_JS, events_table, header, heatmaps, ranking, risk_free_note, window_table
+from riskoff.reports.runfiles import (
+    BASELINE,
+    Window,
+    asset_windows,
+    esc,
+    ordered,
+    periods_per_year,
+    read_dated_csv,
+    read_events,
+    read_summary,
+    read_windows_table,
+    split_column,
+    stats_frame,
+    window_meta,
+)
+from riskoff.reports.sections import (
+    CSS,
+    SORT_JS,
+    events_table,
+    header,
+    heatmaps,
+    ranking,
+    risk_free_note,
+    window_table,
+)
 from riskoff.reports.significance import merge_significance, significance_note
 
 ZOOM_BEFORE = pd.Timedelta(days=30)

@@ -142,15 +142,15 @@ def periods_per_year(asset: str, stats: pd.DataFrame | None = None, series: pd.S
     The stats rows written by the runner are authoritative. Without them the asset's catalog
     calendar decides, and for an asset the catalog does not know, a series with weekend
     observations is taken to trade on the 7-day UTC clock; both go through
-    :func:`riskoff.annualisation.periods_per_year` (daily bars).
+    :func:`riskoff.engine.annualisation.periods_per_year` (daily bars).
 
     Args:
         asset: the asset name.
         stats: the run's stats frame (see :func:`stats_frame`), optional.
         series: an equity or price series of the asset on its own calendar, optional.
     """
-    from riskoff.annualisation import periods_per_year as clock_periods
     from riskoff.data.catalog import load_catalog
+    from riskoff.engine.annualisation import periods_per_year as clock_periods
 
     if stats is not None and not stats.empty and "periods_per_year" in stats:
         values = stats.loc[stats["asset"] == asset, "periods_per_year"].dropna()

@@ -3,19 +3,19 @@
 Sections: the rules (how episodes and metrics are defined), a lead-time vs false-alarm scatter
 (one point per signal x asset), a timeline per asset (close on a log scale, episodes shaded, one
 row per signal with its risk-off spans, caution spans thinner), and the scorecard and episode
-tables. Every name that reaches the page goes through :func:`riskoff.reports.report.esc`.
+tables, and :func:`write_scorecard`, which writes them with scorecard.csv and episodes.csv. Every name that reaches the page goes through :func:`riskoff.reports.report.esc`.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from riskoff.evaluation.scorecard import Scorecard
 from riskoff.reports.report import esc
-
-if TYPE_CHECKING:
-    from riskoff.scorecard import Scorecard
+from riskoff.run.folder import RunFolder
+from riskoff.run.folder import default_out as run_folder_default_out
 
 _COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 _TABLE_COLS = ["signal", "asset", "revised", "eligible", "caught", "catch_rate", "chance_rate", "catch_edge",
@@ -117,13 +117,13 @@ def scorecard_html(card: "Scorecard") -> str:
     """The whole page as a string (self-contained: works offline)."""
     from plotly.offline import get_plotlyjs
 
-    from riskoff import scorecard as sc
+    from riskoff.evaluation import scorecard as sc
 
     figs = [("scatter", scatter_figure(card))] + [(f"timeline-{a}", timeline_figure(card, a)) for a in card.closes]
     divs = "\n".join(f'<section id="{esc(key)}">' + fig.to_html(full_html=False, include_plotlyjs=False) + "</section>"
                      for key, fig in figs)
     rules = esc(sc.__doc__ or "").replace("\n\n", "</p><p>")
-    from riskoff.annualisation import annualisation_note
+    from riskoff.engine.annualisation import annualisation_note
 
     note = esc(annualisation_note(sorted({(c, "1d") for c in card.calendars.values()})))
     return f"""<!DOCTYPE html>
@@ -143,3 +143,18 @@ Signals marked revised = true read latest-vintage data (history revised after th
 <h2>Episodes</h2>{_table(card.episodes, list(card.episodes.columns))}
 </body></html>
 """
+
+
+def default_out() -> Path:
+    """results/<timestamp>-scorecard."""
+    return run_folder_default_out("scorecard")
+
+
+def write_scorecard(card: Scorecard, out: str | Path) -> Path:
+    """Write scorecard.csv, episodes.csv and scorecard.html into ``out`` (atomically)."""
+    with RunFolder(out, what="scorecard") as tmp:
+        table = card.table.assign(revised=card.table["revised"].map({True: "true", False: "false"}))
+        table.to_csv(tmp / "scorecard.csv", index=False, float_format="%.6g")
+        card.episodes.to_csv(tmp / "episodes.csv", index=False, float_format="%.6g")
+        (tmp / "scorecard.html").write_text(scorecard_html(card), encoding="utf-8")
+    return Path(out)

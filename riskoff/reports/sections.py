@@ -9,8 +9,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskoff.reports.fmt import cell, date, heat_color, integer, isnum, num, pct, pp, sortval
-from riskoff.reports.protection import OUTCOMES, ORDERING_RULE, window_outcome
+from riskoff.reports.fmt import (
+    cell,
+    date,
+    heat_color,
+    integer,
+    isnum,
+    num,
+    pct,
+    pp,
+    sortval,
+)
+from riskoff.reports.protection import ORDERING_RULE, OUTCOMES, window_outcome
 from riskoff.reports.runfiles import BASELINE, asset_windows, esc
 from riskoff.reports.significance import significance_cells, significance_head
 

@@ -28,17 +28,24 @@ import html
 import os
 import re
 import warnings
-from contextlib import contextmanager
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from riskoff.workers import start_pool as workers_pool
-from riskoff.reports.runfiles import BASELINE, periods_per_year, read_dated_csv, read_summary, split_column, stats_frame
+from riskoff.reports.runfiles import (
+    BASELINE,
+    periods_per_year,
+    read_dated_csv,
+    read_summary,
+    split_column,
+    stats_frame,
+)
+from riskoff.run.workers import start_pool as workers_pool
 
 __all__ = ["write_tearsheets", "tearsheet_filename", "tearsheet_job", "render_page", "PendingPages", "normalise_pairs",
            "period_returns", "time_in_market", "eoy_returns", "monthly_returns", "RateSeries", "RISK_FREE_NOTE",
@@ -127,7 +134,7 @@ def render_page(job: _Job) -> str:
     import matplotlib.pyplot as plt
     import quantstats as qs
 
-    from riskoff import _mpl
+    from riskoff.util import mpl as _mpl
 
     # after quantstats: importing it sets matplotlib's font family, and our settings must win in
     # every process alike (a pool worker imports it first; a later call in-process does not)
@@ -346,7 +353,7 @@ def start_pool(workers: int) -> ProcessPoolExecutor:
 
     Start it before the backtest so the workers' start-up (a few seconds each) overlaps the
     simulation; pass it to :func:`write_tearsheets` and shut it down afterwards. See
-    :func:`riskoff.workers.start_pool` for how the workers start.
+    :func:`riskoff.run.workers.start_pool` for how the workers start.
     """
     return workers_pool(workers, ["quantstats"])
 
@@ -400,7 +407,7 @@ class PendingPages:
     """Tearsheet pages being rendered in a pool, to be written into a folder once it exists.
 
     The run submits its pages as soon as the engine is done, so quantstats renders them while the
-    run is still evaluating and writing (see ``riskoff.runner``); :meth:`write` then waits for them.
+    run is still evaluating and writing (see ``riskoff.run.runner``); :meth:`write` then waits for them.
     """
 
     def __init__(self, pool: ProcessPoolExecutor | None, jobs: list[_Job]):
@@ -452,7 +459,7 @@ def write_tearsheets(run_dir: str | os.PathLike, pairs=None, workers: int = 2,
         The written file paths, in the order of ``pairs``.
 
     The pool uses the "spawn" start method with the caller's ``__main__`` hidden from the workers
-    (see :func:`riskoff.workers.main_hidden`), so a plain script or a notebook calling this needs no
+    (see :func:`riskoff.run.workers.main_hidden`), so a plain script or a notebook calling this needs no
     ``if __name__ == "__main__":`` guard.
     """
     run_dir = Path(run_dir)

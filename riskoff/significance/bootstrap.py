@@ -8,7 +8,7 @@ so the intervals of the strategies on that asset are comparable. The mean block 
 each strategy's return difference against buy & hold, the median over the asset's strategies,
 at least 1.
 
-For each resample the statistics are those of ``riskoff.metrics`` (quantstats' formulas): CAGR =
+For each resample the statistics are those of ``riskoff.engine.metrics`` (quantstats' formulas): CAGR =
 prod(1 + r) ** (ppy / n) - 1 and Sharpe = mean / sd (ddof 1) x sqrt(ppy) of the returns in excess
 of the cash return of the same bar (the money-market rate the engine credits to cash). The interval is the percentile interval of the resampled
 differences (strategy minus buy & hold) at ``confidence``; the point estimate is the difference on

@@ -2,13 +2,13 @@
 
 For one strategy on one asset the null is a set of random exposure paths with the strategy's own
 de-risking budget, simulated through the engine's own per-bar account step
-(``riskoff.engine.account_bar_nb``) with the same costs, cash rate and fills as the strategy. Each
+(``riskoff.engine.account.account_bar_nb``) with the same costs, cash rate and fills as the strategy. Each
 path is generated, simulated and reduced to its metrics in one compiled pass (``_simulate_null_nb``),
 so 1,000 paths never occupy a (bars, paths) matrix. Two constructions, chosen per pair from the
 strategy's decided target (``classify``):
 
 ``episodes`` (rules with discrete de-risk episodes: ma_timing, any_off, k_of_n, ladders). An
-    episode is a run of bars with the target below full (< 0.999, as in ``riskoff.evaluation``).
+    episode is a run of bars with the target below full (< 0.999, as in ``riskoff.evaluation.evaluate``).
     A null path keeps every episode whole (its duration and its bar-by-bar depth profile), puts
     them in a random order and places them at random: the free bars (bars outside episodes) are
     split into the gaps before, between and after the episodes uniformly at random over all
@@ -50,17 +50,22 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-import riskoff.engine
-import riskoff.metrics
-from riskoff.engine import Costs, account_bar_nb, initial_account_state, single_inputs
-from riskoff.metrics import max_drawdown_nb
-from riskoff.numba_cache import drop_stale
+import riskoff.engine.account
+import riskoff.engine.metrics
+from riskoff.engine.account import (
+    Costs,
+    account_bar_nb,
+    initial_account_state,
+    single_inputs,
+)
+from riskoff.engine.metrics import max_drawdown_nb
+from riskoff.util.numba_cache import drop_stale
 
 __all__ = ["FULL", "SHIFT_CHANGE_RATE", "SHIFT_FREE_SHARE", "NullChoice", "NullResult", "classify",
            "episode_paths", "shift_paths", "pair_rng", "drawdowns", "path_metrics", "compare",
            "run_null"]
 
-FULL = 0.999  # a target at or above this is fully invested (riskoff.evaluation.FULL)
+FULL = 0.999  # a target at or above this is fully invested (riskoff.evaluation.evaluate.FULL)
 SHIFT_CHANGE_RATE = 0.30
 SHIFT_FREE_SHARE = 0.10
 _MOVE = 1e-9  # a target change smaller than this is float noise, not a move
@@ -269,7 +274,7 @@ def shift_paths(target: np.ndarray | pd.Series, n: int, rng: np.random.Generator
 
 # the kernels inline metrics.max_drawdown_nb and engine.account_bar_nb; numba's cache would not
 # notice a change in those modules
-drop_stale(sys.modules[__name__], [riskoff.metrics, riskoff.engine])
+drop_stale(sys.modules[__name__], [riskoff.engine.metrics, riskoff.engine.account])
 
 
 @njit(cache=True, nogil=True)
@@ -316,7 +321,7 @@ def _simulate_null_nb(close, price, growth, fee, slip, start, values, ep_start, 
 def drawdowns(equity: np.ndarray, spans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(max drawdown per column over all bars, (spans, columns) max drawdown inside each span).
 
-    ``riskoff.metrics.max_drawdown_nb`` for every column of a (bars, columns) array at once;
+    ``riskoff.engine.metrics.max_drawdown_nb`` for every column of a (bars, columns) array at once;
     spans are inclusive (first, last) bar positions.
     """
     equity = np.require(equity, dtype=np.float64, requirements=["C"])
@@ -331,7 +336,7 @@ def drawdowns(equity: np.ndarray, spans: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def path_metrics(equity: np.ndarray, ppy: int, spans: np.ndarray, bh_window_dd: np.ndarray,
                  bh_cagr: float) -> dict[str, np.ndarray]:
-    """Metrics of many equity paths at once, with the definitions of ``riskoff.evaluation``.
+    """Metrics of many equity paths at once, with the definitions of ``riskoff.evaluation.evaluate``.
 
     Args:
         equity: (bars, paths) account values; no NaN.
@@ -352,7 +357,7 @@ def path_metrics(equity: np.ndarray, ppy: int, spans: np.ndarray, bh_window_dd: 
 
 
 def _cagr(ratio: np.ndarray, n_bars: int, ppy: int) -> np.ndarray:
-    # quantstats' CAGR as riskoff.evaluation uses it: growth ** (ppy / number of returns) - 1
+    # quantstats' CAGR as riskoff.evaluation.evaluate uses it: growth ** (ppy / number of returns) - 1
     return ratio ** (ppy / (n_bars - 1)) - 1.0
 
 

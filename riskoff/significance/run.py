@@ -23,12 +23,12 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from riskoff.annualisation import periods_per_year
-from riskoff.data.align import clock_parts
-from riskoff.errors import ConfigError
+from riskoff.data.calendars import clock_parts
+from riskoff.engine.annualisation import periods_per_year
 from riskoff.significance.bootstrap import difference_intervals
 from riskoff.significance.null import PAIR_METRICS, pair_rng, run_null
 from riskoff.significance.settings import Market, SignificanceSettings
+from riskoff.util.errors import ConfigError
 
 __all__ = ["assess_run", "bh_qvalues", "bootstrap_jobs", "run_bootstrap", "BootstrapJob", "PAIR_COLUMNS", "WINDOW_COLUMNS"]
 
@@ -156,7 +156,7 @@ def assess_run(pairs: Sequence[_Pair], windows: pd.DataFrame, markets: Mapping[s
     """The null and the bootstrap for every pair of a run.
 
     Args:
-        pairs: the run's strategy x asset results (``riskoff.runner.PairResult``).
+        pairs: the run's strategy x asset results (``riskoff.run.runner.PairResult``).
         windows: the evaluation's window table (one row per pair x window).
         markets: per asset, the engine inputs the pairs were simulated with.
         settings: ``[null]`` / ``[bootstrap]``; baseline: the buy & hold strategy's name.

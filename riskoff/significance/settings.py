@@ -22,9 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-from riskoff.engine import Costs
-from riskoff.config_helpers import unknown_keys
-from riskoff.errors import ConfigError
+from riskoff.engine.account import Costs
+from riskoff.util.config_helpers import unknown_keys
+from riskoff.util.errors import ConfigError
 
 __all__ = ["SIGNIFICANT", "SignificanceSettings", "parse_significance", "Market"]
 

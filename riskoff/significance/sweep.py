@@ -13,7 +13,7 @@ Per asset of a sweep result:
     pbo_*          Probability of Backtest Overfitting by CSCV (S = 16 blocks) over every scored
                    cell, from the per-block sums and sums of squares of its bar returns in excess of
                    cash that the sweep kernel accumulated while it ran (``SweepResult.blocks``,
-                   ``riskoff.metrics.block_sums_nb``): no return series is kept or re-simulated;
+                   ``riskoff.engine.metrics.block_sums_nb``): no return series is kept or re-simulated;
                    ``pbo_slope`` is the IS -> OOS
                    Sharpe degradation slope, ``pbo_prob_oos_loss`` the share of splits whose IS
                    winner lost out of sample.
@@ -24,9 +24,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kurtosis, skew
 
-from riskoff.engine import simulate
-from riskoff.metrics import CSCV_BLOCKS
-from riskoff.significance.overfitting import SPA_LIMIT, BlockStats, deflated_sharpe, pbo, spa
+from riskoff.engine.account import simulate
+from riskoff.engine.metrics import CSCV_BLOCKS
+from riskoff.significance.overfitting import (
+    SPA_LIMIT,
+    BlockStats,
+    deflated_sharpe,
+    pbo,
+    spa,
+)
 
 __all__ = ["sweep_overfitting", "sweep_block_stats", "SWEEP_COLUMNS"]
 

@@ -4,7 +4,7 @@
 
 Config (TOML; see ``backtests/sweep_vix.toml``)::
 
-    [run]                        # the run schema, parsed by riskoff.config.parse_config
+    [run]                        # the run schema, parsed by riskoff.run.config.parse_config
     name = "vix_thresholds"      # (or instead: run = "selloffs.toml", a run config beside this file)
     assets = ["SPY", "QQQ", "BTC-USD"]
     start = 2015-01-01
@@ -18,7 +18,7 @@ Config (TOML; see ``backtests/sweep_vix.toml``)::
     window_metric = "drawdown_avoided"   # what the per-window heatmaps show
     stability_penalty = 1.0      # lambda of the stability score (below)
     memory_mb = 512              # memory budget of one chunk; chunk_size = 0 -> derived from it
-    kernel = "fused"             # "fused" (default), "numba" (riskoff.engine.simulate) or "vectorbt"
+    kernel = "fused"             # "fused" (default), "numba" (riskoff.engine.account.simulate) or "vectorbt"
 
     [strategy]                   # the base strategy: the same table as one [[strategies]] entry
     name = "vix"
@@ -53,11 +53,11 @@ asset; overlays, simulation and metrics are numba.
 Kernels. ``fused`` (default) runs, per combination and in parallel over combinations, the
 overlays, the single-asset account simulation and the metrics in one pass with per-column
 scratch buffers: no (bars x combinations) matrix is ever built. It re-implements
-``riskoff.engine._simulate_kernel`` for one asset per account, and tests/sweep checks it against
-``riskoff.engine.simulate`` (numba and vectorbt engines) and against ``build_exposure`` +
-``simulate`` + ``riskoff.evaluation`` one combination at a time, to 1e-9. ``numba`` and
+``riskoff.engine.account._simulate_kernel`` for one asset per account, and tests/sweep checks it against
+``riskoff.engine.account.simulate`` (numba and vectorbt engines) and against ``build_exposure`` +
+``simulate`` + ``riskoff.evaluation.evaluate`` one combination at a time, to 1e-9. ``numba`` and
 ``vectorbt`` build the exposure matrix of a chunk, simulate the chunk in one
-``riskoff.engine.simulate`` call and run the numba metrics pass over its equity matrix (slower;
+``riskoff.engine.account.simulate`` call and run the numba metrics pass over its equity matrix (slower;
 the cross-checks).
 
 Memory. Combinations run in chunks of ``chunk_size`` columns, by default
@@ -67,7 +67,7 @@ kernels (exposure, target copy, equity, weight, fills, returns, frames). The sig
 caches are LRU caches bounded by a quarter of the budget each. Results grow with the number of
 combinations only (one row of floats per combination x asset).
 
-Metrics (the definitions of ``riskoff.evaluation``; annualised with 365 bars a year for crypto on
+Metrics (the definitions of ``riskoff.evaluation.evaluate``; annualised with 365 bars a year for crypto on
 the UTC calendar, 252 for US assets; zero risk-free rate because cash already earns the
 money-market rate inside the equity curve):
     total_return, cagr, volatility, sharpe, sortino, max_drawdown, calmar, time_in_market as in
@@ -129,13 +129,13 @@ parameters of one combination), ``plan`` (span, walk-forward folds, per-asset co
 """
 from __future__ import annotations
 
-from riskoff.lazy import lazy_exports
+from riskoff.util.lazy import lazy_exports
 
 # The package loads its modules on first use (PEP 562): the CLI's argument parser reads
 # riskoff.sweep.config for the choices of `riskoff sweep`, and every other command (`riskoff run`)
 # must not pay for the kernels, the output and scipy.stats that a sweep needs.
 _HOME = {
-    "FULL_METRICS": "riskoff.metrics", "WINDOW_METRICS": "riskoff.metrics",
+    "FULL_METRICS": "riskoff.engine.metrics", "WINDOW_METRICS": "riskoff.engine.metrics",
     "SweepResult": "riskoff.sweep.backends", "run_sweep": "riskoff.sweep.backends",
     "ChunkResult": "riskoff.sweep.chunks", "chunk_size_for": "riskoff.sweep.chunks",
     "run_chunk": "riskoff.sweep.chunks", "sweep_equity": "riskoff.sweep.chunks",

@@ -1,7 +1,6 @@
 """Running a sweep: chunks on the local backend (this process) or dask, merged into one result."""
 from __future__ import annotations
 
-
 import json
 import sys
 import time
@@ -13,15 +12,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskoff.config_helpers import jsonable
-from riskoff.errors import ConfigError
-from riskoff.metrics import FULL_METRICS, WINDOW_METRICS
-
-from riskoff.sweep.chunks import ChunkResult, chunk_size_for, chunk_task, execute_chunk, prepare_chunk, run_chunk
+from riskoff.engine.metrics import FULL_METRICS, WINDOW_METRICS
+from riskoff.sweep.chunks import (
+    ChunkResult,
+    chunk_size_for,
+    chunk_task,
+    execute_chunk,
+    prepare_chunk,
+    run_chunk,
+)
 from riskoff.sweep.config import BACKENDS, BASELINE_RULE, GridDim, SweepConfig
 from riskoff.sweep.grid import combo_indices, combo_params
 from riskoff.sweep.plan import SweepPlan, asset_context, plan_sweep
 from riskoff.sweep.selection import rank_results, walk_forward
+from riskoff.util.config_helpers import jsonable
+from riskoff.util.errors import ConfigError
 
 
 # =============================================================================================
@@ -49,7 +54,7 @@ class SweepResult:
 
 def _bars(plan: SweepPlan, asset: str) -> int:
     from riskoff.data.align import load
-    from riskoff.strategy import asset_calendar
+    from riskoff.strategies.exposure import asset_calendar
     data = plan.data
     return len(load([asset], None, plan.end, calendar=asset_calendar(asset, data.catalog), data_dir=data.data_dir,
                     catalog=data.catalog, stale="allow"))

@@ -1,7 +1,6 @@
 """Chunks: a range of combinations of one asset run through the kernels."""
 from __future__ import annotations
 
-
 import os
 import platform
 import time
@@ -11,8 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from riskoff.metrics import FULL_METRICS, WINDOW_METRICS
-
+from riskoff.engine.metrics import FULL_METRICS, WINDOW_METRICS
 from riskoff.sweep.config import ARRAYS_PER_COLUMN
 from riskoff.sweep.kernels import compiled
 from riskoff.sweep.plan import AssetContext, SweepPlan, asset_context, raw_target
@@ -147,7 +145,7 @@ def run_chunk(plan: SweepPlan, asset: str, combos: np.ndarray | range | slice, *
 def _prevmax(ctx: AssetContext, reentry: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per distinct stop_reentry_bars N of the chunk (trailing stops only): the highest close of the
     N - 1 bars before each bar (-inf when none); and the row of each combination."""
-    from riskoff.overlays import prev_max
+    from riskoff.strategies.overlays import prev_max
 
     keys = np.where(stop > 0.0, reentry, 0)
     uniq, inv = np.unique(keys, return_inverse=True)
@@ -166,8 +164,8 @@ def _prevmax(ctx: AssetContext, reentry: np.ndarray, stop: np.ndarray) -> tuple[
 
 def _engine_chunk(ctx: AssetContext, raw: np.ndarray, minpos: np.ndarray, ridx: np.ndarray, prevmax: np.ndarray,
                   pmidx: np.ndarray, args: tuple, kernel: str):
-    """Exposure matrix of the chunk -> one riskoff.engine.simulate call (numba or vectorbt)."""
-    from riskoff.engine import simulate
+    """Exposure matrix of the chunk -> one riskoff.engine.account.simulate call (numba or vectorbt)."""
+    from riskoff.engine.account import simulate
 
     n = len(ridx)
     full = np.zeros((n, raw.shape[1]))

@@ -1,7 +1,6 @@
 """Sweep configs: the TOML file parsed and validated into a frozen :class:`SweepConfig`."""
 from __future__ import annotations
 
-
 import dataclasses
 import itertools
 import math
@@ -13,16 +12,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskoff.config_helpers import check_choice, freeze, parse_date, parse_number, unknown_keys
-from riskoff.errors import ConfigError, RiskoffError, did_you_mean
-from riskoff.metrics import FULL_METRICS, WINDOW_METRICS
-
-
+from riskoff.engine.metrics import FULL_METRICS, WINDOW_METRICS
+from riskoff.util.config_helpers import (
+    check_choice,
+    freeze,
+    parse_date,
+    parse_number,
+    unknown_keys,
+)
+from riskoff.util.errors import ConfigError, RiskoffError, did_you_mean
 
 SWEEP_TABLES = ("run", "sweep", "strategy", "grid", "walk_forward")
 SWEEP_KEYS = ("metric", "heatmap", "window_metric", "stability_penalty", "memory_mb", "chunk_size", "kernel", "top",
               "max_combinations")
-NEW_LAYOUT = """[run]                     # the run schema of riskoff/config.py (or: run = "backtests/selloffs.toml")
+NEW_LAYOUT = """[run]                     # the run schema of riskoff/run/config.py (or: run = "backtests/selloffs.toml")
 name = "vix_thresholds"
 assets = ["SPY", "QQQ", "BTC-USD"]
 start = 2015-01-01
@@ -82,8 +85,8 @@ class SweepConfig:
 
     name: str
     source: str
-    run: Any                       # riskoff.config.RunConfig: span, assets, fill, cash, costs, windows, series
-    base: Any                      # riskoff.strategy.StrategyConfig
+    run: Any                       # riskoff.run.config.RunConfig: span, assets, fill, cash, costs, windows, series
+    base: Any                      # riskoff.strategies.config.StrategyConfig
     dims: tuple[GridDim, ...]
     metric: str = "calmar"
     heatmap: tuple[str, ...] = ()
@@ -96,7 +99,7 @@ class SweepConfig:
     walk_forward: WalkForwardSpec | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
-    # The run settings, read from the [run] config (one parser: riskoff.config.parse_config).
+    # The run settings, read from the [run] config (one parser: riskoff.run.config.parse_config).
     assets = property(lambda self: self.run.assets)
     start = property(lambda self: self.run.start)
     end = property(lambda self: self.run.end)
@@ -125,7 +128,7 @@ class SweepConfig:
 
 def load_sweep_config(path: str | Path) -> SweepConfig:
     """Parse and validate a sweep config file; every problem is a ConfigError naming file and key."""
-    from riskoff.tomlfile import read_toml
+    from riskoff.util.tomlfile import read_toml
     return parse_sweep_config(read_toml(path, "sweep config file"), str(path))
 
 
@@ -164,7 +167,8 @@ def _expand(raw: Any, where: str, integer: bool) -> list[Any]:
 
 
 def _parse_grid(table: Any, base, sig_registry, strat_registry, where: str) -> tuple[GridDim, ...]:
-    from riskoff.overlays import Overlays, overlay_fields as overlay_types
+    from riskoff.strategies.overlays import Overlays
+    from riskoff.strategies.overlays import overlay_fields as overlay_types
 
     if not isinstance(table, Mapping) or not table:
         raise ConfigError(f"{where}: [grid] is missing or empty; add at least one key such as "
@@ -268,10 +272,10 @@ def rankable_metrics(windows: Mapping[str, Any]) -> tuple[str, ...]:
 def _parse_run(doc: Mapping[str, Any], source: str):
     """The sweep's run settings: its ``[run]`` table (with the run config's top-level tables such as
     ``[costs.*]``, ``[windows.*]`` and ``[series.*]``) or ``run = "file.toml"`` naming a run config
-    (relative to the sweep file), parsed by riskoff.config.parse_config. The old layout (run keys
+    (relative to the sweep file), parsed by riskoff.run.config.parse_config. The old layout (run keys
     in ``[sweep]``) is refused with the new form."""
-    from riskoff.config import RUN_KEYS, TOP_KEYS, parse_config
-    from riskoff.tomlfile import read_toml
+    from riskoff.run.config import RUN_KEYS, TOP_KEYS, parse_config
+    from riskoff.util.tomlfile import read_toml
 
     sw = doc.get("sweep", {})
     old = [k for k in (sw if isinstance(sw, Mapping) else {}) if k in RUN_KEYS]
@@ -297,8 +301,9 @@ def _parse_run(doc: Mapping[str, Any], source: str):
 
 def parse_sweep_config(doc: Mapping[str, Any], source: str) -> SweepConfig:
     """Validate a parsed sweep TOML document (see the module docstring)."""
-    from riskoff.signal import discover as discover_signals
-    from riskoff.strategy import discover_strategies, strategy_from_toml
+    from riskoff.signals.contract import discover as discover_signals
+    from riskoff.strategies.config import strategy_from_toml
+    from riskoff.strategies.contract import discover_strategies
 
     run = _parse_run(doc, source)
     sw = doc.get("sweep", {})
@@ -359,8 +364,9 @@ def parse_sweep_config(doc: Mapping[str, Any], source: str) -> SweepConfig:
 
 def _check_groups(dims, base, sig_registry, strat_registry, source) -> None:
     """Pre-check the rule and overlay groups (no data needed): values no combination can use fail."""
-    from riskoff.params import resolve_params
-    from riskoff.strategy import Overlays, check_rule_params
+    from riskoff.strategies.contract import check_rule_params
+    from riskoff.strategies.overlays import Overlays
+    from riskoff.util.params import resolve_params
 
     def check_group(group: str, fn: Callable[[dict[str, Any]], None]) -> None:
         gd = [d for d in dims if d.group == group]

@@ -1,14 +1,12 @@
 """The grid: combination numbering and the parameters / strategy config of one combination."""
 from __future__ import annotations
 
-
 import dataclasses
 import itertools
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-
 
 from riskoff.sweep.config import SweepConfig
 
@@ -45,7 +43,8 @@ def combo_params(cfg: SweepConfig, combo: int) -> dict[str, Any]:
 
 def _apply(cfg: SweepConfig, values: Mapping[str, Any], name: str):
     """The base strategy with grid values applied (no validation)."""
-    from riskoff.strategy import Overlays, SignalRef, StrategyConfig
+    from riskoff.strategies.config import SignalRef, StrategyConfig
+    from riskoff.strategies.overlays import Overlays
 
     base = cfg.base
     sig = {ref.label: dict(ref.params) for ref in base.signals}

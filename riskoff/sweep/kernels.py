@@ -2,15 +2,11 @@
 parser, does not import numba; cached on disk like the engine's). Call them through :func:`compiled`."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import sys
 import threading
+from types import SimpleNamespace
 
 import numpy as np
-
-
-
 
 # =============================================================================================
 # Numba kernels (compiled on first use so that importing this module, e.g. for the CLI parser,
@@ -20,12 +16,12 @@ prange = range  # replaced by numba.prange before the kernels compile
 
 
 def _k_overlay(raw, minpos, close, prevmax, first, settings, out):  # pragma: no cover
-    """One combination's overlays: ``riskoff.overlays.overlay_stream_nb`` (the shared per-bar step)."""
+    """One combination's overlays: ``riskoff.strategies.overlays.overlay_stream_nb`` (the shared per-bar step)."""
     overlay_stream_nb(settings, raw, minpos, close, prevmax, first, out)
 
 
 def _k_sim(x, pos, close, price, growth, fee, slip, floor_frac, init_cash, eq, pv, fl):  # pragma: no cover
-    """One account holding one asset, stepped by ``riskoff.engine.account_bar_nb`` (no rebalancing rules).
+    """One account holding one asset, stepped by ``riskoff.engine.account.account_bar_nb`` (no rebalancing rules).
 
     Writes the equity, the position value (units x last close; weight = pv / equity) and the fill
     flags of every bar. ``x[pos[t]]`` is the exposure decided at bar t (cash where pos < 0).
@@ -41,7 +37,7 @@ def _k_sim(x, pos, close, price, growth, fee, slip, floor_frac, init_cash, eq, p
 
 def _k_metrics(eq, pv, fl, growth, rbuf, ppy, segs, wins, bh_wdd, edges, st, wo, bs):  # pragma: no cover
     """Segment statistics, window metrics and the per-block sums of excess returns (``bs``: (2, S),
-    for the sweep's PBO) of one combination: ``riskoff.metrics``' numba steps."""
+    for the sweep's PBO) of one combination: ``riskoff.engine.metrics``' numba steps."""
     block_sums_nb(eq, growth, edges, bs[0], bs[1])
     for s in range(segs.shape[0]):
         segment_stats_nb(eq, pv, fl, growth, rbuf, ppy, segs[s, 0], segs[s, 1], st[s])
@@ -116,16 +112,24 @@ def _jit() -> None:
             return
         import numba
 
-        import riskoff.engine
-        import riskoff.metrics
-        import riskoff.overlays
-        from riskoff.engine import account_bar_nb, initial_account_state, weight_nb
-        from riskoff.numba_cache import drop_stale
-        from riskoff.metrics import block_sums_nb, segment_stats_nb, window_stats_nb
-        from riskoff.overlays import overlay_stream_nb
+        import riskoff.engine.account
+        import riskoff.engine.metrics
+        import riskoff.strategies.overlays
+        from riskoff.engine.account import (
+            account_bar_nb,
+            initial_account_state,
+            weight_nb,
+        )
+        from riskoff.engine.metrics import (
+            block_sums_nb,
+            segment_stats_nb,
+            window_stats_nb,
+        )
+        from riskoff.strategies.overlays import overlay_stream_nb
+        from riskoff.util.numba_cache import drop_stale
 
         # the kernels below inline steps from these modules; numba's cache would not notice a change
-        drop_stale(sys.modules[__name__], [riskoff.engine, riskoff.metrics, riskoff.overlays])
+        drop_stale(sys.modules[__name__], [riskoff.engine.account, riskoff.engine.metrics, riskoff.strategies.overlays])
 
         prange = numba.prange
         g = globals()

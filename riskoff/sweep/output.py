@@ -1,6 +1,5 @@
-"""Output: the sweep folder (written through riskoff.run_folder) and its HTML report."""
+"""Output: the sweep folder (written through riskoff.run.folder) and its HTML report."""
 from __future__ import annotations
-
 
 import datetime as dt
 import html
@@ -11,15 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskoff import run_folder
-from riskoff.config_helpers import jsonable
-
+from riskoff.run import folder as run_folder
 from riskoff.significance.sweep import sweep_overfitting
 from riskoff.sweep.backends import SweepResult
 from riskoff.sweep.config import MINIMISED, OBJECTIVE_DD, SweepConfig, WalkForwardSpec
 from riskoff.sweep.grid import combo_indices
 from riskoff.sweep.selection import lattice
-
+from riskoff.util.config_helpers import jsonable
 
 # =============================================================================================
 # Output
@@ -170,7 +167,7 @@ def _heat_html(title: str, m: np.ndarray, xs: list, ys: list, xkey: str, ykey: s
     import base64
     import io
 
-    from riskoff._mpl import configure
+    from riskoff.util.mpl import configure
     configure()
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=90)

@@ -2,7 +2,6 @@
 process builds once (data, engine inputs, baseline, caches)."""
 from __future__ import annotations
 
-
 import dataclasses
 import hashlib
 import json
@@ -17,14 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskoff.config_helpers import freeze, jsonable
 from riskoff.data.context import DataContext
-from riskoff.errors import ConfigError, RiskoffError
-from riskoff.metrics import FULL_METRICS, WINDOW_METRICS, block_edges
-
+from riskoff.engine.metrics import FULL_METRICS, WINDOW_METRICS, block_edges
 from riskoff.sweep.config import BASELINE_RULE, SweepConfig
 from riskoff.sweep.grid import group_dims, group_product
 from riskoff.sweep.kernels import compiled
+from riskoff.util.config_helpers import freeze, jsonable
+from riskoff.util.errors import ConfigError, RiskoffError
 
 
 # =============================================================================================
@@ -104,8 +102,8 @@ def _folds(cfg: SweepConfig, end: pd.Timestamp) -> tuple[Fold, ...]:
 
 def plan_sweep(cfg: SweepConfig, *, data_dir: str | Path | None = None, data: DataContext | None = None
                ) -> SweepPlan:
-    """Resolve the span ("auto" end) and check data coverage before any work (``riskoff.plan``, as a run)."""
-    from riskoff.plan import plan_run
+    """Resolve the span ("auto" end) and check data coverage before any work (``riskoff.run.plan``, as a run)."""
+    from riskoff.run.plan import plan_run
 
     data = data if data is not None else DataContext.create(data_dir, cfg.series)
     data_path = data.data_dir
@@ -166,16 +164,16 @@ class _Tables:
     signal_params: dict[str, list[dict[str, Any]]]    # label -> resolved params per sub-index
     rule_params: list[dict[str, Any] | None]
     rule_errors: list[str | None]
-    ov: np.ndarray            # (n_ov,) records of riskoff.overlays.overlay_settings_dt
+    ov: np.ndarray            # (n_ov,) records of riskoff.strategies.overlays.overlay_settings_dt
     ov_errors: list[str | None]
     n_ov: int
     max_leverage: float
 
 
 def _tables(cfg: SweepConfig) -> _Tables:
-    from riskoff.params import resolve_params
-    from riskoff.overlays import Overlays, overlay_settings_dt
-    from riskoff.strategy import check_rule_params
+    from riskoff.strategies.contract import check_rule_params
+    from riskoff.strategies.overlays import Overlays, overlay_settings_dt
+    from riskoff.util.params import resolve_params
 
     sig_reg, strat_reg = _registries(cfg.plugin_dirs)
     groups = group_dims(cfg)
@@ -220,8 +218,12 @@ _REGISTRIES: dict[tuple[str, ...], tuple[Any, Any]] = {}
 
 
 def _registries(plugin_dirs: tuple[str, ...]):
-    from riskoff.signal import discover as discover_signals
-    from riskoff.strategy import default_signals, default_strategies, discover_strategies
+    from riskoff.signals.contract import discover as discover_signals
+    from riskoff.strategies.contract import (
+        default_signals,
+        default_strategies,
+        discover_strategies,
+    )
 
     if not plugin_dirs:
         return default_signals(), default_strategies()
@@ -317,18 +319,19 @@ def _segment_rows(plan: SweepPlan, index: pd.DatetimeIndex) -> np.ndarray:
 
 
 def _engine_inputs(close: pd.Series, *, open, cash_rate, costs, fill, max_leverage):
-    from riskoff.engine import single_inputs
+    from riskoff.engine.account import single_inputs
     return single_inputs(close, pd.Series(0.0, index=close.index), open=open, cash_rate=cash_rate, costs=costs,
                           fill=fill, rebalance=None, rebalance_band=0.05, rebalance_every=0,
                           max_leverage=max_leverage, init_cash=1.0)
 
 
 def _build_context(plan: SweepPlan, asset: str) -> AssetContext:
-    from riskoff.cash import money_market_rate
     from riskoff.data.align import load
-    from riskoff.engine import simulate
-    from riskoff.annualisation import periods_per_year
-    from riskoff.strategy import StrategyConfig, asset_calendar, build_exposure
+    from riskoff.engine.account import simulate
+    from riskoff.engine.annualisation import periods_per_year
+    from riskoff.engine.cash import money_market_rate
+    from riskoff.strategies.config import StrategyConfig
+    from riskoff.strategies.exposure import asset_calendar, build_exposure
 
     compiled()
     cfg = plan.config
@@ -390,7 +393,7 @@ def _build_context(plan: SweepPlan, asset: str) -> AssetContext:
 
 
 def _signal_frame(plan: SweepPlan, ctx: AssetContext, label: str, sub: int) -> tuple[np.ndarray, np.ndarray]:
-    from riskoff.signal import run_signal
+    from riskoff.signals.evaluate import run_signal
 
     cfg = plan.config
     ref = next(r for r in cfg.base.signals if r.label == label)
@@ -420,16 +423,17 @@ def _signal_frame(plan: SweepPlan, ctx: AssetContext, label: str, sub: int) -> t
 
 
 def _run_rule_checked(spec, sctx, params: Mapping[str, Any], owner: str) -> np.ndarray:
-    """``riskoff.strategy.run_rule`` on params already resolved and checked (see ``_tables``), with
+    """``riskoff.strategies.contract.run_rule`` on params already resolved and checked (see ``_tables``), with
     the same output checks done on numpy arrays (the pandas ones cost as much as a simple rule)."""
-    from riskoff.strategy import target_values
+    from riskoff.strategies.contract import target_values
 
     return target_values(spec, spec.target(sctx, **params), sctx.close.index, owner)
 
 
 def raw_target(plan: SweepPlan, ctx: AssetContext, rid: int) -> np.ndarray | None:
     """The rule's raw target (full history) of raw key ``rid`` (signal sub-indices x rule sub-index)."""
-    from riskoff.strategy import StrategyContext, idle_filled
+    from riskoff.strategies.contract import StrategyContext
+    from riskoff.strategies.exposure import idle_filled
 
     hit = ctx.raw_cache.get(rid)
     if hit is not None:

@@ -1,17 +1,15 @@
 """Selection: ranking, the stability score and the walk-forward study."""
 from __future__ import annotations
 
-
 import itertools
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from riskoff.config_helpers import jsonable
-
 from riskoff.sweep.config import MINIMISED, OBJECTIVE_DD, SweepConfig, WalkForwardSpec
 from riskoff.sweep.plan import SweepPlan
+from riskoff.util.config_helpers import jsonable
 
 
 # =============================================================================================

@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 from riskoff.data import load, load_catalog
-from riskoff.data.align import availability_times
-from riskoff.errors import DataError
+from riskoff.data.calendars import availability_times
+from riskoff.util.errors import DataError
 
 CATALOG = load_catalog()
 NY, UTC = "America/New_York", "UTC"

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskoff.data.align import load, nyse_sessions, trading_calendar
+from riskoff.data.align import load, trading_calendar
+from riskoff.data.calendars import nyse_sessions
 from riskoff.data.catalog import load_catalog
 
 CATALOG = load_catalog()
@@ -75,7 +76,7 @@ def test_cached_sessions_are_the_librarys(tmp_path, monkeypatch):
     import exchange_calendars as xcals
 
     import riskoff.data.sources as sources
-    from riskoff.data.align import NYSE_END, NYSE_START
+    from riskoff.data.calendars import NYSE_END, NYSE_START
 
     monkeypatch.setattr(sources, "CACHE_DIR", tmp_path)
     nyse_sessions.cache_clear()

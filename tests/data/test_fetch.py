@@ -11,7 +11,7 @@ import pytest
 
 from riskoff.data import fetch as F
 from riskoff.data.catalog import load_catalog
-from riskoff.errors import RiskoffError
+from riskoff.util.errors import RiskoffError
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "recorded"
 SNAPSHOT = Path(os.environ.get("RISKOFF_DATA_DIR") or "/work/shared/data")

@@ -18,7 +18,7 @@ import pytest
 
 from riskoff.data import fetch as F
 from riskoff.data.catalog import load_catalog
-from riskoff.errors import DataError
+from riskoff.util.errors import DataError
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "recorded"
 SOFR_CSV = (RECORDED / "fred_SOFR.csv").read_text()

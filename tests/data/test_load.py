@@ -7,7 +7,7 @@ import pytest
 
 from riskoff.data import load, load_catalog, read_series
 from riskoff.data.align import daily_funding
-from riskoff.errors import ConfigError
+from riskoff.util.errors import ConfigError
 
 CATALOG = load_catalog()
 
@@ -139,7 +139,7 @@ def test_user_series_from_config_extends_the_catalog(tmp_path):
 
 
 def test_nyse_holiday_rules_reproduce_the_trading_days_in_the_data(data_dir):
-    from riskoff.data.align import us_business_days
+    from riskoff.data.calendars import us_business_days
     ref = read_series(CATALOG["SPY"], data_dir).index.union(read_series(CATALOG["SPX"], data_dir).index)
     ref = ref[ref >= "1995-01-01"]
     rule = us_business_days("1995-01-01", ref[-1])

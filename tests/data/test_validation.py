@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from riskoff.data import load, load_catalog, read_series
-from riskoff.errors import DataError
+from riskoff.util.errors import DataError
 
 CATALOG = load_catalog()
 

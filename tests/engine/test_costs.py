@@ -1,6 +1,6 @@
 """The default cost table, pinned, and what a BTC order actually pays in basis points of notional.
 
-The run and the sweep share ``DEFAULT_COSTS`` (through ``riskoff.config.parse_costs``), so their
+The run and the sweep share ``DEFAULT_COSTS`` (through ``riskoff.run.config.parse_costs``), so their
 equivalence tests cannot see a change to it; these pin the published figures (README, engine
 docstring): equity, index, bond and fx 1 bp fee + 2 bps slippage, commodity 1 + 3, volatility
 2 + 5, crypto 10 + 5.
@@ -12,10 +12,10 @@ import csv
 import pandas as pd
 import pytest
 
-from riskoff.config import load_config
 from riskoff.data import load_catalog
-from riskoff.engine import DEFAULT_COSTS, simulate
-from riskoff.paths import PROJECT_ROOT as ROOT
+from riskoff.engine.account import DEFAULT_COSTS, simulate
+from riskoff.run.config import load_config
+from riskoff.util.paths import PROJECT_ROOT as ROOT
 
 PUBLISHED = {"equity": (1, 2), "index": (1, 2), "bond": (1, 2), "fx": (1, 2), "commodity": (1, 3),
              "volatility": (2, 5), "crypto": (10, 5)}

@@ -1,4 +1,4 @@
-"""Tests for riskoff.engine: timing, accounting, costs, cash yield, calendars and the vectorbt cross-check."""
+"""Tests for riskoff.engine.account: timing, accounting, costs, cash yield, calendars and the vectorbt cross-check."""
 from __future__ import annotations
 
 import math
@@ -9,7 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskoff.engine import DEFAULT_COSTS, Costs, EngineInputError, simulate, simulate_portfolio, to_vectorbt
+from riskoff.engine.account import (
+    DEFAULT_COSTS,
+    Costs,
+    EngineInputError,
+    simulate,
+    simulate_portfolio,
+    to_vectorbt,
+)
 
 RTOL = 1e-9
 

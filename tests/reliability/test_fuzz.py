@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reliability_helpers import CATALOG, run_cli
 
 from riskoff.data import load, read_series
-from riskoff.errors import RiskoffError
-from riskoff.paths import PROJECT_ROOT
-from reliability_helpers import CATALOG, run_cli
+from riskoff.util.errors import RiskoffError
+from riskoff.util.paths import PROJECT_ROOT
 
 SOAK = os.environ.get("RISKOFF_SOAK") == "1"
 RUN_EXAMPLES = 240 if SOAK else 12

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from reliability_helpers import damaged_dir, run_cli, valid_config
 
 from riskoff.data import sources
-from riskoff.run_folder import MARKER, RunFolder
-from reliability_helpers import damaged_dir, run_cli, valid_config
+from riskoff.run.folder import MARKER, RunFolder
 
 
 def assert_clean_failure(rc: int, err: str, out: Path, *pieces: str) -> None:

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from reliability_helpers import valid_config
 
 from riskoff.reports.sections import skipped_note
-from reliability_helpers import valid_config
 
 SIGNAL_HEAD = '''"""A faulty test signal."""
 import time
@@ -104,5 +104,5 @@ def test_keep_going_skips_the_faulty_strategy_and_says_so(tmp_path, run_base):
 
 
 def _data() -> Path:
-    from riskoff.paths import resolve_data_dir
+    from riskoff.util.paths import resolve_data_dir
     return resolve_data_dir()[0]

@@ -6,13 +6,11 @@ import warnings
 
 import pandas as pd
 import pytest
-
-from riskoff.data import load, load_catalog, read_series
-from riskoff.data import sanity
-from riskoff.data.sanity import check_table
-from riskoff.errors import ConfigError, DataError, RiskoffWarning
-
 from reliability_helpers import CATALOG, damaged_dir, line_of, run_cli, valid_config
+
+from riskoff.data import load, load_catalog, read_series, sanity
+from riskoff.data.sanity import check_table
+from riskoff.util.errors import ConfigError, DataError, RiskoffWarning
 
 FILLERS = {(s, d) for s in ("NEW-HIGHS", "NEW-LOWS") for d in ("2025-05-26", "2025-06-19", "2025-07-04")}
 

@@ -7,7 +7,12 @@ import re
 import pandas as pd
 import pytest
 
-from riskoff.reports.findings import README_END, README_START, findings_markdown, readme_with_findings
+from riskoff.reports.findings import (
+    README_END,
+    README_START,
+    findings_markdown,
+    readme_with_findings,
+)
 
 
 def _asset_line(text: str, window: str, asset: str) -> str:

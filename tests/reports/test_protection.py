@@ -4,7 +4,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from riskoff.reports.protection import protection_table, significance_mark, window_outcome
+from riskoff.reports.protection import (
+    protection_table,
+    significance_mark,
+    window_outcome,
+)
 
 
 def _stats(rows):

@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from riskoff.reports.runfiles import periods_per_year, read_summary, split_column, stats_frame
+from riskoff.reports.runfiles import (
+    periods_per_year,
+    read_summary,
+    split_column,
+    stats_frame,
+)
 
 
 def test_periods_per_year_sources(run_dir):

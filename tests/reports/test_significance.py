@@ -9,7 +9,11 @@ import shutil
 import pandas as pd
 
 from riskoff.reports import write_report
-from riskoff.reports.significance import merge_significance, significance_cells, significance_note
+from riskoff.reports.significance import (
+    merge_significance,
+    significance_cells,
+    significance_note,
+)
 
 
 def _pair(strategy: str, asset: str, p: float, q: float, lo: float) -> dict:

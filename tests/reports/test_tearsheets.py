@@ -10,7 +10,11 @@ import pytest
 from reports_synth import ASSETS, STRATEGIES, TEARSHEET_PAIRS, XSS
 
 from riskoff.reports import write_tearsheets
-from riskoff.reports.tearsheets import normalise_pairs, period_returns, tearsheet_filename
+from riskoff.reports.tearsheets import (
+    normalise_pairs,
+    period_returns,
+    tearsheet_filename,
+)
 
 
 def test_one_page_per_requested_pair(tearsheets, run_dir):

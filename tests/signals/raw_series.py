@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from riskoff.paths import resolve_data_dir
+from riskoff.util.paths import resolve_data_dir
 
 
 @lru_cache(maxsize=None)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from riskoff.data.align import load
-from riskoff.signal import SignalSpec, discover, load_signal_data, run_signal
+from riskoff.signals.contract import SignalSpec, discover
+from riskoff.signals.evaluate import load_signal_data, run_signal
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LEAKY_DIR = FIXTURES / "leaky_signals"

@@ -1,9 +1,9 @@
 """bank_reserves on the real snapshot: scarcity into the 2019 repo spike and in Q4 2025; SOFR confirmation."""
 import pytest
-
-from riskoff import CAUTION, RISK_OFF, RISK_ON
 from raw_series import raw
 from signal_testdata import frame_for, output_for, spec_named
+
+from riskoff import CAUTION, RISK_OFF, RISK_ON
 
 NAME = "bank_reserves"
 

@@ -1,9 +1,9 @@
 """breadth_collapse on the real snapshot: the February 2020 washout, thrusts in 2019-01, 2023-11 and 2025-04."""
 import pytest
+from signal_testdata import frame_for, output_for, spec_named
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON
-from riskoff.signal import evaluate
-from signal_testdata import frame_for, output_for, spec_named
+from riskoff.signals.evaluate import evaluate
 
 NAME = "breadth_collapse"
 

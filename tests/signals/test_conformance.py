@@ -12,14 +12,34 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from signal_testdata import (
+    INTRADAY_START,
+    LEAKY_DIR,
+    frame_for,
+    is_intraday,
+    output_for,
+    registry,
+    vix_frame,
+)
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON
-from riskoff.errors import ConfigError, PluginError
-from riskoff.signal import (discover, evaluate, format_list, format_show, hysteresis, run_signal,
-                            spec_from_module)
-from riskoff.testing import (SELLOFF_CUTS, cut_points, output_problems, param_problems, truncation_leaks,
-                             warmup_problems)
-from signal_testdata import INTRADAY_START, LEAKY_DIR, frame_for, is_intraday, output_for, registry, vix_frame
+from riskoff.signals.contract import (
+    discover,
+    format_list,
+    format_show,
+    hysteresis,
+    spec_from_module,
+)
+from riskoff.signals.evaluate import evaluate, run_signal
+from riskoff.testing import (
+    SELLOFF_CUTS,
+    cut_points,
+    output_problems,
+    param_problems,
+    truncation_leaks,
+    warmup_problems,
+)
+from riskoff.util.errors import ConfigError, PluginError
 
 SHIPPED = {"vix_mean_reversion", "mvrv_bands", "funding_spreads", "sofr_iorb_spread", "breadth_collapse",
            "ma_break", "yield_stability", "cross_asset_liquidation",
@@ -236,7 +256,7 @@ def test_new_plugin_runs_end_to_end(tmp_path):
 
 
 def frame_for_spec(spec):
-    from riskoff.signal import load_signal_data
+    from riskoff.signals.evaluate import load_signal_data
     return load_signal_data(spec, "2015-01-01", "2026-06-30", stale="allow")
 
 

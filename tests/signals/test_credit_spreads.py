@@ -1,10 +1,10 @@
 """credit_spreads on the real snapshot: HY OAS widening in March 2020, one business day of lag."""
 import pandas as pd
 import pytest
-
-from riskoff import CAUTION, RISK_OFF, RISK_ON
 from raw_series import raw
 from signal_testdata import output_for
+
+from riskoff import CAUTION, RISK_OFF, RISK_ON
 
 NAME = "credit_spreads"
 

@@ -1,8 +1,8 @@
 """cross_asset_liquidation on the real snapshot: March 2020 and the 2026-01-30 .. 02-05 metals-crypto selling."""
 import pytest
+from signal_testdata import output_for
 
 from riskoff import RISK_OFF, RISK_ON
-from signal_testdata import output_for
 
 NAME = "cross_asset_liquidation"
 

@@ -1,9 +1,9 @@
 """crypto_sentiment on the real snapshot: NUPL euphoria 2013/2017, extreme greed 2021, fear and capitulation 2020-03."""
 import pytest
-
-from riskoff import CAUTION, RISK_OFF, RISK_ON
 from raw_series import raw
 from signal_testdata import output_for
+
+from riskoff import CAUTION, RISK_OFF, RISK_ON
 
 NAME = "crypto_sentiment"
 

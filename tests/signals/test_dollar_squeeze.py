@@ -1,9 +1,9 @@
 """dollar_squeeze on the real snapshot: the March 2020 dash for dollars and the September 2022 breakout."""
 import pytest
-
-from riskoff import CAUTION, RISK_OFF, RISK_ON
 from raw_series import raw
 from signal_testdata import output_for
+
+from riskoff import CAUTION, RISK_OFF, RISK_ON
 
 NAME = "dollar_squeeze"
 

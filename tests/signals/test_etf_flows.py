@@ -1,9 +1,9 @@
 """etf_flows on the real snapshot: flows seen a bar late, the February 2025 outflow run, nothing before 2024."""
 import pytest
-
-from riskoff import CAUTION, RISK_OFF, RISK_ON
 from raw_series import raw
 from signal_testdata import output_for
+
+from riskoff import CAUTION, RISK_OFF, RISK_ON
 
 NAME = "etf_flows"
 
@@ -39,8 +39,9 @@ def test_no_reading_before_the_etfs(out):
 
 
 def test_a_run_ending_before_the_etfs_has_no_readings_on_either_calendar():
-    from riskoff.signal import run_signal
     from signal_testdata import spec_named
+
+    from riskoff.signals.evaluate import run_signal
 
     for cal in ("us", "utc"):  # the UTC mapping used to fail on the empty history
         out = run_signal(spec_named(NAME), end="2020-12-31", calendar=cal)

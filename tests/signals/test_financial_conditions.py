@@ -1,9 +1,9 @@
 """financial_conditions on the real snapshot: NFCI released the Wednesday after its week; March 2020."""
 import pytest
-
-from riskoff import CAUTION, RISK_OFF, RISK_ON
 from raw_series import raw
 from signal_testdata import output_for, spec_named
+
+from riskoff import CAUTION, RISK_OFF, RISK_ON
 
 NAME = "financial_conditions"
 

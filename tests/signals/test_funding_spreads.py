@@ -1,10 +1,10 @@
 """funding_spreads on the real snapshot: negative funding in March 2020, crowded longs in early 2021."""
 import numpy as np
 import pytest
+from signal_testdata import frame_for, output_for, spec_named
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON
-from riskoff.signal import evaluate
-from signal_testdata import frame_for, output_for, spec_named
+from riskoff.signals.evaluate import evaluate
 
 NAME = "funding_spreads"
 

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from signal_testdata import output_for, spec_named
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON
 from riskoff.data import load_catalog, read_series
-from riskoff.paths import resolve_data_dir
-from riskoff.signal import evaluate, load_signal_data
-from signal_testdata import output_for, spec_named
+from riskoff.signals.evaluate import evaluate, load_signal_data
+from riskoff.util.paths import resolve_data_dir
 
 INTRADAY = ["rv_spike", "crash_speed", "range_volume_shock", "funding_flips", "us_stress_hourly"]
 

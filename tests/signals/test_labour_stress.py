@@ -1,10 +1,10 @@
 """labour_stress on the real snapshot: claims released on Thursdays, risk-off by the 2020-03-26 release, calm 2019."""
 import pandas as pd
 import pytest
-
-from riskoff import RISK_OFF, RISK_ON
 from raw_series import raw
 from signal_testdata import output_for, spec_named
+
+from riskoff import RISK_OFF, RISK_ON
 
 NAME = "labour_stress"
 

@@ -1,10 +1,10 @@
 """ma_break on the real snapshot: SPY below its 200-day in March 2020 and 2022; other assets."""
 import pytest
+from signal_testdata import frame_for, output_for, spec_named
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON
-from riskoff.errors import ConfigError
-from riskoff.signal import evaluate
-from signal_testdata import frame_for, output_for, spec_named
+from riskoff.signals.evaluate import evaluate
+from riskoff.util.errors import ConfigError
 
 NAME = "ma_break"
 

@@ -1,4 +1,4 @@
-"""US readings mapped onto UTC bars (``riskoff.signal.map_to_calendar`` through ``run_signal``),
+"""US readings mapped onto UTC bars (``riskoff.signals.evaluate.map_to_calendar`` through ``run_signal``),
 pinned on real dates and cut at every UTC bar of one sell-off.
 
 The rule, from the calendars' decision times: a US bar d is decided at 17:00 New York on d (21:00
@@ -14,10 +14,10 @@ import csv
 import numpy as np
 import pandas as pd
 import pytest
-
-from riskoff.signal import run_signal
-from riskoff.testing import truncated_data_copy
 from signal_testdata import spec_named
+
+from riskoff.signals.evaluate import run_signal
+from riskoff.testing import truncated_data_copy
 
 SIGNAL = "vix_mean_reversion"  # a US signal whose output carries the VIX close it read ("vix")
 
@@ -87,7 +87,7 @@ def test_cut_at_every_utc_bar_of_the_covid_crash(mapped, data_dir, tmp_path_fact
 def test_a_us_reading_is_carried_onto_utc_bars_for_at_most_five_days():
     # Friday 2020-03-13 decided 21:00 UTC; UTC bar d ends 00:00 on d+1: Tue 03-17 ends 4 d 3 h later,
     # Wed 03-18 ends 5 d 3 h later (past the bound)
-    from riskoff.signal import CROSS_CALENDAR_STALE_DAYS, map_to_calendar
+    from riskoff.signals.evaluate import CROSS_CALENDAR_STALE_DAYS, map_to_calendar
 
     assert CROSS_CALENDAR_STALE_DAYS == 5
     friday = pd.DataFrame({"reading": [1.5], "state": [2.0]}, index=pd.DatetimeIndex(["2020-03-13"], name="date"))

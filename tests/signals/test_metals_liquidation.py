@@ -1,10 +1,10 @@
 """metals_liquidation on the real snapshot: 2026-01-30 (silver -28%), 2020-03-12 and the April 2013 gold crash."""
 import numpy as np
 import pytest
-
-from riskoff import CAUTION, RISK_OFF, RISK_ON
 from raw_series import raw
 from signal_testdata import output_for
+
+from riskoff import CAUTION, RISK_OFF, RISK_ON
 
 NAME = "metals_liquidation"
 

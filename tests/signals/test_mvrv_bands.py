@@ -1,8 +1,8 @@
 """mvrv_bands on the real snapshot: the March 2020 break below 1, capitulation, overheated tops."""
 import pytest
+from signal_testdata import output_for
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON
-from signal_testdata import output_for
 
 NAME = "mvrv_bands"
 

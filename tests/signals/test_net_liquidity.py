@@ -2,10 +2,10 @@
 import numpy as np
 import pandas as pd
 import pytest
-
-from riskoff import RISK_OFF, RISK_ON
 from raw_series import raw
 from signal_testdata import output_for
+
+from riskoff import RISK_OFF, RISK_ON
 
 NAME = "net_liquidity"
 

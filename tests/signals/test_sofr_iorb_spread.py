@@ -1,8 +1,8 @@
 """sofr_iorb_spread on the real snapshot: the September 2019 repo spike (DFEDTARU stand-in) and IORB after 2021."""
 import pytest
+from signal_testdata import output_for
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON
-from signal_testdata import output_for
 
 NAME = "sofr_iorb_spread"
 

@@ -1,9 +1,9 @@
 """tail_pricing on the real snapshot: the put/call panic of March 2020 and SKEW's "tails got bid" years."""
 import pytest
-
-from riskoff import CAUTION, RISK_OFF, RISK_ON
 from raw_series import raw
 from signal_testdata import output_for
+
+from riskoff import CAUTION, RISK_OFF, RISK_ON
 
 NAME = "tail_pricing"
 

@@ -1,10 +1,10 @@
 """vix_mean_reversion on the real snapshot: the 2020, 2025 and 2026 spikes, hysteresis and the re-risk trigger."""
 import pytest
+from signal_testdata import frame_for, output_for, spec_named
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON
-from riskoff.errors import ConfigError
-from riskoff.signal import evaluate
-from signal_testdata import frame_for, output_for, spec_named
+from riskoff.signals.evaluate import evaluate
+from riskoff.util.errors import ConfigError
 
 NAME = "vix_mean_reversion"
 

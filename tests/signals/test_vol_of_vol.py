@@ -1,9 +1,9 @@
 """vol_of_vol on the real snapshot: VVIX on Volmageddon (2018-02-05) and the COVID peak (2020-03-16)."""
 import pytest
-
-from riskoff import CAUTION, RISK_OFF, RISK_ON
 from raw_series import raw
 from signal_testdata import output_for
+
+from riskoff import CAUTION, RISK_OFF, RISK_ON
 
 NAME = "vol_of_vol"
 

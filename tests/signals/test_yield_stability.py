@@ -1,8 +1,8 @@
 """yield_stability on the real snapshot: DGS2 collapsing in March 2020 and in the March 2023 SVB failure."""
 import pytest
+from signal_testdata import output_for
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON
-from signal_testdata import output_for
 
 NAME = "yield_stability"
 

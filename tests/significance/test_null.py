@@ -10,11 +10,18 @@ import pandas as pd
 import pytest
 from scipy.signal import lfilter
 
-from riskoff.engine import Costs, simulate
-from riskoff.evaluation import full_period_stats, max_drawdown, window_metrics
-from riskoff.significance.null import (classify, compare, episode_paths, pair_rng, path_metrics, run_null,
-                                       shift_paths)
-from riskoff.windows import SellOffWindow
+from riskoff.engine.account import Costs, simulate
+from riskoff.evaluation.evaluate import full_period_stats, max_drawdown, window_metrics
+from riskoff.evaluation.windows import SellOffWindow
+from riskoff.significance.null import (
+    classify,
+    compare,
+    episode_paths,
+    pair_rng,
+    path_metrics,
+    run_null,
+    shift_paths,
+)
 
 
 def _episodes(path: np.ndarray) -> list[tuple[int, tuple[float, ...]]]:
@@ -115,7 +122,7 @@ def test_shift_paths_are_rotations():
         assert len(shifts) == 1
 
 
-# --- metrics against riskoff.evaluation -------------------------------------------------------
+# --- metrics against riskoff.evaluation.evaluate -------------------------------------------------------
 
 def _synthetic_market(n: int = 900, seed: int = 0):
     rng = np.random.default_rng(seed)

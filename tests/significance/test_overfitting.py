@@ -7,8 +7,15 @@ import numpy as np
 import pytest
 from scipy.stats import kurtosis, rankdata, skew
 
-from riskoff.significance.overfitting import (block_stats, deflated_sharpe, deflated_sharpe_of_best,
-                                              expected_max_sharpe, pbo, probabilistic_sharpe, spa)
+from riskoff.significance.overfitting import (
+    block_stats,
+    deflated_sharpe,
+    deflated_sharpe_of_best,
+    expected_max_sharpe,
+    pbo,
+    probabilistic_sharpe,
+    spa,
+)
 
 
 def test_dsr_reproduces_the_papers_numerical_example():

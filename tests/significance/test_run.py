@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskoff.config import load_config
-from riskoff.errors import ConfigError
-from riskoff.evaluation import WINDOW_COLUMNS as EVAL_COLUMNS
-from riskoff.runner import simulate_config, write_run
+from riskoff.evaluation.evaluate import WINDOW_COLUMNS as EVAL_COLUMNS
+from riskoff.run.config import load_config
+from riskoff.run.runner import simulate_config, write_run
 from riskoff.significance.run import PAIR_COLUMNS, WINDOW_COLUMNS
+from riskoff.util.errors import ConfigError
 
 SMALL = Path(__file__).parents[1] / "fixtures" / "configs" / "small.toml"
 

@@ -9,7 +9,14 @@ import pytest
 
 from riskoff.significance.overfitting import expected_max_sharpe
 from riskoff.significance.sweep import SWEEP_COLUMNS, sweep_overfitting
-from riskoff.sweep import asset_context, parse_sweep_config, plan_sweep, run_sweep, sweep_equity, write_sweep
+from riskoff.sweep import (
+    asset_context,
+    parse_sweep_config,
+    plan_sweep,
+    run_sweep,
+    sweep_equity,
+    write_sweep,
+)
 
 
 @pytest.fixture(scope="module")

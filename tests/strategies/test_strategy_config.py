@@ -10,12 +10,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import riskoff.strategy as strategy_mod
-from riskoff.errors import ConfigError, PluginError
-from riskoff.params import Param
-from riskoff.signal import SignalRegistry, SignalSpec
-from riskoff.strategy import (Overlays, SignalRef, StrategyConfig, discover_strategies, exposure_events,
-                              strategy_from_toml, validate_config)
+import riskoff.strategies.contract as strategy_mod
+from riskoff.signals.contract import SignalRegistry, SignalSpec
+from riskoff.strategies.config import (
+    SignalRef,
+    StrategyConfig,
+    strategy_from_toml,
+    validate_config,
+)
+from riskoff.strategies.contract import discover_strategies
+from riskoff.strategies.exposure import exposure_events
+from riskoff.strategies.overlays import Overlays
+from riskoff.util.errors import ConfigError, PluginError
+from riskoff.util.params import Param
 
 WHERE = "backtests/selloffs.toml: strategies[3]"
 RULES = discover_strategies()
@@ -63,7 +70,7 @@ def test_docstring_example_parses():
 
 
 def test_docstring_example_validates_against_shipped_signals():
-    from riskoff.signal import discover
+    from riskoff.signals.contract import discover
     shipped = discover()
     if not {"vix_mean_reversion", "breadth_collapse"} <= set(shipped.signals):
         pytest.skip("the example's signals are not in signals/ yet")

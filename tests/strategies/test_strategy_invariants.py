@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from riskoff.errors import PluginError
-from riskoff.strategy import Overlays, apply_overlays, discover_strategies, run_rule
 from strategy_synth import make_ctx, price_paths, random_ctx, state_frames
+
+from riskoff.strategies.contract import discover_strategies, run_rule
+from riskoff.strategies.overlays import Overlays, apply_overlays
+from riskoff.util.errors import PluginError
 
 REGISTRY = discover_strategies()
 RULES = sorted(REGISTRY.strategies)

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from riskoff.strategy import Overlays, apply_overlays, gate, hysteresis, trailing_stop
 from strategy_synth import price_paths
+
+from riskoff.strategies.contract import hysteresis
+from riskoff.strategies.overlays import Overlays, apply_overlays, gate, trailing_stop
 
 LEVELS = st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0])
 targets = st.lists(st.one_of(LEVELS, st.floats(0, 1)), min_size=1, max_size=120)
@@ -183,7 +184,7 @@ def test_trailing_stop_directed():
 
 
 def test_overlays_validation():
-    from riskoff.errors import ConfigError
+    from riskoff.util.errors import ConfigError
     with pytest.raises(ConfigError, match=r"overlays\.trailing_stop = 1\.5 is out of range"):
         Overlays(trailing_stop=1.5)
     with pytest.raises(ConfigError, match=r"overlays\.min_bars_out = 2\.5.*whole number"):
@@ -199,7 +200,7 @@ def test_idle_exposure_is_held_while_the_rule_has_no_opinion():
     import numpy as np
     import pandas as pd
 
-    from riskoff.strategy import Overlays, apply_overlays
+    from riskoff.strategies.overlays import Overlays, apply_overlays
     idx = pd.date_range("2020-01-01", periods=6)
     raw = pd.Series([np.nan, np.nan, 1.0, 0.0, np.nan, 1.0], idx)
     close = pd.Series(100.0, idx)

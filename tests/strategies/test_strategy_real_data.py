@@ -6,9 +6,12 @@ import pandas as pd
 import pytest
 
 from riskoff.data import load, load_catalog
-from riskoff.signal import RISK_OFF, discover, run_signal
-from riskoff.strategy import (Overlays, SignalRef, StrategyConfig, build_exposure, discover_strategies,
-                              exposure_events)
+from riskoff.signals.contract import RISK_OFF, discover
+from riskoff.signals.evaluate import run_signal
+from riskoff.strategies.config import SignalRef, StrategyConfig
+from riskoff.strategies.contract import discover_strategies
+from riskoff.strategies.exposure import build_exposure, exposure_events
+from riskoff.strategies.overlays import Overlays
 
 PROBE_SIGNAL = '''"""Probe: SPY close vs its moving average (risk-off 2% below, caution below)."""
 from riskoff import Param, signal_frame, states_from_levels

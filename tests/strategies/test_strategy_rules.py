@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from riskoff.errors import ConfigError
-from riskoff.strategy import discover_strategies, run_rule
 from strategy_synth import make_ctx, state_frames
+
+from riskoff.strategies.contract import discover_strategies, run_rule
+from riskoff.util.errors import ConfigError
 
 N = np.nan
 REG = discover_strategies()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from riskoff.config import RUN_KEYS
+from riskoff.run.config import RUN_KEYS
 from riskoff.sweep import parse_sweep_config, plan_sweep
 
 

@@ -1,8 +1,8 @@
 """The sweep's fast path equals the normal path one combination at a time.
 
-Reference: ``riskoff.runner.simulate_config`` (build_exposure -> engine.simulate ->
+Reference: ``riskoff.run.runner.simulate_config`` (build_exposure -> engine.simulate ->
 evaluation.full_period_stats / window_metrics, i.e. quantstats formulas), the engine's kernel
-over an exposure matrix, and a full vectorbt Portfolio (``riskoff.engine.to_vectorbt``).
+over an exposure matrix, and a full vectorbt Portfolio (``riskoff.engine.account.to_vectorbt``).
 """
 from __future__ import annotations
 
@@ -11,11 +11,22 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from riskoff.engine import to_vectorbt
-from riskoff.runner import simulate_config
-from riskoff.strategy import StrategyConfig, build_exposure
-from riskoff.sweep import (FULL_METRICS, WINDOW_METRICS, asset_context, run_config, clear_caches, combo_strategy,
-                           plan_sweep, run_chunk, run_sweep, sweep_equity)
+from riskoff.engine.account import to_vectorbt
+from riskoff.run.runner import simulate_config
+from riskoff.strategies.config import StrategyConfig
+from riskoff.strategies.exposure import build_exposure
+from riskoff.sweep import (
+    FULL_METRICS,
+    WINDOW_METRICS,
+    asset_context,
+    clear_caches,
+    combo_strategy,
+    plan_sweep,
+    run_chunk,
+    run_config,
+    run_sweep,
+    sweep_equity,
+)
 from tests.sweep.conftest import OVERLAY_STRATEGY, make_config
 
 TOL = dict(rtol=1e-9, atol=1e-9)
@@ -110,7 +121,7 @@ def test_fast_path_equals_vectorbt_portfolio(data_dir):
 
 
 def test_signal_grid_equals_one_by_one_and_computes_each_signal_set_once(data_dir, monkeypatch):
-    import riskoff.signal as signal_mod
+    import riskoff.signals.contract as signal_mod
 
     cfg = make_config({"signal.vix_mean_reversion.entry_z": [2.0, 3.0],
                        "signal.ma_break.slow": [150, 200],
@@ -165,6 +176,6 @@ def test_idle_exposure_fills_no_opinion_bars_like_the_normal_path(data_dir):
 def test_idle_exposure_is_not_a_grid_axis(data_dir):
     import pytest
 
-    from riskoff.errors import ConfigError
+    from riskoff.util.errors import ConfigError
     with pytest.raises(ConfigError, match="idle_exposure"):
         make_config({"overlays.idle_exposure": [0.0, 1.0]}, strategy=OVERLAY_STRATEGY)

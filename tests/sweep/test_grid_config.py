@@ -4,8 +4,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from riskoff.errors import ConfigError
-from riskoff.sweep import combo_params, combo_strategy, load_sweep_config, parse_sweep_config, stability_scores  # noqa: F401
+from riskoff.sweep import (  # noqa: F401
+    combo_params,
+    combo_strategy,
+    load_sweep_config,
+    parse_sweep_config,
+    stability_scores,
+)
+from riskoff.util.errors import ConfigError
 from tests.sweep.conftest import make_config, make_doc
 
 VIX = {"name": "vix", "rule": "any_off", "signals": ["vix_mean_reversion"]}
@@ -111,7 +117,7 @@ def test_walk_forward_table_is_validated():
 
 
 def test_shipped_configs_parse():
-    from riskoff.paths import PROJECT_ROOT
+    from riskoff.util.paths import PROJECT_ROOT
     for path in sorted((PROJECT_ROOT / "backtests").glob("sweep_*.toml")):
         cfg = load_sweep_config(path)
         assert cfg.n_combos > 1 and cfg.dims

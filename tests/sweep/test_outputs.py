@@ -10,10 +10,16 @@ import pandas as pd
 import pytest
 
 from riskoff import sweep as sweep_mod
-from riskoff.sweep import output as sweep_output
-from riskoff.errors import ConfigError
 from riskoff.cli import add_sweep_parser
-from riskoff.sweep import chunk_size_for, parse_sweep_config, plan_sweep, run_sweep, write_sweep
+from riskoff.sweep import (
+    chunk_size_for,
+    parse_sweep_config,
+    plan_sweep,
+    run_sweep,
+    write_sweep,
+)
+from riskoff.sweep import output as sweep_output
+from riskoff.util.errors import ConfigError
 from tests.sweep.conftest import make_doc
 
 EVIL = "<script>alert('x')</script>"
@@ -144,7 +150,7 @@ def test_temp_folder_of_a_killed_sweep_is_swept(small, tmp_path):
     import json
     import socket
 
-    from riskoff.run_folder import MARKER
+    from riskoff.run.folder import MARKER
     orphan = tmp_path / f".old.tmp-{dead.pid}"
     orphan.mkdir()
     (orphan / MARKER).write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname()}))

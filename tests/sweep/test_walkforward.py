@@ -5,7 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskoff.sweep import WalkForwardSpec, parse_sweep_config, plan_sweep, run_sweep, walk_forward
+from riskoff.sweep import (
+    WalkForwardSpec,
+    parse_sweep_config,
+    plan_sweep,
+    run_sweep,
+    walk_forward,
+)
 from tests.sweep.conftest import make_doc
 
 GRID = {"rule.window": [30, 60, 100, 150, 200, 250], "overlays.trailing_stop": [0.0, 0.05, 0.1, 0.2],

@@ -1,0 +1,85 @@
+"""The Python API: build strategies in code and backtest them in a few lines.
+
+    import riskoff as ro
+    s = ro.Strategy("vix_or_mvrv", rule="any_off", signals=["vix_mean_reversion", "mvrv_bands"])
+    result = ro.backtest(s, assets=["BTC-USD", "SPY"], start="2018-01-01")
+    print(result.stats[["strategy", "asset", "cagr", "max_drawdown", "sharpe"]])
+
+``backtest`` runs the same stages as ``riskoff run`` (point-in-time data, signals, rule and
+overlays, next-bar fills with costs and cash yield, evaluation over the window catalog) and
+always adds the buy & hold baseline for comparison. ``result.write("results/my-study")`` writes
+the same run folder as the CLI (tearsheets and report included).
+"""
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from riskoff.engine.account import DEFAULT_COSTS, Costs
+from riskoff.evaluation.windows import load_windows
+from riskoff.run.config import RunConfig
+from riskoff.run.runner import RunResult, simulate_config, write_run
+from riskoff.strategies.config import StrategyConfig
+from riskoff.util.errors import ConfigError
+
+Strategy = StrategyConfig
+
+
+def _raw(strategies: Sequence[StrategyConfig], **run: Any) -> dict:
+    def sig(s):
+        return {"name": s.name, "params": dict(s.params), "label": s.label}
+    return {"run": {k: (str(v) if isinstance(v, pd.Timestamp) else v) for k, v in run.items()},
+            "strategies": [{"name": s.name, "rule": s.rule, "signals": [sig(r) for r in s.signals],
+                            "params": dict(s.params), "overlays": asdict(s.overlays), "assets": list(s.assets)}
+                           for s in strategies]}
+
+
+def backtest(strategies: StrategyConfig | Sequence[StrategyConfig], assets: Sequence[str], start="2015-01-01",
+             end=None, *, fill: str = "next_close", cash: str = "money_market", engine: str = "numba",
+             costs: Mapping[str, Costs] | None = None, baselines: Sequence[str] = ("buy_and_hold",),
+             windows: Mapping[str, Any] | None = None, data_dir: str | Path | None = None) -> RunResult:
+    """Backtest strategies on assets; returns a RunResult with ``stats`` and ``windows`` tables.
+
+    Args:
+        strategies: one or more ``Strategy`` (= ``riskoff.strategies.config.StrategyConfig``).
+        assets: catalog price series, e.g. ["SPY", "BTC-USD"].
+        start, end: run span (end None = the last date every required series covers).
+        fill, cash, engine, costs: as in a run config's [run] and [costs] tables.
+        baselines: baseline rules added for comparison (buy_and_hold is always included).
+        windows: extra sell-off windows ``{id: {start, trough, end, ...}}``.
+    """
+    strategies = [strategies] if isinstance(strategies, StrategyConfig) else list(strategies)
+    names = [s.name for s in strategies]
+    base = [StrategyConfig(name=b, rule=b) for b in dict.fromkeys(["buy_and_hold", *baselines]) if b not in names]
+    allof = tuple(base + strategies)
+    start = pd.Timestamp(start)
+    end = pd.Timestamp(end) if end is not None else None
+    if end is not None and end <= start:
+        raise ConfigError(f"backtest: end {end:%Y-%m-%d} is not after start {start:%Y-%m-%d}")
+    cfg = RunConfig(name="api", source="riskoff.backtest()", start=start, end=end, assets=tuple(assets),
+                    strategies=allof, windows=load_windows(extra={"windows": dict(windows)} if windows else None),
+                    costs={**DEFAULT_COSTS, **(costs or {})}, fill=fill, cash=cash, engine=engine,
+                    tearsheets="all", raw=_raw(allof, start=start, end=end, assets=list(assets), fill=fill,
+                                                cash=cash, engine=engine))
+    return simulate_config(cfg, data_dir=data_dir)
+
+
+def write(result: RunResult, out: str | Path, *, tearsheets: bool = True, report: bool = True,
+          progress: Callable[[str], None] | bool = True) -> Path:
+    """Write a RunResult to a run folder (same layout as ``riskoff run``).
+
+    ``progress``: True prints each step (tables, tearsheets, report) with the elapsed time to
+    stderr, False is silent, or pass your own ``callable(message)``.
+    """
+    if progress is True:
+        t0 = time.perf_counter()
+
+        def progress(msg: str) -> None:
+            print(f"[{time.perf_counter() - t0:5.1f}s] {msg}", file=sys.stderr, flush=True)
+    return write_run(result, Path(out), tearsheets=tearsheets, report=report, progress=progress or None)

@@ -1,0 +1,216 @@
+"""Run configs: a backtest TOML file parsed into frozen, validated objects.
+
+A config is data (TOML), never code. Layout (see ``backtests/selloffs.toml``)::
+
+    [run]
+    name = "selloffs"
+    start = 2015-01-01
+    end = "auto"                      # or a date; "auto" = last date every required series covers
+    assets = ["SPY", "QQQ", "BTC-USD", "GLD"]
+    fill = "next_close"               # or "next_open"
+    cash = "money_market"             # SOFR, EFFR before 2018-04; or "SOFR" / "EFFR" / "none"
+    engine = "vectorbt"               # or "numba" (identical results, faster)
+    tearsheets = "all"                # "all", "none" or a list of strategy names
+    workers = 2                       # processes rendering tearsheets
+    plugin_dirs = []                  # extra folders with signal/strategy modules
+    plugin_time_limit = 300           # seconds one plug-in call may take (0 = no limit)
+
+    [costs.crypto]                    # override DEFAULT_COSTS per asset class
+    fee_bps = 10
+    slippage_bps = 5
+
+    [baselines]                       # strategies every comparison includes
+    rules = ["buy_and_hold", "ma_timing", "vol_target"]
+
+    [signals_alone]                   # each signal alone as a de-risk rule
+    signals = ["vix_mean_reversion", "mvrv_bands"]
+    rule = "any_off"
+    overlays = { min_bars_out = 2 }
+    assets = { mvrv_bands = ["BTC-USD"] }   # optional per-signal asset restriction
+
+    [[strategies]]                    # combined rules (riskoff.strategies.config.strategy_from_toml)
+    ...
+
+    [windows.my_window]               # extra sell-off windows (same fields as data/windows.toml)
+    [null]                            # random-timing null: enabled, paths = 1000, seed = 0
+    [bootstrap]                       # CAGR/Sharpe intervals: enabled, reps = 1000, confidence = 0.95, seed
+                                      # (riskoff.significance.run)
+    [series.MYETF]                    # extra catalog series (same fields as data/catalog.toml)
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from riskoff.engine.account import DEFAULT_COSTS, Costs
+from riskoff.evaluation.windows import SellOffWindow, load_windows
+from riskoff.significance.settings import SignificanceSettings, parse_significance
+from riskoff.strategies.config import StrategyConfig, strategy_from_toml
+from riskoff.util.config_helpers import check_choice, jsonable, parse_date, unknown_keys
+from riskoff.util.errors import ConfigError, did_you_mean
+from riskoff.util.tomlfile import read_toml
+
+TOP_KEYS = ("run", "costs", "baselines", "signals_alone", "strategies", "windows", "series", "null", "bootstrap")
+RUN_KEYS = ("name", "start", "end", "assets", "fill", "cash", "engine", "tearsheets", "workers", "plugin_dirs",
+            "plugin_time_limit")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run needs, validated; ``raw`` keeps the parsed TOML for the run record."""
+
+    name: str
+    source: str
+    start: pd.Timestamp
+    end: pd.Timestamp | None
+    assets: tuple[str, ...]
+    strategies: tuple[StrategyConfig, ...]
+    windows: Mapping[str, SellOffWindow]
+    costs: Mapping[str, Costs]
+    fill: str = "next_close"
+    cash: str = "money_market"
+    engine: str = "vectorbt"
+    tearsheets: str | tuple[str, ...] = "all"
+    workers: int = 2
+    plugin_dirs: tuple[Path, ...] = ()
+    plugin_time_limit: float = 300.0
+    series: Mapping[str, Any] = field(default_factory=dict)
+    significance: SignificanceSettings = field(default_factory=SignificanceSettings)
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def config_hash(self) -> str:
+        return hashlib.sha256(json.dumps(jsonable(self.raw), sort_keys=True).encode()).hexdigest()
+
+    def strategies_for(self, asset: str) -> list[StrategyConfig]:
+        return [s for s in self.strategies if not s.assets or asset in s.assets]
+
+
+FILLS = ("next_close", "next_open")
+CASH_SOURCES = ("money_market", "SOFR", "EFFR", "none")
+
+
+def check_assets(assets: Any, catalog: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """Tradable price series from the catalog: a non-empty list of known IDs, each listed once."""
+    if isinstance(assets, str):
+        assets = [assets]
+    if not isinstance(assets, (list, tuple)) or not assets or not all(isinstance(a, str) for a in assets):
+        raise ConfigError(f"{key} = {assets!r}; expected a non-empty list like [\"SPY\", \"BTC-USD\"]")
+    for a in assets:
+        if a not in catalog:
+            raise ConfigError(f"{key}: unknown asset '{a}'{did_you_mean(a, catalog)}")
+        if catalog[a].family != "prices" and not catalog[a].is_bar_series:  # intraday bars trade on their clock
+            raise ConfigError(f"{key}: '{a}' is a {catalog[a].family} series, not a tradable price")
+    if len(set(assets)) != len(assets):
+        raise ConfigError(f"{key} lists an asset twice: {list(assets)}")
+    return tuple(assets)
+
+
+def parse_costs(doc: Mapping[str, Any], source: str) -> dict[str, Costs]:
+    """DEFAULT_COSTS overlaid with a config's ``[costs.<asset class>]`` tables."""
+    costs = dict(DEFAULT_COSTS)
+    tables = doc.get("costs", {})
+    if not isinstance(tables, Mapping):
+        raise ConfigError(f"{source}: [costs] must be a table of asset classes")
+    for cls, table in tables.items():
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{source}: costs.{cls} must be a table {{ fee_bps, slippage_bps }}")
+        unknown_keys(table, ("fee_bps", "slippage_bps"), f"{source}: costs.{cls}")
+        try:
+            costs[cls] = Costs(**{**costs.get(cls, Costs()).__dict__, **table})
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{source}: costs.{cls}: {exc}") from None
+    return costs
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Parse and validate a run config file; every problem is a ConfigError naming file and key."""
+    return parse_config(read_toml(path, "config file"), str(path))
+
+
+def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool = True) -> RunConfig:
+    """Validate a parsed run config document (see the module docstring).
+
+    ``baseline_required=False`` is for configs whose strategies come from elsewhere (a sweep's
+    ``[run]`` and its ``[strategy]``): the run schema is the same, but no buy_and_hold baseline is needed.
+    """
+    from riskoff.data.catalog import load_catalog
+    from riskoff.signals.contract import discover as discover_signals
+    from riskoff.strategies.contract import discover_strategies
+
+    unknown_keys(doc, TOP_KEYS, source)
+    run = doc.get("run", {})
+    unknown_keys(run, RUN_KEYS, f"{source}: [run]")
+    name = str(run.get("name", Path(source).stem))
+    start = parse_date(run.get("start", "2015-01-01"), f"{source}: run.start")
+    end_raw = run.get("end", "auto")
+    end = None if end_raw == "auto" else parse_date(end_raw, f"{source}: run.end")
+    if end is not None and end <= start:
+        raise ConfigError(f"{source}: run.end {end:%Y-%m-%d} is not after run.start {start:%Y-%m-%d}")
+    catalog = load_catalog(extra={"series": doc["series"]} if "series" in doc else None)
+    assets = check_assets(run.get("assets", []), catalog, f"{source}: run.assets")
+    fill = check_choice(run.get("fill", "next_close"), FILLS, f"{source}: run.fill")
+    cash = check_choice(run.get("cash", "money_market"), CASH_SOURCES, f"{source}: run.cash")
+    engine = check_choice(run.get("engine", "vectorbt"), ("vectorbt", "numba"), f"{source}: run.engine")
+    workers = run.get("workers", 2)
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
+        raise ConfigError(f"{source}: run.workers = {workers!r}; expected a whole number 1..64")
+    tearsheets = run.get("tearsheets", "all")
+    if not (tearsheets in ("all", "none") or isinstance(tearsheets, list)):
+        raise ConfigError(f"{source}: run.tearsheets = {tearsheets!r}; expected 'all', 'none' or a list of names")
+    dirs = run.get("plugin_dirs", [])
+    if not isinstance(dirs, list) or not all(isinstance(d, str) and d for d in dirs):
+        raise ConfigError(f"{source}: run.plugin_dirs = {dirs!r}; expected a list of folder paths like [\"my_signals\"]")
+    plugin_dirs = tuple(Path(p) for p in dirs)
+    time_limit = run.get("plugin_time_limit", 300.0)
+    if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not 0 <= time_limit <= 86_400:
+        raise ConfigError(f"{source}: run.plugin_time_limit = {time_limit!r}; expected seconds 0 .. 86400 "
+                          "(0 = no limit)")
+
+    costs = parse_costs(doc, source)
+
+    strategies: list[StrategyConfig] = []
+    sig_registry = discover_signals(plugin_dirs)
+    strat_registry = discover_strategies(plugin_dirs)
+    base = doc.get("baselines", {})
+    unknown_keys(base, ("rules",), f"{source}: [baselines]")
+    for rule in base.get("rules", []):
+        strategies.append(strategy_from_toml({"name": rule, "rule": rule}, f"{source}: baselines.rules",
+                                             strategies=strat_registry, signals=sig_registry))
+    alone = doc.get("signals_alone", {})
+    unknown_keys(alone, ("signals", "rule", "overlays", "assets", "params"), f"{source}: [signals_alone]")
+    for sig in alone.get("signals", []):
+        table = {"name": sig, "rule": alone.get("rule", "any_off"), "signals": [sig],
+                 "params": alone.get("params", {}), "overlays": alone.get("overlays", {})}
+        if sig in alone.get("assets", {}):
+            table["assets"] = alone["assets"][sig]
+        strategies.append(strategy_from_toml(table, f"{source}: signals_alone.{sig}",
+                                             strategies=strat_registry, signals=sig_registry))
+    for i, table in enumerate(doc.get("strategies", [])):
+        strategies.append(strategy_from_toml(table, f"{source}: strategies[{i}]",
+                                             strategies=strat_registry, signals=sig_registry))
+    names = [s.name for s in strategies]
+    for t in (tearsheets if isinstance(tearsheets, list) else []):
+        if t not in names:
+            raise ConfigError(f"{source}: run.tearsheets: unknown strategy '{t}'{did_you_mean(str(t), names)}")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"{source}: strategy name(s) {dupes} used twice; names label the outputs")
+    if baseline_required and "buy_and_hold" not in names:
+        raise ConfigError(f"{source}: the comparison needs the buy_and_hold baseline; add it to [baselines].rules")
+    for s in strategies:
+        for a in s.assets:
+            if a not in assets:
+                raise ConfigError(f"{source}: strategy {s.name}: asset '{a}' is not in run.assets {list(assets)}")
+    windows = load_windows(extra={"windows": doc["windows"]} if "windows" in doc else None)
+    return RunConfig(name=name, source=source, start=start, end=end, assets=assets, strategies=tuple(strategies),
+                     windows=windows, costs=costs, fill=fill, cash=cash, engine=engine,
+                     tearsheets=tearsheets if isinstance(tearsheets, str) else tuple(tearsheets), workers=workers,
+                     plugin_dirs=plugin_dirs, plugin_time_limit=float(time_limit), series=doc.get("series", {}),
+                     significance=parse_significance(doc, source), raw=doc)

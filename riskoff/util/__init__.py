@@ -1,0 +1,3 @@
+"""Helpers every stage shares and none owns: errors, config value parsing, durations, paths and
+project discovery, plug-in loading and tunables (``Param``), TOML reading, lazy package exports,
+numba cache hygiene and the matplotlib set-up. Nothing here imports a stage."""
