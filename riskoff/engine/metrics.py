@@ -14,6 +14,11 @@ and the sweep kernels both call them, and tests hold them to quantstats' formula
     time_in_market   share of bars whose held weight exceeds 1e-6
     trades           number of fills
 
+A ratio over a risk of zero is undefined, not infinite: ``sortino`` is NaN when no bar's excess
+return is negative (quantstats 0.0.86 also gives NaN; empyrical divides by zero and gives inf) and
+``calmar`` is NaN when the curve never falls (as empyrical; quantstats 0.0.86 gives inf). An inf would
+rank first in a sweep sorted by that metric; NaN ranks last (tests/engine/test_metric_conventions.py).
+
 Sharpe and Sortino are measured against the money-market rate (``cash_growth[t] - 1``, the
 return cash earned from bar t-1 to t): a de-risked strategy earns that rate in cash, so a zero risk-free
 rate would credit it with a premium it did not earn by taking risk.

@@ -1,8 +1,8 @@
 """The main job: strategies x assets simulated, evaluated per window and written to a run folder.
 
-Stages (one module each): data (riskoff.data) -> signals (riskoff.signals.contract) -> strategies
-(riskoff.strategies.contract) -> engine (riskoff.engine.account) -> evaluation (riskoff.evaluation.evaluate) -> reports
-(riskoff.reports). This module only wires them together.
+Stages (one package each): data (riskoff.data) -> signals (riskoff.signals) -> strategies
+(riskoff.strategies) -> engine (riskoff.engine) -> evaluation (riskoff.evaluation, riskoff.significance)
+-> reports (riskoff.reports). This module only wires them together.
 
 A run writes through the run-folder service (riskoff.run.folder: a marked temporary folder beside
 its destination, renamed into place at the very end), so an interrupted or failed run leaves no

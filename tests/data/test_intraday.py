@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from riskoff.data import load, load_catalog, read_series
-from riskoff.data.calendars import bar_range, decision_times, first_off_grid, gaps_over
+from riskoff.data.calendars import bar_range, decision_times
+from riskoff.data.sources import first_off_grid, gaps_over
 from riskoff.util.errors import ConfigError, DataError
 
 CATALOG = load_catalog()

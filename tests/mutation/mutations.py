@@ -167,4 +167,8 @@ MUTATIONS: list[Mutation] = [
     Mutation("cagr_counts_one_bar_too_many", "riskoff/engine/metrics.py",
              "abs(wealth) ** (1.0 / (cnt / ppy)) - 1.0", "abs(wealth) ** (1.0 / ((cnt + 1) / ppy)) - 1.0",
              METRICS, "CAGR annualised over one bar too many"),
+    # ---------------------------------------------------------------- issue 24 (A): event path, intraday evaluation, BarView, durations, sanity
+    # (end of issue 24 A)
+    # ---------------------------------------------------------------- issue 24 (B): scorecard, sweep statistics, reports, run folder
+    # (end of issue 24 B)
 ]

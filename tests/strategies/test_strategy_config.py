@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import riskoff.strategies.contract as strategy_mod
+import riskoff.strategies.config as strategy_mod
 from riskoff.signals.contract import SignalRegistry, SignalSpec
 from riskoff.strategies.config import (
     SignalRef,

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategy_synth import price_paths
 
-from riskoff.strategies.contract import hysteresis
-from riskoff.strategies.overlays import Overlays, apply_overlays, gate, trailing_stop
+
+from riskoff.strategies.overlays import Overlays, apply_overlays, gate, hysteresis, trailing_stop
 
 LEVELS = st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0])
 targets = st.lists(st.one_of(LEVELS, st.floats(0, 1)), min_size=1, max_size=120)

@@ -121,7 +121,7 @@ def test_fast_path_equals_vectorbt_portfolio(data_dir):
 
 
 def test_signal_grid_equals_one_by_one_and_computes_each_signal_set_once(data_dir, monkeypatch):
-    import riskoff.signals.contract as signal_mod
+    import riskoff.signals.evaluate as signal_mod
 
     cfg = make_config({"signal.vix_mean_reversion.entry_z": [2.0, 3.0],
                        "signal.ma_break.slow": [150, 200],
