@@ -53,6 +53,16 @@ def format_instant(t: pd.Timestamp) -> str:
     return f"{t:%Y-%m-%d}" if t == t.normalize() else f"{t:%Y-%m-%dT%H:%M}Z"
 
 
+def parse_instants(values: Any, where: str) -> pd.Series:
+    """Window bounds read back (windows.csv, a summary, a table of rows): each value as
+    :func:`format_instant` writes it, a date or a UTC time, parsed one by one with the config's
+    parser, so a column that mixes daily troughs (2021-05-19) with hourly ones (2025-10-10T21:20Z)
+    keeps both; blanks are NaT, anything else is a ConfigError naming ``where``."""
+    series = pd.Series(values)
+    return series.map(lambda v: pd.NaT if v is None or (not isinstance(v, str) and pd.isna(v))
+                      else parse_instant(v, where)).astype("datetime64[ns]")
+
+
 def parse_windows(doc: Mapping[str, Any], origin: str) -> dict[str, SellOffWindow]:
     """Windows from a parsed TOML document's ``windows`` table, validated."""
     out: dict[str, SellOffWindow] = {}

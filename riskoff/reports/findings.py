@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from riskoff.evaluation.windows import format_instant
 from riskoff.reports.protection import ORDERING_RULE, protection_table
 from riskoff.reports.runfiles import (
     BASELINE,
@@ -67,14 +68,24 @@ def _window_lines(summary: dict, windows: pd.DataFrame, assets: list[str]) -> li
             part = r[(r["exposure_at_trough"] > _OUT) & (r["exposure_at_trough"] < _HELD)].sort_values("strategy")
             held = r[r["exposure_at_trough"] >= _HELD]
 
-            def lead(x) -> str:
-                return "cut on the trough day" if pd.isna(x) or x <= 0 else f"cut {int(x)} d ahead"
+            # an intraday asset's row carries lead_time_hours: speak in hours and give the trough's UTC time
+            hourly = "lead_time_hours" in rows and bool(r["lead_time_hours"].notna().any())
 
-            text = f"{asset} (trough {bh['trough']:%Y-%m-%d}, buy & hold {_pct(bh['bh_max_dd'])})"
+            def lead(x) -> str:
+                if hourly:
+                    h = x["lead_time_hours"]
+                    if pd.isna(h) or h <= 0:
+                        return "cut in the trough hour"
+                    return f"cut {h * 60:.0f} min ahead" if h < 1 else f"cut {h:.0f} h ahead"
+                d = x["lead_time_days"]
+                return "cut on the trough day" if pd.isna(d) or d <= 0 else f"cut {int(d)} d ahead"
+
+            trough = format_instant(bh["trough"])
+            text = f"{asset} (trough {trough}, buy & hold {_pct(bh['bh_max_dd'])})"
             bits = []
             if len(out):
-                bits.append("out at the trough: " + "; ".join(
-                    f"`{x['strategy']}` {_pct(x['strategy_max_dd'])} ({lead(x['lead_time_days'])})"
+                bits.append(f"out at the trough{' hour' if hourly else ''}: " + "; ".join(
+                    f"`{x['strategy']}` {_pct(x['strategy_max_dd'])} ({lead(x)})"
                     for _, x in out.iterrows()))
             if len(part):
                 bits.append("partly cut: " + "; ".join(
@@ -138,8 +149,10 @@ def findings_markdown(run_dir: str | os.PathLike) -> str:
         "hold's CAGR minus the rule's over the whole run.", "",
         "## Per window: who was out before the trough", "",
         "For each asset the window hit: the rules out of the market at the trough with their max drawdown in the "
-        "window and how many days before the trough they first cut; the rules only partly out; the rules that "
-        "held through.", ""]
+        "window and how many days before the trough they first cut"
+        + (" (hours before the trough's UTC hour, on an intraday asset)"
+           if "lead_time_hours" in windows and windows["lead_time_hours"].notna().any() else "")
+        + "; the rules only partly out; the rules that held through.", ""]
     body = _window_lines(summary, windows, assets) if len(windows) else ["No windows were evaluated."]
     cost = ["", "## Protection and its cost over the whole run"] + _cost_lines(stats, windows, assets)
     return "\n".join(head + body + cost) + "\n"

@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+# the window-bound parser the config uses: windows.csv mixes dates with UTC times
+from riskoff.evaluation.windows import parse_instants
+
 BASELINE = "buy_and_hold"
 
 __all__ = ["BASELINE", "Window", "esc", "read_summary", "read_dated_csv", "read_windows_table", "read_events",
@@ -96,7 +99,7 @@ def read_windows_table(run_dir: str | os.PathLike) -> pd.DataFrame:
     table = pd.read_csv(path, dtype={"strategy": str, "asset": str, "window": str}, keep_default_na=True)
     for col in ("start", "trough", "end"):
         if col in table:
-            table[col] = pd.to_datetime(table[col], errors="coerce")
+            table[col] = parse_instants(table[col], f"{path}: column {col}")
     for col in table.columns:
         if col not in ("strategy", "asset", "window", "start", "trough", "end"):
             table[col] = pd.to_numeric(table[col], errors="coerce").astype("float64")

@@ -25,6 +25,7 @@ import pandas as pd
 
 from riskoff.data.calendars import clock_parts
 from riskoff.engine.annualisation import periods_per_year
+from riskoff.evaluation.windows import parse_instants
 from riskoff.significance.bootstrap import difference_intervals
 from riskoff.significance.null import PAIR_METRICS, pair_rng, run_null
 from riskoff.significance.settings import Market, SignificanceSettings
@@ -56,8 +57,8 @@ WINDOW_COLUMNS = ["null_kind", "null_paths", "null_pct_drawdown_avoided", "null_
 
 def _spans(index: pd.DatetimeIndex, rows: pd.DataFrame) -> np.ndarray:
     """Inclusive bar positions of each window row (the bars ``equity.loc[start:end]`` selects)."""
-    starts = index.searchsorted(pd.to_datetime(rows["start"]).to_numpy(), side="left")
-    ends = index.searchsorted(pd.to_datetime(rows["end"]).to_numpy(), side="right") - 1
+    starts = index.searchsorted(parse_instants(rows["start"], "window start").to_numpy(), side="left")
+    ends = index.searchsorted(parse_instants(rows["end"], "window end").to_numpy(), side="right") - 1
     return np.column_stack([starts, ends]).astype(np.int64)
 
 

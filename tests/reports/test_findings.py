@@ -63,3 +63,57 @@ def test_findings_are_deterministic_and_the_readme_block_is_replaced(run_dir):
     assert "#### Per window: who was out before the trough" in new and "# What the run finds" not in new
     with pytest.raises(ValueError, match="findings markers"):
         readme_with_findings("no markers", text)
+
+
+def _hourly_copy(run_dir, tmp_path, lead_hours: float):
+    """A copy of the synthetic run whose first window with a rule out at the trough is read as an hourly asset's: its trough carries
+    a UTC time and the rows lead_time_hours (the rest of windows.csv keeps daily troughs)."""
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    windows = pd.read_csv(copy / "windows.csv", dtype=str)
+    first_out = windows[(windows["strategy"] != "buy_and_hold") & (windows["exposure_at_trough"].astype(float) == 0)]
+    wid, asset = first_out.iloc[0]["window"], first_out.iloc[0]["asset"]
+    mask = (windows["window"] == wid) & (windows["asset"] == asset)
+    trough = windows.loc[mask, "trough"].iloc[0][:10] + "T21:20Z"
+    windows.loc[mask, "trough"] = trough
+    windows["lead_time_hours"] = ""
+    windows.loc[mask, "lead_time_hours"] = str(lead_hours)
+    windows.to_csv(copy / "windows.csv", index=False)
+    return copy, wid, asset, trough
+
+
+def test_findings_speak_in_hours_for_an_intraday_asset_and_follow_the_numbers(run_dir, tmp_path):
+    # windows.csv mixing daily troughs with a UTC time must read back whole (it once became NaT and
+    # crashed the writer), and the sentence is generated from lead_time_hours: editing it changes it
+    copy, wid, asset, trough = _hourly_copy(run_dir, tmp_path / "a", 11.0)
+    rows = pd.read_csv(copy / "windows.csv")
+    out = rows[(rows.window == wid) & (rows.asset == asset) & (rows.strategy != "buy_and_hold")
+               & (rows.exposure_at_trough == 0)]
+    assert len(out), "the synthetic window needs a rule out at the trough"
+    line = _asset_line(findings_markdown(copy), wid, asset)
+    assert f"(trough {trough}," in line and "out at the trough hour: " in line
+    assert "(cut 11 h ahead)" in line and " d ahead" not in line
+    copy2, *_ = _hourly_copy(run_dir, tmp_path / "b", 0.25)
+    line2 = _asset_line(findings_markdown(copy2), wid, asset)
+    assert "(cut 15 min ahead)" in line2 and "11 h" not in line2
+
+
+def test_window_bounds_read_back_with_dates_and_utc_times_mixed(tmp_path):
+    from riskoff.evaluation.windows import parse_instants
+    from riskoff.reports.runfiles import read_windows_table
+    from riskoff.util.errors import ConfigError
+
+    pd.DataFrame({"strategy": ["a", "a"], "asset": ["BTC", "BTC-1H"], "window": ["w", "w"],
+                  "start": ["2021-05-12", "2025-10-06T12:00Z"], "trough": ["2021-05-19", "2025-10-10T21:20Z"],
+                  "end": ["2021-05-31", "2025-10-13"]}).to_csv(tmp_path / "windows.csv", index=False)
+    table = read_windows_table(tmp_path)
+    assert list(table["trough"]) == [pd.Timestamp("2021-05-19"), pd.Timestamp("2025-10-10 21:20")]
+    assert list(table["start"]) == [pd.Timestamp("2021-05-12"), pd.Timestamp("2025-10-06 12:00")]
+    assert not table[["start", "trough", "end"]].isna().any().any()
+    # the significance stage locates window rows with the same parser (a time on `start` once failed there)
+    assert list(parse_instants(["2020-03-01", "2020-03-12T15:00Z", None], "start")[:2]) == [
+        pd.Timestamp("2020-03-01"), pd.Timestamp("2020-03-12 15:00")]
+    with pytest.raises(ConfigError, match="start = '12/03/2020'"):
+        parse_instants(["12/03/2020"], "start")
