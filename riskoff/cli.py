@@ -34,7 +34,7 @@ from typing import Any
 
 from riskoff import __version__
 from riskoff.util.errors import ConfigError, RiskoffError
-from riskoff.util.paths import find_project, resolve_data_dir
+from riskoff.util.paths import anchor_project, find_project, resolve_data_dir
 
 log = logging.getLogger("riskoff")
 _T0 = time.perf_counter()
@@ -584,6 +584,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _show_warning
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
+    # a config's project is the one holding the config file, wherever the command is started from
+    anchor_project(args.config if isinstance(getattr(args, "config", None), str) else None)
     try:
         return args.func(args)
     except RiskoffError as exc:

@@ -109,6 +109,38 @@ def test_user_project_from_a_fresh_install(installed, data_dir):
     tests = run(env_dir, ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"], proj, data_dir)
     assert tests.returncode == 0 and "3 passed" in tests.stdout, tests.stdout[-2000:]
 
+    # from another folder: the project's own plug-ins, and a plug-in folder the config names relative
+    # to itself, are found; the run lands in the project's results/
+    (work / "plugins").mkdir()
+    (work / "plugins" / "spy_drawdown_outside.py").write_text((proj / "signals" / "spy_drawdown.py").read_text())
+    (proj / "backtests" / "outside.toml").write_text(
+        (proj / "backtests" / "example.toml").read_text()
+        .replace('name = "example"', 'name = "outside"')
+        .replace('tearsheets = "none"', 'tearsheets = "none"\nplugin_dirs = ["../../plugins"]')
+        .replace('name = "spy_drawdown"', 'name = "spy_drawdown_outside"'))
+    elsewhere = base / "elsewhere"
+    elsewhere.mkdir()
+    for config in ("example.toml", "outside.toml"):
+        res = run(env_dir, ["riskoff", "run", str(proj / "backtests" / config)], elsewhere, data_dir)
+        assert res.returncode == 0, res.stderr[-2000:]
+    assert len(list((proj / "results").glob("*-example"))) == 2 and len(list((proj / "results").glob("*-outside"))) == 1
+    assert not (elsewhere / "results").exists()
+
+
+def test_data_check_gives_the_same_verdict_installed_and_in_the_checkout(installed, data_dir):
+    # the sanity rules' exceptions file ships next to the catalog (riskoff/builtins/data/ in a wheel)
+    env_dir, base = installed
+    elsewhere = base / "check"
+    elsewhere.mkdir()
+    wheel = run(env_dir, ["riskoff", "data", "check"], elsewhere, data_dir)
+    checkout = subprocess.run([sys.executable, "-m", "riskoff", "data", "check"], cwd=elsewhere, capture_output=True,
+                              text=True, env=dict(os.environ, RISKOFF_DATA_DIR=str(data_dir)), timeout=300)
+    verdict = [ln for ln in wheel.stdout.splitlines() if "violation(s)" in ln]
+    assert verdict and verdict == [ln for ln in checkout.stdout.splitlines() if "violation(s)" in ln], \
+        (wheel.stdout[-500:], checkout.stdout[-500:])
+    assert wheel.returncode == checkout.returncode
+    assert " 0 excepted" not in verdict[0]
+
 
 def test_make_test_stops_before_pytest_when_chromium_is_missing(tmp_path):
     fake_py = tmp_path / "python"  # riskoff's find_chromium, answering "not found"

@@ -93,3 +93,40 @@ def test_run_folders_default_to_the_projects_results(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "backtests")
     out = default_out("example")
     assert out.parent == tmp_path / "results" and out.name.endswith("-example")
+
+
+def _project_with_outside_plugins(root: Path) -> Path:
+    """A `riskoff init` project whose config also names a plug-in folder beside the project,
+    ``plugin_dirs = ["../../plugins"]`` (relative to the config file); returns the config."""
+    from riskoff.run.scaffold import init_project
+
+    proj = root / "proj"
+    init_project(proj)
+    (root / "plugins").mkdir()
+    example = (proj / "signals" / "spy_drawdown.py").read_text()
+    (root / "plugins" / "spy_drawdown_outside.py").write_text(example)
+    cfg = proj / "backtests" / "outside.toml"
+    cfg.write_text((proj / "backtests" / "example.toml").read_text()
+                   .replace('tearsheets = "none"', 'tearsheets = "none"\nplugin_dirs = ["../../plugins"]')
+                   .replace('name = "spy_drawdown"', 'name = "spy_drawdown_outside"')
+                   + '\n[[strategies]]\nname = "own_signal"\nrule = "any_off"\nsignals = ["spy_drawdown"]\n')
+    return cfg
+
+
+def test_config_paths_and_project_resolve_against_the_config_file_not_the_working_directory(tmp_path, monkeypatch):
+    # `cd ~ && riskoff run ~/proj/backtests/x.toml`: the config's plugin_dirs are read from its own
+    # folder, and the project (its signals/, riskoff.toml, results/) is the one holding the config
+    from riskoff.run.config import load_config
+
+    cfg_file = _project_with_outside_plugins(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setattr(paths, "_anchor", None)
+    paths.anchor_project(cfg_file)
+    cfg = load_config(cfg_file)
+    assert cfg.plugin_dirs == ((tmp_path / "plugins").resolve(),)
+    assert {s.name for s in cfg.strategies} >= {"drawdown_exit", "own_signal"}
+    assert paths.results_dir() == (tmp_path / "proj" / "results").resolve()
+    paths.anchor_project(None)
+    assert paths.find_project() is None  # back to the working directory, which is in no project

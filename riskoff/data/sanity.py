@@ -53,9 +53,10 @@ from riskoff.data.catalog import SeriesSpec
 from riskoff.data.sources import gaps_over
 from riskoff.util.durations import parse_duration
 from riskoff.util.errors import ConfigError, DataError, RiskoffError
-from riskoff.util.paths import PROJECT_ROOT
+from riskoff.util.paths import BUILTIN_DATA_DIR, PROJECT_ROOT
 
-EXCEPTIONS_FILE = PROJECT_ROOT / "data" / "exceptions.toml"
+# next to catalog.toml: the checkout's data/ folder, or riskoff/builtins/data/ in a wheel
+EXCEPTIONS_FILE = BUILTIN_DATA_DIR / "exceptions.toml"
 RULES = ("gap", "move", "ohlc", "future", "session")
 DEFAULT_MAX_GAP = {"daily": 5, "weekly": 2, "monthly": 1}
 DEFAULT_MAX_MOVE = 5.0

@@ -293,10 +293,12 @@ def _parse_run(doc: Mapping[str, Any], source: str):
         if extra:
             raise ConfigError(f"{source}: run = {doc['run']!r} names a run config; put [{extra[0]}] there, "
                               "not in the sweep file")
-        return parse_config(read_toml(path, "run config file (sweep run =)"), str(path), baseline_required=False)
+        return parse_config(read_toml(path, "run config file (sweep run =)"), str(path), baseline_required=False,
+                            base=path.expanduser().resolve().parent)
     if not isinstance(doc["run"], Mapping):
         raise ConfigError(f"{source}: run = {doc['run']!r}; expected a [run] table or the path of a run config")
-    return parse_config({k: doc[k] for k in run_tables if k in doc}, source, baseline_required=False)
+    return parse_config({k: doc[k] for k in run_tables if k in doc}, source, baseline_required=False,
+                        base=Path(source).expanduser().resolve().parent if Path(source).is_file() else None)
 
 
 def parse_sweep_config(doc: Mapping[str, Any], source: str) -> SweepConfig:

@@ -100,9 +100,24 @@ def _read_settings(marker: Path) -> dict[str, Any] | None:
     return tool["riskoff"] if isinstance(tool, dict) and isinstance(tool.get("riskoff"), dict) else None
 
 
+#: where a command looks for its project when no folder is given: the folder of the config file it
+#: runs (see :func:`anchor_project`), else the working directory
+_anchor: Path | None = None
+
+
+def anchor_project(config_file: str | os.PathLike | None) -> None:
+    """Make the project holding ``config_file`` this process's project (None: back to the working
+    directory). A command that runs a config calls it first, so ``cd ~ && riskoff run
+    ~/proj/backtests/x.toml`` scans ``~/proj``'s plug-ins, reads its ``riskoff.toml`` and writes to
+    its ``results/``, exactly as when started inside the project."""
+    global _anchor
+    _anchor = Path(config_file).expanduser().resolve().parent if config_file is not None else None
+
+
 def find_project(start: str | os.PathLike | None = None) -> Project | None:
-    """The project holding ``start`` (default: the working directory), or None outside any."""
-    start = Path(start or os.getcwd()).resolve()
+    """The project holding ``start`` (default: the anchored config's folder, else the working
+    directory), or None outside any."""
+    start = Path(start or _anchor or os.getcwd()).resolve()
     for folder in (start, *start.parents):
         for name in (PROJECT_FILE, "pyproject.toml"):
             marker = folder / name
