@@ -211,3 +211,33 @@ def test_a_failing_tearsheet_surfaces_in_write_run_and_leaves_no_folder(small_re
     with pytest.raises(RuntimeError, match="quantstats broke"):
         write_run(small_result, tmp_path / "broken", report=False, pages=BrokenPages())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_windows_the_run_cannot_evaluate_are_named_never_dropped(small_result, small_run):
+    # the small run starts 2019-01-01: the 2018 catalog windows are listed with the reason, not silently gone
+    from types import SimpleNamespace
+
+    from riskoff.evaluation.windows import SellOffWindow
+    from riskoff.run.runner import skipped_windows
+    from riskoff.util.errors import RiskoffWarning
+
+    listed = {s["window"]: s["reason"] for s in json.loads((small_run / "summary.json").read_text())["windows_skipped"]}
+    evaluated = set(pd.read_csv(small_run / "windows.csv")["window"])
+    assert set(small_result.config.windows) == evaluated | set(listed) and not evaluated & set(listed)
+    assert listed["q4_2018"] == "it starts 2018-09-20, before the run's start 2019-01-01"
+    assert "Not evaluated: " in (small_run / "findings.md").read_text()
+
+    # windows the config defines itself (1987, 2027, straddling the data's end): a warning each
+    T = pd.Timestamp
+    own = {"crash_1987": SellOffWindow("crash_1987", "Black Monday", T("1987-10-01"), T("1987-10-19"), T("1987-10-30")),
+           "future": SellOffWindow("future", "Future", T("2027-01-01"), T("2027-01-10"), T("2027-01-30")),
+           "straddle": SellOffWindow("straddle", "Straddle", small_result.end - pd.Timedelta(days=20),
+                                     small_result.end - pd.Timedelta(days=10), small_result.end + pd.Timedelta(days=30))}
+    import dataclasses
+    cfg = dataclasses.replace(small_result.config, windows={**small_result.config.windows, **own},
+                              raw={**small_result.config.raw, "windows": {k: {} for k in own}})
+    with pytest.warns(RiskoffWarning) as caught:
+        out = skipped_windows(SimpleNamespace(config=cfg, end=small_result.end), evaluated)
+    assert {s["window"] for s in out} == set(listed) | set(own)
+    assert sorted(str(w.message).split("windows.")[1].split(" ")[0] for w in caught) == sorted(own)
+    assert any("after the run's end" in str(w.message) and "straddle" in str(w.message) for w in caught)

@@ -154,6 +154,9 @@ def findings_markdown(run_dir: str | os.PathLike) -> str:
            if "lead_time_hours" in windows and windows["lead_time_hours"].notna().any() else "")
         + "; the rules only partly out; the rules that held through.", ""]
     body = _window_lines(summary, windows, assets) if len(windows) else ["No windows were evaluated."]
+    skipped = summary.get("windows_skipped") or []
+    if skipped:
+        body += ["", "Not evaluated: " + "; ".join(f"`{s['window']}` ({s['reason']})" for s in skipped) + "."]
     cost = ["", "## Protection and its cost over the whole run"] + _cost_lines(stats, windows, assets)
     return "\n".join(head + body + cost) + "\n"
 

@@ -17,7 +17,7 @@ import json
 import re
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,6 +91,8 @@ class RunResult:
     significance: pd.DataFrame = field(default_factory=pd.DataFrame)  # riskoff.significance.run
     #: strategies --keep-going skipped: {"strategy", "asset", "error"} (named in summary.json and the report)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    #: windows of the config no pair could be evaluated in: {"window", "reason"} (summary.json, findings.md)
+    windows_skipped: list[dict[str, str]] = field(default_factory=list)
     #: the significance stage still running in the background (``simulate_config(defer_significance=True)``)
     pending: _Background | None = None
     #: bootstrap intervals computed elsewhere, asset -> future (see :func:`submit_bootstraps`)
@@ -261,6 +263,28 @@ def evaluate(result: RunResult, tick: Callable[[], None] | None = None) -> None:
                              "end": format_instant(w.end), **m})
     result.stats = pd.DataFrame(stats)
     result.windows = windows_table(rows)
+    result.windows_skipped = skipped_windows(result, {r["window"] for r in rows})
+
+
+def skipped_windows(result: RunResult, evaluated: set[str]) -> list[dict[str, str]]:
+    """The config's windows no pair could be evaluated in, each with the reason; a window the config
+    itself defines is also a RiskoffWarning (the user asked for it), catalog windows outside the
+    run's span are only listed (summary.json "windows_skipped", findings.md)."""
+    cfg, out = result.config, []
+    own = set(cfg.raw.get("windows", {}) if isinstance(cfg.raw.get("windows"), Mapping) else ())
+    for w in cfg.windows.values():
+        if w.id in evaluated:
+            continue
+        if w.end > result.end:
+            why = f"it ends {format_instant(w.end)}, after the run's end {result.end:%Y-%m-%d}"
+        elif w.start < cfg.start:
+            why = f"it starts {format_instant(w.start)}, before the run's start {cfg.start:%Y-%m-%d}"
+        else:
+            why = "no asset of the run has prices over the whole window"
+        out.append({"window": w.id, "reason": why})
+        if w.id in own:
+            warnings.warn(RiskoffWarning(f"{cfg.source}: windows.{w.id} is not evaluated: {why}"), stacklevel=2)
+    return out
 
 
 def _union_frame(series: dict[str, pd.Series]) -> pd.DataFrame:
@@ -358,6 +382,7 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
             "stats": _records(result.stats),
             "windows": [w.as_dict() for w in cfg.windows.values()],
             "skipped": result.skipped,
+            "windows_skipped": result.windows_skipped,
         }
         if len(result.significance):
             summary["significance"] = {**cfg.significance.as_dict(), "method": SIGNIFICANCE_METHOD,
