@@ -121,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from riskoff.data.calendars import clock_parts
     from riskoff.engine.annualisation import annualisation_note
     from riskoff.run.config import load_config
-    from riskoff.run.folder import default_out
+    from riskoff.run.folder import RunFolder, default_out
     from riskoff.run.phases import Phases
     from riskoff.run.runner import (
         ranking_text,
@@ -136,6 +136,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     with phases.phase("config", total=1) as bar:
         cfg = load_config(args.config or _default_config())
         bar.update()
+    if args.out:
+        RunFolder(args.out).check_free()  # an existing --out (or a dangling link) is refused before any work
     tearsheets = False if args.no_tearsheets else ("all" if args.all_tearsheets else True)
     pool = helper = None
     if tearsheets is not False and (tearsheets == "all" or cfg.tearsheets != "none") and cfg.workers > 1:
@@ -268,7 +270,13 @@ def _load_plugin(kind: str, target: str, dirs: list[Path]) -> Any:
             module = import_plugin_file(path.resolve(), f"check_{kind}")
         except Exception as exc:
             raise ConfigError(f"{path}: failed to import: {type(exc).__name__}: {exc}") from None
-        return spec_from_module(module, str(path))
+        spec = spec_from_module(module, str(path))
+        if spec is None:
+            other = "strategies" if kind == "signals" else "signals"
+            raise ConfigError(f"{path}: a {other[:-1] if other == 'signals' else 'strategy rule'} module, not a "
+                              f"{'signal' if kind == 'signals' else 'strategy rule'}; check it with "
+                              f"`riskoff {other} check {target}`")
+        return spec
     return _registry(kind, dirs).get(target)
 
 
@@ -299,7 +307,9 @@ def _check_signal(spec: Any, args: argparse.Namespace) -> tuple[list[str], Any]:
     except RiskoffError as exc:
         return [f"signal {spec.name}: evaluate failed: {exc}"], None
     found = truncation_mismatches(spec, frame, full=out)
-    problems = (declaration_problems(spec) + output_problems(spec, frame, None, out)
+    for note in declaration_problems(spec):  # documentation advice: printed, never a failure
+        _out(f"note: {note}")
+    problems = (output_problems(spec, frame, None, out)
                 + warmup_problems(spec, frame, None, out) + param_problems(spec)
                 + truncation_leaks(spec, frame, full=out))
     return problems, first_leak(found)
@@ -597,6 +607,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and closed: not an error worth a traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        anchor_project(None)  # main() may be called again in the same process (tests, scripts)
 
 
 if __name__ == "__main__":

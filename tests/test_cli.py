@@ -106,3 +106,38 @@ def test_data_fetch_without_network_prints_a_table_not_objects(tmp_path, capsys,
     rc, out, err = cli(["data", "fetch", "SOFR", "--data-dir", str(tmp_path)], capsys)
     assert rc == 1 and "FetchReport(" not in out + err and "Traceback" not in err
     assert re.search(r"SOFR\s+FAILED\s+fred", out)
+
+
+def test_signals_check_passes_a_causal_signal_with_a_short_docstring_and_notes_it(tmp_path, capsys):
+    # the verdict is about look-ahead and output; documentation is a note (the README says so)
+    from riskoff.run.scaffold import _SIGNAL
+
+    short = '"""SPY drawdown from its rolling high."""\n' + _SIGNAL.split('"""', 2)[2]
+    (tmp_path / "short_doc.py").write_text(short)
+    rc, out, err = cli(["signals", "check", str(tmp_path / "short_doc.py"), "--start", "2019-01-01"], capsys)
+    assert rc == 0 and "passes" in out, out + err
+    assert "note: signal short_doc: docstring too short" in out
+    # a rule module handed to `signals check` is named as such, not reported as a broken signal
+    rule = tmp_path / "my_rule.py"
+    rule.write_text(Path(ROOT / "strategies" / "any_off.py").read_text())
+    rc, out, err = cli(["signals", "check", str(rule)], capsys)
+    assert rc == 2 and "a strategy rule module, not a signal" in err and "riskoff strategies check" in err
+
+
+@pytest.mark.parametrize("kind", ["folder", "dangling symlink"])
+def test_an_existing_out_is_refused_before_any_work(kind, tmp_path, capsys, monkeypatch):
+    import riskoff.run.runner as runner
+
+    out = tmp_path / "out"
+    if kind == "folder":
+        out.mkdir()
+    else:
+        out.symlink_to(tmp_path / "nowhere")
+
+    def no_work(*a, **k):
+        raise AssertionError("the run started before --out was checked")
+    monkeypatch.setattr(runner, "simulate_config", no_work)
+    rc, out_text, err = cli(["run", str(ROOT / "tests" / "fixtures" / "configs" / "small.toml"), "--out", str(out)],
+                            capsys)
+    assert rc == 2 and f"--out {out} already exists" in err
+    assert out.is_symlink() or out.is_dir()

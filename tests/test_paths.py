@@ -130,3 +130,18 @@ def test_config_paths_and_project_resolve_against_the_config_file_not_the_workin
     assert paths.results_dir() == (tmp_path / "proj" / "results").resolve()
     paths.anchor_project(None)
     assert paths.find_project() is None  # back to the working directory, which is in no project
+
+
+def test_a_plugin_folder_holding_signals_and_rules_lists_each_in_its_own_kind(tmp_path):
+    # plugin_dirs hold signal and strategy modules side by side (riskoff init says so): a signal there
+    # is not a BROKEN strategy, nor a rule a broken signal
+    from riskoff.strategies.contract import discover_strategies
+
+    mixed = tmp_path / "plugins"
+    mixed.mkdir()
+    (mixed / "my_signal.py").write_text((ROOT / "signals" / "ma_break.py").read_text().replace(
+        "NAME = ", "_NAME = "))
+    (mixed / "my_rule.py").write_text((ROOT / "strategies" / "any_off.py").read_text().replace("NAME = ", "_NAME = "))
+    signals, rules = discover([mixed]), discover_strategies([mixed])
+    assert "my_signal" in signals.items and "my_rule" not in signals.items and not signals.errors
+    assert "my_rule" in rules.items and "my_signal" not in rules.items and not rules.errors

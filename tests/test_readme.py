@@ -22,6 +22,42 @@ def test_readme_shows_the_two_setup_commands():
     assert "make run" in quick and "make test" in quick
 
 
+def _command_blocks() -> dict[str, list[str]]:
+    """README section -> the commands of its indented shell blocks (a block whose lines start with a
+    command such as make, pip, riskoff, python, pytest)."""
+    out: dict[str, list[str]] = {}
+    for section in README.split("\n## ")[1:]:
+        heading = section.split("\n", 1)[0]
+        cmds = [ln[4:].split("  #", 1)[0].strip() for ln in section.splitlines() if ln.startswith("    ")
+                and not ln.startswith("     ")]
+        cmds = [c for c in cmds if c.split(" ", 1)[0] in ("make", "pip", "riskoff", "python", "pytest", "cd")]
+        if cmds:
+            out[heading] = cmds
+    return out
+
+
+def test_every_readme_command_block_is_run_by_a_test():
+    # "Your own project" runs as written in tests/test_packaging.py (a wheel installed offline);
+    # the Quickstart's make targets below (make run for real behind RISKOFF_JOURNEYS=1; make test is CI)
+    assert set(_command_blocks()) == {"Quickstart", "Your own project"}, _command_blocks()
+
+
+def test_quickstart_make_targets_exist_and_do_what_the_readme_says(tmp_path):
+    import os
+    import shutil
+    import subprocess
+
+    assert _command_blocks()["Quickstart"] == ["make run", "make test"]
+    if shutil.which("make") is None:
+        pytest.fail("make is not installed")
+    for target, wants in (("run", "riskoff run backtests/selloffs.toml"), ("test", "-m pytest")):
+        dry = subprocess.run(["make", "-n", "-W", "pyproject.toml", target], cwd=ROOT, capture_output=True, text=True)
+        assert dry.returncode == 0 and wants in dry.stdout and "pip install" in dry.stdout, dry.stdout + dry.stderr
+    if os.environ.get("RISKOFF_JOURNEYS") == "1":  # the long one, for real: install (if needed) and the main job
+        res = subprocess.run(["make", "run"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        assert res.returncode == 0 and "results:" in res.stdout, res.stdout[-2000:] + res.stderr[-2000:]
+
+
 def test_write_your_own_signal_example_is_a_working_plugin(tmp_path, data_dir):
     example = next(b for b in BLOCKS if "def compute" in b)
     (tmp_path / "spy_drawdown.py").write_text(example)

@@ -34,7 +34,7 @@ def marked(folder: Path, pid: int, host: str | None = None) -> Path:
 def test_success_renames_the_temp_folder_into_place_without_the_marker(tmp_path):
     out = tmp_path / "results" / "run"
     with RunFolder(out) as tmp:
-        assert tmp.parent == out.parent and tmp.name == f".run.tmp-{os.getpid()}"
+        assert tmp.parent == out.parent and re.fullmatch(rf"\.run\.tmp-{os.getpid()}-[0-9a-f]{{8}}", tmp.name)
         assert json.loads((tmp / MARKER).read_text())["pid"] == os.getpid()
         assert not out.exists()
         (tmp / "a.csv").write_text("x")
@@ -112,7 +112,7 @@ def test_temp_folder_of_a_killed_process_is_removed_by_the_next_one(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
     assert proc.wait(timeout=60) == -9, proc.stderr.read()
-    orphan = tmp_path / f".run.tmp-{proc.pid}"
+    (orphan,) = tmp_path.glob(f".run.tmp-{proc.pid}-*")
     assert orphan.is_dir() and not out.exists()
     with RunFolder(tmp_path / "next") as tmp:
         assert not orphan.exists()

@@ -9,7 +9,12 @@ import pandas as pd
 import pytest
 
 from riskoff import CAUTION, RISK_OFF, RISK_ON
-from riskoff.evaluation.scorecard import CATCH_LOOKBACK_DAYS, EpisodeBars, episodes_for, score_pair
+from riskoff.evaluation.scorecard import (
+    CATCH_LOOKBACK_DAYS,
+    EpisodeBars,
+    episodes_for,
+    score_pair,
+)
 
 IDX = pd.bdate_range("2016-01-04", periods=221)
 # up from 100 to the peak 120 on bar 80, down to the trough 96 (-20%) on bar 100, a 12.5% rally to

@@ -19,8 +19,10 @@ from typing import Any
 
 import pandas as pd
 
+from riskoff.util.config_helpers import parse_names
 from riskoff.util.durations import span
 from riskoff.util.errors import ConfigError, did_you_mean
+from riskoff.util.files import path_name
 from riskoff.util.paths import CATALOG_FILE
 from riskoff.util.tomlfile import read_toml
 
@@ -97,6 +99,7 @@ _FIELDS = {f.name for f in fields(SeriesSpec)} - {"id", "extra"}
 
 
 def _build(sid: str, raw: Mapping[str, Any], families: Mapping[str, Mapping[str, Any]], origin: str) -> SeriesSpec:
+    path_name(sid, f"{origin}: series.{sid}")  # series/<family>/<ID>.csv: the id is a file name
     family = raw.get("family")
     if family not in families:
         raise ConfigError(f"{origin}: series.{sid}.family = {family!r}; expected one of {sorted(families)}"
@@ -124,7 +127,7 @@ def _build(sid: str, raw: Mapping[str, Any], families: Mapping[str, Mapping[str,
         raise ConfigError(f"{origin}: series.{sid}: bar = {merged['bar']!r} needs calendar = \"utc\" "
                           f"(intraday bars trade on the 24/7 UTC clock), not {merged['calendar']!r}")
     _check_sanity_fields(sid, merged, origin)
-    merged["columns"] = tuple(merged["columns"])
+    merged["columns"] = tuple(parse_names(merged["columns"], f"{origin}: series.{sid}.columns", '["close"]'))
     return SeriesSpec(id=sid, **merged)
 
 
@@ -155,7 +158,13 @@ def parse_catalog(doc: Mapping[str, Any], origin: str, base: Mapping[str, Series
     """Specs from a parsed TOML document, layered over ``base`` (user series extend the catalog)."""
     fams = {**(families or {}), **doc.get("families", {})}
     out = dict(base or {})
-    for sid, raw in doc.get("series", {}).items():
+    tables = doc.get("series", {})
+    if not isinstance(tables, Mapping):
+        raise ConfigError(f"{origin}: series = {tables!r}; expected tables [series.ID] with family, columns, ...")
+    for sid, raw in tables.items():
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{origin}: series.{sid} = {raw!r}; expected a table [series.{sid}] "
+                              "(family, columns, calendar, ...)")
         out[sid] = _build(sid, raw, fams, origin)
     return out
 
@@ -166,11 +175,13 @@ def _load(path: Path, mtime: float) -> tuple[dict[str, SeriesSpec], dict[str, An
     return parse_catalog(doc, str(path)), doc.get("families", {})
 
 
-def load_catalog(path: Path = CATALOG_FILE, extra: Mapping[str, Any] | None = None) -> dict[str, SeriesSpec]:
-    """All declared series by ID; ``extra`` is a config's ``{"series": {...}}`` to add or override."""
+def load_catalog(path: Path = CATALOG_FILE, extra: Mapping[str, Any] | None = None,
+                 origin: str = "config") -> dict[str, SeriesSpec]:
+    """All declared series by ID; ``extra`` is a config's ``{"series": {...}}`` to add or override
+    (``origin``: the config file, for messages)."""
     specs, families = _load(path, path.stat().st_mtime if path.exists() else 0.0)
     if extra:
-        return parse_catalog(extra, "config", base=specs, families=families)
+        return parse_catalog(extra, origin, base=specs, families=families)
     return dict(specs)
 
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import csv
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -42,6 +41,7 @@ import pandas as pd
 
 from riskoff.data.catalog import SeriesSpec, load_catalog
 from riskoff.util.errors import DataError, RiskoffError, did_you_mean
+from riskoff.util.files import atomic_write
 from riskoff.util.paths import LIVE_DATA_DIR
 
 Getter = Callable[..., Any]
@@ -56,7 +56,6 @@ RETRIES = 5            # per request: attempts after the first on 429, 5xx, conn
 BACKOFF = 1.0          # seconds: waits of 1, 2, 4, 8, ... (capped at BACKOFF_MAX), or the server's Retry-After
 BACKOFF_MAX = 60.0
 RETRY_STATUS = (429, 500, 502, 503, 504)
-FILE_MODE = 0o644      # cache files are data other users and tools may read
 FLOAT_FORMAT = "%.10g"  # the snapshot's precision: ample for prices, rates and ratios
 USER_AGENT = "riskoff/0.1 (backtesting research; python-requests)"
 
@@ -506,33 +505,9 @@ def write_canonical(df: pd.DataFrame, spec: SeriesSpec, root: str | Path = LIVE_
                         f"instead of writing blanks", file=path, series=spec.id)
     frame = frame.sort_values(stamp, kind="stable")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{spec.id}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            frame.to_csv(fh, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, FILE_MODE)  # mkstemp creates 0600
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda fh: frame.to_csv(fh, index=False, float_format=FLOAT_FORMAT, lineterminator="\n"),
+                 durable=True)
     return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename durable (POSIX); a no-op where folders cannot be opened (Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def read_cached(path: str | Path, spec: SeriesSpec) -> pd.DataFrame:

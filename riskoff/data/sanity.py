@@ -305,9 +305,19 @@ def enforce(spec: SeriesSpec, frame: pd.DataFrame, path: Path, start, end) -> No
             raise v.error()
 
 
+#: filler rows already reported by the current command: (file, row, stamp); see forget_reported_rows
+_filler_warned: set[tuple[str, int, str]] = set()
+
+
+def forget_reported_rows() -> None:
+    """Start a new command's reporting: each filler row is named once per run, not once per load."""
+    _filler_warned.clear()
+
+
 def drop_filler_rows(spec: SeriesSpec, frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     """``frame`` without the rows that break the session rule (unless excepted), with a
-    RiskoffWarning naming file, series and line for each one left out."""
+    RiskoffWarning naming file, series and line for each one left out (once per run, see
+    :func:`forget_reported_rows`)."""
     import warnings
 
     from riskoff.util.errors import RiskoffWarning
@@ -321,6 +331,11 @@ def drop_filler_rows(spec: SeriesSpec, frame: pd.DataFrame, path: Path) -> pd.Da
     stamps = _stamps_text(frame.index, spec)
     drop = [i for i, _ in hits if not exceptions.reason(spec.id, "session", str(stamps[i]))]
     for i in drop:
+        # a run loads a series several times (plan, each calendar, the cash rate): say it once per run
+        key = (str(path), i, str(stamps[i]))
+        if key in _filler_warned:
+            continue
+        _filler_warned.add(key)
         warnings.warn(RiskoffWarning(f"{path}, series {spec.id}, line {i + 2}: {stamps[i]} breaks the session "
                                      "rule (a row on a day the NYSE is closed); left out"), stacklevel=2)
     keep = np.ones(len(frame), bool)

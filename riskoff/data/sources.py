@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,17 +133,10 @@ def cached_array(key: str, build: Callable[[], np.ndarray]) -> np.ndarray:
 def _atomic_cache_write(target: Path, write: Callable) -> None:
     """``write(file)`` into a temp file beside ``target``, then rename it over ``target``: readers
     never see half a file."""
+    from riskoff.util.files import atomic_write
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=target.suffix + ".tmp")
-        os.close(fd)
-        try:
-            with open(tmp, "wb") as f:
-                write(f)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        atomic_write(target, write, binary=True)
     except OSError:
         pass  # the cache is an optimisation; a read-only disk must not fail the run
 

@@ -379,6 +379,9 @@ def summary_text(card: Scorecard, top: int = 12) -> str:
             "false_alarms_per_year", "cagr_given_up"]
     for asset in card.closes:
         sub = t[t.asset == asset].sort_values("catch_edge", ascending=False, na_position="last")
+        shown = f" (the {top} with the best catch edge of {len(sub)} signals)" if len(sub) > top else ""
         with pd.option_context("display.width", 160, "display.float_format", "{:.2f}".format):
-            lines += ["", f"{asset}:", sub[cols].head(top).to_string(index=False)]
-    return "\n".join(lines)
+            lines += ["", f"{asset}{shown}:", sub[cols].head(top).to_string(index=False)]
+    return "\n".join(lines + ["", "Every signal of every asset is in scorecard.csv and scorecard.html. catch_edge = "
+                               "catch_rate - chance_rate; cagr_given_up and time_warning are fractions "
+                               "(0.02 = 2 pp a year, 2% of the bars)."])

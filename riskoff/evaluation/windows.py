@@ -19,6 +19,17 @@ from riskoff.util.tomlfile import read_toml
 
 _FIELDS = ("name", "start", "trough", "end", "assets", "description", "source", "sample", "troughs")
 
+#: buy & hold fell less than this inside a window: nothing worth avoiding there. Protection figures
+#: (mean drawdown avoided, windows protected, its random-timing p-value) count only the windows
+#: where the asset fell at least this much; the all-window mean is shown beside them.
+NOTHING_TO_AVOID = 0.03
+
+
+def something_to_avoid(bh_max_dd):
+    """True where buy & hold's max drawdown in the window is at least :data:`NOTHING_TO_AVOID`
+    (``bh_max_dd`` is negative: -0.12 = fell 12%); works on a number, an array or a Series."""
+    return bh_max_dd <= -NOTHING_TO_AVOID
+
 
 @dataclass(frozen=True)
 class SellOffWindow:
@@ -66,10 +77,14 @@ def parse_instants(values: Any, where: str) -> pd.Series:
 def parse_windows(doc: Mapping[str, Any], origin: str) -> dict[str, SellOffWindow]:
     """Windows from a parsed TOML document's ``windows`` table, validated."""
     out: dict[str, SellOffWindow] = {}
-    for wid, raw in doc.get("windows", {}).items():
+    tables = doc.get("windows", {})
+    if not isinstance(tables, Mapping):
+        raise ConfigError(f"{origin}: windows = {tables!r}; expected tables [windows.ID] with start, trough "
+                          "and end")
+    for wid, raw in tables.items():
         key = f"{origin}: windows.{wid}"
         if not isinstance(raw, Mapping):
-            raise ConfigError(f"{key}: expected a table")
+            raise ConfigError(f"{key} = {raw!r}; expected a table [windows.{wid}] with start, trough and end")
         for k in raw:
             if k not in _FIELDS:
                 raise ConfigError(f"{key}: unknown field '{k}'{did_you_mean(k, _FIELDS)}")
@@ -77,7 +92,19 @@ def parse_windows(doc: Mapping[str, Any], origin: str) -> dict[str, SellOffWindo
             if k not in raw:
                 raise ConfigError(f"{key}: missing '{k}' (a date YYYY-MM-DD)")
         start, trough, end = (parse_instant(raw[k], f"{key}.{k}") for k in ("start", "trough", "end"))
-        troughs = {a: parse_instant(v, f"{key}.troughs.{a}") for a, v in raw.get("troughs", {}).items()}
+        raw_troughs = raw.get("troughs", {})
+        if not isinstance(raw_troughs, Mapping):
+            raise ConfigError(f"{key}.troughs = {raw_troughs!r}; expected a table of asset = date, "
+                              "e.g. troughs = { BTC-USD = 2020-03-12 }")
+        troughs = {a: parse_instant(v, f"{key}.troughs.{a}") for a, v in raw_troughs.items()}
+        assets = raw.get("assets", [])
+        if isinstance(assets, str):  # one asset, as run.assets accepts it
+            assets = [assets]
+        if not isinstance(assets, list) or not all(isinstance(a, str) and a for a in assets):
+            raise ConfigError(f"{key}.assets = {assets!r}; expected a list of asset IDs like [\"SPY\", \"BTC-USD\"]")
+        for k in ("name", "description", "source"):
+            if k in raw and not isinstance(raw[k], str):
+                raise ConfigError(f"{key}.{k} = {raw[k]!r}; expected text")
         if not start <= end:
             raise ConfigError(f"{key}: start {start:%Y-%m-%d} is after end {end:%Y-%m-%d}")
         for label, t in [("trough", trough), *((f"troughs.{a}", v) for a, v in troughs.items())]:
@@ -87,16 +114,18 @@ def parse_windows(doc: Mapping[str, Any], origin: str) -> dict[str, SellOffWindo
         if raw.get("sample", "in") not in ("in", "out"):
             raise ConfigError(f"{key}.sample = {raw['sample']!r}; expected 'in' or 'out'")
         out[wid] = SellOffWindow(id=wid, name=str(raw.get("name", wid)), start=start, trough=trough, end=end,
-                                 assets=tuple(raw.get("assets", ())), description=str(raw.get("description", "")),
+                                 assets=tuple(assets), description=str(raw.get("description", "")),
                                  source=str(raw.get("source", "")), sample=raw.get("sample", "in"), troughs=troughs)
     return out
 
 
-def load_windows(path: Path = WINDOWS_FILE, extra: Mapping[str, Any] | None = None) -> dict[str, SellOffWindow]:
-    """The catalog, plus a config's ``{"windows": {...}}`` (which may override catalog ids)."""
+def load_windows(path: Path = WINDOWS_FILE, extra: Mapping[str, Any] | None = None,
+                 origin: str = "config") -> dict[str, SellOffWindow]:
+    """The catalog, plus a config's ``{"windows": {...}}`` (which may override catalog ids;
+    ``origin``: the config file, for messages)."""
     windows = parse_windows(read_toml(path, "window catalog"), str(path))
     if extra:
-        windows.update(parse_windows(extra, "config"))
+        windows.update(parse_windows(extra, origin))
     return dict(sorted(windows.items(), key=lambda kv: kv[1].start))
 
 

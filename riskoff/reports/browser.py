@@ -48,18 +48,22 @@ def _run_chromium(html_path: str | os.PathLike, args: list[str], timeout: float)
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def dump_dom(html_path: str | os.PathLike, timeout: float = 120) -> tuple[str, list[str]]:
+def dump_dom(html_path: str | os.PathLike, timeout: float = 120,
+             window_size: tuple[int, int] | None = None) -> tuple[str, list[str]]:
     """Load a page in headless Chromium and return its DOM after scripts ran, plus console output.
 
     Args:
         html_path: a local HTML file (loaded through ``file://``).
         timeout: seconds before the browser is killed.
+        window_size: ``(width, height)`` of the window in pixels, for layout checks (Chromium's
+            default when None).
 
     Returns:
         ``(dom, console_lines)``: the serialised DOM and every browser log line that reports a page
         console message or an uncaught exception (an empty list for a clean page).
     """
-    proc = _run_chromium(html_path, ["--dump-dom"], timeout)
+    size = [f"--window-size={window_size[0]},{window_size[1]}"] if window_size else []
+    proc = _run_chromium(html_path, ["--dump-dom", *size], timeout)
     if proc.returncode != 0 and not proc.stdout:
         raise RuntimeError(f"chromium failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
     console = [line for line in proc.stderr.splitlines() if _CONSOLE_RE.search(line)]

@@ -20,7 +20,8 @@ import pandas as pd
 
 from riskoff.reports.runfiles import esc
 
-__all__ = ["plotly_js", "chart_block", "day_deltas", "compact", "label_levels", "RENDER_JS", "CHARTS_CHECK_JS"]
+__all__ = ["plotly_js", "chart_block", "day_deltas", "compact", "label_levels", "log_ticks", "RENDER_JS",
+           "CHARTS_CHECK_JS"]
 
 _EPOCH = pd.Timestamp("1970-01-01")
 
@@ -79,6 +80,50 @@ def label_levels(spans: list[tuple[pd.Timestamp, str]], lo: pd.Timestamp, hi: pd
     return out
 
 
+# Tick mantissas per decade for a log axis. Plotly's own choice on a short log axis labels every
+# digit (1 2 3 ... 9 10 2 3 ...), which clutters a panel a few hundred pixels tall.
+_LOG_DENSER = ((1, 2, 3, 5), (1, 1.5, 2, 3, 5, 7))
+
+
+def _tick_text(v: float) -> str:
+    return f"{v:,.0f}" if v >= 1000 else f"{v:g}"
+
+
+def log_ticks(lo: float, hi: float, max_ticks: int = 7) -> dict | None:
+    """Major ticks for a log axis spanning ``lo``..``hi``, each labelled in full ("50", "1,000").
+
+    1-2-5 per decade; only powers of ten (every k-th decade if needed) when that gives more than
+    ``max_ticks``; 1-2-3-5 or 1-1.5-2-3-5-7 when a short range would get fewer than three.
+
+    Returns:
+        ``{"vals": [...], "text": [...]}`` for plotly's ``tickvals`` / ``ticktext`` (so no minor
+        digit labels), or None when the range is not positive or too narrow for two such ticks.
+    """
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo <= 0 or hi <= lo:
+        return None
+    e0, e1 = int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi)))
+
+    def ticks(mantissas, step=1):
+        vals = [float(f"{m}e{e}") for e in range(e0, e1 + 1, step) for m in mantissas]
+        return [v for v in vals if lo <= v <= hi]
+
+    vals = ticks((1, 2, 5))
+    if len(vals) > max_ticks:
+        step = 1
+        while len(vals := ticks((1,), step)) > max_ticks:
+            step += 1
+    else:
+        for mantissas in _LOG_DENSER:
+            if len(vals) >= 3:
+                break
+            denser = ticks(mantissas)
+            if len(denser) <= max_ticks:
+                vals = denser
+    if len(vals) < 2:
+        return None
+    return {"vals": vals, "text": [_tick_text(v) for v in vals]}
+
+
 def chart_block(kind: str, data: dict, height: int, alt: str) -> str:
     """One chart: its JSON data and the empty container the renderer draws into."""
     payload = json.dumps({"kind": kind, **data}, separators=(",", ":"), allow_nan=False)
@@ -131,41 +176,89 @@ RENDER_JS = r"""
     x0:day(w.s),x1:day(w.e),y0:0,y1:1,fillcolor:WIN,line:{width:0},layer:'below'};});}
   function winLabels(ws,y0,dy){return (ws||[]).map(function(w){return {xref:'x',yref:'paper',x:day(w.s),
     y:y0-dy*w.level,text:w.id,showarrow:false,xanchor:'left',yanchor:'top',font:{size:10,color:'#8a4b0f'}};});}
+  // A log axis gets the major ticks the page computed (tickvals), never plotly's digit labels.
+  function ticks(axis,t){if(t){axis.tickmode='array';axis.tickvals=t.vals;axis.ticktext=t.text;
+    axis.minor={showgrid:false,ticks:''};}return axis;}
   var KINDS={};
+  // Point labels beside their markers, never on top of one another: each label takes the first free
+  // spot on rings of eight positions around its marker (nearest ring first), free meaning it overlaps
+  // no placed label, no marker and stays inside the plot area; one pushed off its marker's side gets a
+  // thin leader line. Laid out in pixels once plotly has sized the axes, and again after a resize.
+  function placeLabels(el,items,marks){
+    var fl=el._fullLayout,xa=fl&&fl.xaxis,ya=fl&&fl.yaxis;
+    if(!xa||typeof xa.l2p!=='function')return [];
+    function px(x){return xa._offset+xa.l2p(x);}function py(y){return ya._offset+ya.l2p(y);}
+    var area=[xa._offset,ya._offset,xa._offset+xa._length,ya._offset+ya._length];
+    var boxes=marks.map(function(m){var cx=px(m.x),cy=py(m.y);return [cx-m.r,cy-m.r,cx+m.r,cy+m.r];});
+    function over(a,b){var w=Math.min(a[2],b[2])-Math.max(a[0],b[0]),h=Math.min(a[3],b[3])-Math.max(a[1],b[1]);
+      return w>0&&h>0?w*h:0;}
+    var DIRS=[[1,0],[0,-1],[-1,0],[0,1],[0.75,-0.75],[0.75,0.75],[-0.75,-0.75],[-0.75,0.75]];
+    return items.map(function(it){
+      var cx=px(it.x),cy=py(it.y),w=it.text.length*6.4+6,h=15,best=null;
+      for(var ring=0;ring<5&&!(best&&best.cost===0);ring++){
+        var g=it.r+2+ring*12;
+        DIRS.forEach(function(dv){if(best&&best.cost===0)return;
+          var ox=dv[0]*g+Math.sign(dv[0])*w/2,oy=dv[1]*g+Math.sign(dv[1])*h/2;
+          var b=[cx+ox-w/2,cy+oy-h/2,cx+ox+w/2,cy+oy+h/2],
+            cost=b[0]>=area[0]&&b[1]>=area[1]&&b[2]<=area[2]&&b[3]<=area[3]?0:100+10*(w*h-over(b,area));
+          boxes.forEach(function(o){cost+=over(b,o);});
+          if(cost<0.5)cost=0;
+          if(!best||cost<best.cost)best={cost:cost,ox:ox,oy:oy,box:b,ring:ring};});
+      }
+      boxes.push(best.box);
+      // The arrow is the leader line: invisible when the label sits right beside its marker.
+      return {x:it.x,y:it.y,xref:'x',yref:'y',text:it.text,showarrow:true,ax:best.ox,ay:best.oy,arrowhead:0,
+        arrowwidth:0.8,arrowcolor:best.ring>0?'#8a939e':'rgba(0,0,0,0)',standoff:it.r,
+        font:{size:10,color:it.color},bgcolor:'rgba(255,255,255,0.8)',borderpad:1,captureevents:false};
+    });
+  }
   KINDS.frontier=function(el,d){
     var pts=d.points, fr=pts.filter(function(p){return p.frontier;});
     // Buy & hold (0, 0) belongs on the frontier unless a rule avoids at least as much for no more cost.
     if(!pts.some(function(p){return p.x<=0&&p.y>=0&&(p.x<0||p.y>0);}))fr=fr.concat([{x:0,y:0}]);
     fr.sort(function(a,b){return a.x-b.x;});
-    function tr(sel,name,color){var ps=pts.filter(sel);return {type:'scatter',mode:'markers+text',name:name,
+    function label(p){return String(p.rank)+(p.sig||'');}
+    function tr(sel,name,color){var ps=pts.filter(sel);return {type:'scatter',mode:'markers',name:name,
       x:ps.map(function(p){return p.x;}),y:ps.map(function(p){return p.y;}),
-      text:ps.map(function(p){return String(p.rank)+(p.sig||'');}),textfont:{size:10,color:'#fff'},
-      customdata:ps.map(function(p){return [p.name,p.p===null?'n/a':p.p.toFixed(3),p.sharpe];}),
-      hovertemplate:'#%{text} %{customdata[0]}<br>CAGR given up %{x:.2f} pp/yr<br>mean DD avoided %{y:.1f} pp'+
+      customdata:ps.map(function(p){return [p.name,p.p===null?'n/a':p.p.toFixed(3),p.sharpe,label(p)];}),
+      hovertemplate:'#%{customdata[3]} %{customdata[0]}<br>CAGR given up %{x:.2f} pp/yr<br>mean DD avoided %{y:.1f} pp'+
         '<br>Sharpe change %{customdata[2]}<br>random-timing p %{customdata[1]}<extra></extra>',
-      marker:{size:20,color:color,line:{width:1,color:'#fff'}}};}
+      marker:{size:12,color:color,opacity:0.9,line:{width:1,color:'#fff'}}};}
     var traces=[{type:'scatter',mode:'lines',name:'frontier',x:fr.map(function(p){return p.x;}),
       y:fr.map(function(p){return p.y;}),line:{color:'#1a9850',width:1.5,dash:'dot'},hoverinfo:'skip'},
       tr(function(p){return p.frontier;},'on the frontier','#1a9850'),
       tr(function(p){return !p.frontier;},'dominated','#9aa5b1'),
       {type:'scatter',mode:'markers',name:'buy & hold',x:[0],y:[0],marker:{size:11,color:BH,symbol:'x'},
        hovertemplate:'buy & hold (reference)<extra></extra>'}];
+    // Labels: frontier rules first, then the dominated ones, each by rank; run B's after run A's.
+    var items=pts.slice().sort(function(a,b){return (b.frontier-a.frontier)||(a.rank-b.rank);}).map(function(p){
+      return {x:p.x,y:p.y,r:6,text:label(p),color:p.frontier?'#11663a':'#5b6570'};});
+    var marks=pts.map(function(p){return {x:p.x,y:p.y,r:6};}).concat([{x:0,y:0,r:6}]), all=pts.slice();
     if(d.points_b){
       // A second run: hollow markers, and a grey segment from each rule's A point to its B point.
       var pb=d.points_b, byName={};pts.forEach(function(p){byName[p.name]=p;});
       pb.forEach(function(p){var a=byName[p.name];if(a)traces.push({type:'scatter',mode:'lines',showlegend:false,
         x:[a.x,p.x],y:[a.y,p.y],line:{color:'#b0b7c0',width:1},hoverinfo:'skip'});});
-      traces.push({type:'scatter',mode:'markers+text',name:'run B',x:pb.map(function(p){return p.x;}),
-        y:pb.map(function(p){return p.y;}),text:pb.map(function(p){return String(p.rank);}),textposition:'top center',
-        textfont:{size:9,color:'#c0392b'},customdata:pb.map(function(p){return [p.name];}),
-        hovertemplate:'B #%{text} %{customdata[0]}<br>CAGR given up %{x:.2f} pp/yr<br>mean DD avoided %{y:.1f} pp<extra></extra>',
+      traces.push({type:'scatter',mode:'markers',name:'run B',x:pb.map(function(p){return p.x;}),
+        y:pb.map(function(p){return p.y;}),customdata:pb.map(function(p){return [p.name,String(p.rank)];}),
+        hovertemplate:'B #%{customdata[1]} %{customdata[0]}<br>CAGR given up %{x:.2f} pp/yr<br>mean DD avoided %{y:.1f} pp<extra></extra>',
         marker:{size:12,color:'rgba(0,0,0,0)',line:{width:2,color:'#c0392b'}}});
       traces[1].name='run A: on the frontier';traces[2].name='run A: dominated';
+      items=items.concat(pb.map(function(p){return {x:p.x,y:p.y,r:7,text:String(p.rank),color:'#c0392b'};}));
+      marks=marks.concat(pb.map(function(p){return {x:p.x,y:p.y,r:7};}));all=all.concat(pb);
     }
+    // Room round the points for their labels: a fixed range padded by 12% of the span on each side.
+    function range(vals){var lo=Math.min.apply(null,vals),hi=Math.max.apply(null,vals),
+      pad=Math.max((hi-lo)*0.12,0.25);return [lo-pad,hi+pad];}
+    var xr=range(all.map(function(p){return p.x;}).concat([0])),
+      yr=range(all.map(function(p){return p.y;}).concat([0]));
+    function relabel(){return Plotly.relayout(el,{annotations:placeLabels(el,items,marks)});}
+    var timer=null;
+    window.addEventListener('resize',function(){clearTimeout(timer);timer=setTimeout(relabel,250);});
     return Plotly.newPlot(el,traces,{title:{text:d.asset,x:0,font:{size:14}},margin:{l:56,r:12,t:56,b:44},
       legend:{orientation:'h',x:0,y:1.0,yanchor:'bottom',font:{size:10}},
-      xaxis:{title:{text:'CAGR given up (pp per year)',font:{size:11}},zeroline:true},
-      yaxis:{title:{text:'mean drawdown avoided (pp)',font:{size:11}},zeroline:true}},CONFIG);
+      xaxis:{title:{text:'CAGR given up (pp per year)',font:{size:11}},zeroline:true,range:xr},
+      yaxis:{title:{text:'mean drawdown avoided (pp)',font:{size:11}},zeroline:true,range:yr}},CONFIG).then(relabel);
   };
   KINDS.equity=function(el,d){
     var x=dates(d.t), bar=document.createElement('div');bar.className='selector';
@@ -184,8 +277,8 @@ RENDER_JS = r"""
          xaxis:'x',yaxis:'y2',hovertemplate:'%{y:.1f}%'}];
       return Plotly.react(el,traces,{margin:{l:60,r:12,t:30,b:30},hovermode:'x unified',
         legend:{orientation:'h',x:0,y:1.0,yanchor:'bottom',font:{size:11}},
-        xaxis:{anchor:'y2',type:'date'},yaxis:{domain:[0.44,1],type:d.log?'log':'linear',
-          title:{text:'equity (start = 1)',font:{size:11}}},
+        xaxis:{anchor:'y2',type:'date'},yaxis:ticks({domain:[0.44,1],type:d.log?'log':'linear',
+          title:{text:'equity (start = 1)',font:{size:11}}},d.log?d.ticks:null),
         yaxis2:{domain:[0,0.30],title:{text:'drawdown %',font:{size:11}}},
         shapes:winShapes(d.windows),annotations:winLabels(d.windows,0.43,0.033)},CONFIG);}
     sel.addEventListener('change',function(){draw(sel.value);});

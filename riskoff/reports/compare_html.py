@@ -11,6 +11,7 @@ import pandas as pd
 from riskoff.reports.charts import CHARTS_CHECK_JS, RENDER_JS, chart_block, plotly_js
 from riskoff.reports.runfiles import BASELINE, esc
 from riskoff.reports.sections import CSS
+from riskoff.util.files import atomic_write_text
 
 __all__ = ["write_compare_html", "tearsheet_headline", "TEARSHEET_HEADLINE"]
 
@@ -105,7 +106,4 @@ def write_compare_html(path: Path, run_a: Path, run_b: Path, summary_a: dict, su
             f"<style>{CSS}</style><script>{plotly_js()}</script></head><body><main>{body}</main>"
             f"<script>{RENDER_JS}{CHARTS_CHECK_JS}</script></body></html>")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return atomic_write_text(path, page)

@@ -18,7 +18,14 @@ from pathlib import Path
 import pandas as pd
 
 from riskoff.evaluation.windows import format_instant
-from riskoff.reports.protection import ORDERING_RULE, protection_table
+from riskoff.reports.protection import (
+    MEAN_RULE,
+    NOTHING_TO_AVOID,
+    ORDERING_RULE,
+    PROTECTED_PP,
+    protection_table,
+    window_outcome,
+)
 from riskoff.reports.runfiles import (
     BASELINE,
     read_summary,
@@ -48,6 +55,9 @@ def _names(items: list[str], limit: int = 6) -> str:
 
 
 def _window_lines(summary: dict, windows: pd.DataFrame, assets: list[str]) -> list[str]:
+    """Per window and asset hit: the rules in each outcome class of the report's outcome table
+    (:func:`riskoff.reports.protection.window_outcome`, one classification everywhere), with their
+    drawdown, the points they avoided and how far ahead of the trough they cut."""
     lines = []
     for meta in sorted(summary.get("windows") or [], key=lambda w: str(w.get("start"))):
         wid = str(meta.get("id"))
@@ -58,18 +68,15 @@ def _window_lines(summary: dict, windows: pd.DataFrame, assets: list[str]) -> li
             or [a for a in assets if a in set(rows["asset"])]
         parts = []
         for asset in hit:
-            r = rows[(rows["asset"] == asset) & (rows["strategy"] != BASELINE)]
+            r = rows[(rows["asset"] == asset) & (rows["strategy"] != BASELINE)].copy()
             bh = rows[(rows["asset"] == asset) & (rows["strategy"] == BASELINE)]
             if r.empty or bh.empty:
                 continue
             bh = bh.iloc[0]
-            out = r[r["exposure_at_trough"] <= _OUT].sort_values(["strategy_max_dd", "strategy"],
-                                                                ascending=[False, True])
-            part = r[(r["exposure_at_trough"] > _OUT) & (r["exposure_at_trough"] < _HELD)].sort_values("strategy")
-            held = r[r["exposure_at_trough"] >= _HELD]
-
+            r["_outcome"] = r.apply(window_outcome, axis=1)
             # an intraday asset's row carries lead_time_hours: speak in hours and give the trough's UTC time
             hourly = "lead_time_hours" in rows and bool(r["lead_time_hours"].notna().any())
+            at_trough = "at the trough hour" if hourly else "at the trough"
 
             def lead(x) -> str:
                 if hourly:
@@ -80,17 +87,35 @@ def _window_lines(summary: dict, windows: pd.DataFrame, assets: list[str]) -> li
                 d = x["lead_time_days"]
                 return "cut on the trough day" if pd.isna(d) or d <= 0 else f"cut {int(d)} d ahead"
 
+            def where(x) -> str:
+                e = x["exposure_at_trough"]
+                if pd.isna(e) or e >= _HELD:  # cut before the trough and back in by it: no lead time to give
+                    return "back in by the trough"
+                return (f"out {at_trough}, {lead(x)}" if e <= _OUT
+                        else f"at {e * 100:.0f}% {at_trough}, {lead(x)}")
+
             trough = format_instant(bh["trough"])
             text = f"{asset} (trough {trough}, buy & hold {_pct(bh['bh_max_dd'])})"
+            groups = {k: r[r["_outcome"] == k] for k in ("protected", "no_gain", "worse", "held", "nothing")}
             bits = []
-            if len(out):
-                bits.append(f"out at the trough{' hour' if hourly else ''}: " + "; ".join(
-                    f"`{x['strategy']}` {_pct(x['strategy_max_dd'])} ({lead(x)})"
-                    for _, x in out.iterrows()))
-            if len(part):
-                bits.append("partly cut: " + "; ".join(
-                    f"`{x['strategy']}` at {x['exposure_at_trough'] * 100:.0f}%, {_pct(x['strategy_max_dd'])}"
-                    for _, x in part.iterrows()))
+            if len(groups["nothing"]) == len(r):
+                bits.append(f"nothing to avoid (buy & hold fell less than {NOTHING_TO_AVOID:.0%})")
+            prot = groups["protected"].sort_values(["drawdown_avoided", "strategy"], ascending=[False, True])
+            if len(prot):
+                bits.append("protected: " + "; ".join(
+                    f"`{x['strategy']}` {_pct(x['strategy_max_dd'])} ({_pp(x['drawdown_avoided'])}, {where(x)})"
+                    for _, x in prot.iterrows()))
+            cut = groups["no_gain"].sort_values("strategy")
+            if len(cut):
+                bits.append("cut, no gain: " + "; ".join(
+                    f"`{x['strategy']}` {_pct(x['strategy_max_dd'])} (at {x['exposure_at_trough'] * 100:.0f}% "
+                    f"{at_trough})" for _, x in cut.iterrows()))
+            worse = groups["worse"].sort_values(["drawdown_avoided", "strategy"])
+            if len(worse):
+                bits.append("worse: " + "; ".join(
+                    f"`{x['strategy']}` {_pct(x['strategy_max_dd'])} ({_pp(x['drawdown_avoided'])})"
+                    for _, x in worse.iterrows()))
+            held = groups["held"]
             if len(held):
                 who = _names([f"`{s}`" for s in sorted(held["strategy"])], 4)
                 bits.append(f"held through: {len(held)} of {len(r)} rules ({who})" if len(held) < len(r)
@@ -114,9 +139,9 @@ def _cost_lines(stats: pd.DataFrame, windows: pd.DataFrame, assets: list[str]) -
         bh_text = (f"buy & hold CAGR {_pct(bh.iloc[0]['cagr'])}, max drawdown {_pct(bh.iloc[0]['max_drawdown'])}"
                    if len(bh) else "no buy & hold row")
         lines += ["", f"**{asset}** ({bh_text}):", "",
-                  "| # | rule | mean DD avoided | windows protected | CAGR given up | Sharpe change |"
+                  "| # | rule | mean DD avoided | windows protected | all windows | CAGR given up | Sharpe change |"
                   + (" random-timing p |" if has_p else ""),
-                  "|---|---|---|---|---|---|" + ("---|" if has_p else "")]
+                  "|---|---|---|---|---|---|---|" + ("---|" if has_p else "")]
         for _, r in sub[sub["strategy"] != BASELINE].iterrows():
             front = "**" if r["on_frontier"] else ""
             sharpe = "n/a" if pd.isna(r["sharpe_change"]) else f"{round(r['sharpe_change'], 2) + 0.0:+.2f}"
@@ -124,11 +149,12 @@ def _cost_lines(stats: pd.DataFrame, windows: pd.DataFrame, assets: list[str]) -
                                       else f" {r['p_value']:.3f}{r['significance']} |")
             lines.append(f"| {int(r['rank'])} | {front}`{r['strategy']}`{front} | {_pp(r['mean_dd_avoided'])} | "
                          f"{int(r['windows_protected'] or 0)}/{int(r['n_windows'] or 0)} | "
+                         f"{_pp(r['mean_dd_avoided_all'])} ({int(r['n_windows_all'] or 0)}) | "
                          f"{_pp(r['cagr_given_up'])}/yr | {sharpe} |" + p)
     sig = ("Significance: random-timing p-value of the mean drawdown avoided (** p < 0.01, * p < 0.05)."
            if has_p else "Significance: this run has no random-timing p-values, so no rule's protection is "
                          "shown to beat luck.")
-    return lines + ["", f"Bold rules are on the protection-vs-cost frontier. {ORDERING_RULE} {sig}"]
+    return lines + ["", f"Bold rules are on the protection-vs-cost frontier. {MEAN_RULE} {ORDERING_RULE} {sig}"]
 
 
 def findings_markdown(run_dir: str | os.PathLike) -> str:
@@ -148,11 +174,13 @@ def findings_markdown(run_dir: str | os.PathLike) -> str:
         "inside a window minus buy & hold's, in percentage points (positive = protection); CAGR given up = buy & "
         "hold's CAGR minus the rule's over the whole run.", "",
         "## Per window: who was out before the trough", "",
-        "For each asset the window hit: the rules out of the market at the trough with their max drawdown in the "
-        "window and how many days before the trough they first cut"
-        + (" (hours before the trough's UTC hour, on an intraday asset)"
+        "For each asset the window hit, the rules by outcome, as in the report's outcome table: protected (at "
+        f"least {PROTECTED_PP * 100:.1f} pp of buy & hold's drawdown avoided; with the rule's max drawdown in the "
+        "window, the points avoided, its exposure at the trough and how many days before the trough it first cut"
+        + (", in hours before the trough's UTC hour on an intraday asset"
            if "lead_time_hours" in windows and windows["lead_time_hours"].notna().any() else "")
-        + "; the rules only partly out; the rules that held through.", ""]
+        + "), cut with no gain, worse than buy & hold, and held through; a window where buy & hold fell less than "
+        f"{NOTHING_TO_AVOID:.0%} had nothing to avoid.", ""]
     body = _window_lines(summary, windows, assets) if len(windows) else ["No windows were evaluated."]
     skipped = summary.get("windows_skipped") or []
     if skipped:

@@ -14,14 +14,18 @@ import re
 import numpy as np
 import pandas as pd
 
+from riskoff.evaluation.windows import NOTHING_TO_AVOID, something_to_avoid
 from riskoff.reports.runfiles import BASELINE
 
 __all__ = ["protection_table", "window_outcome", "significance_column", "significance_mark", "OUTCOMES",
-           "ORDERING_RULE", "PROTECTED_PP", "NOTHING_TO_AVOID"]
+           "ORDERING_RULE", "PROTECTED_PP", "NOTHING_TO_AVOID", "MEAN_RULE"]
 
 PROTECTED_PP = 0.005       # drawdown avoided at or above +0.5 pp counts as protection (below -0.5 pp: worse)
-NOTHING_TO_AVOID = 0.03    # buy & hold fell less than 3% inside the window: nothing worth avoiding
 HELD_EXPOSURE = 0.99       # exposure at the trough at or above this = held through the fall
+
+MEAN_RULE = (f"Mean DD avoided and windows protected count the windows where buy & hold fell at least "
+             f"{NOTHING_TO_AVOID:.0%} (something to avoid; their number after the slash); the mean over every "
+             "window, falls or not, is shown beside it.")
 
 ORDERING_RULE = ("Within each asset: rules on the protection-vs-cost frontier first (no other rule avoids "
                  "more drawdown for less CAGR given up), then the others; each group by mean drawdown "
@@ -50,7 +54,7 @@ def window_outcome(row) -> str:
     hold's own drawdown in the window and the rule's exposure at the trough.
     """
     avoided, bh_dd = row.get("drawdown_avoided"), row.get("bh_max_dd")
-    if pd.notna(bh_dd) and bh_dd > -NOTHING_TO_AVOID:
+    if pd.notna(bh_dd) and not something_to_avoid(bh_dd):
         return "nothing"
     if pd.notna(avoided) and avoided >= PROTECTED_PP:
         return "protected"
@@ -91,7 +95,9 @@ def protection_table(stats: pd.DataFrame, windows: pd.DataFrame, assets: list[st
         assets: the order of the assets; by default their order in ``stats``.
 
     Returns:
-        The stats columns plus ``mean_dd_avoided``, ``n_windows``, ``windows_protected``,
+        The stats columns plus ``mean_dd_avoided`` and ``n_windows`` (over the windows where buy &
+        hold fell at least NOTHING_TO_AVOID, see :data:`MEAN_RULE`), ``mean_dd_avoided_all`` and
+        ``n_windows_all`` (over every window), ``windows_protected``,
         ``cagr_given_up`` (buy & hold CAGR minus the rule's), ``sharpe_change`` (the rule's Sharpe
         minus buy & hold's), ``p_value`` (NaN when the run has none), ``significance`` (the mark),
         ``on_frontier`` and ``rank`` (1 = first within its asset, see :data:`ORDERING_RULE`).
@@ -102,12 +108,15 @@ def protection_table(stats: pd.DataFrame, windows: pd.DataFrame, assets: list[st
     if len(windows) and "drawdown_avoided" in windows:
         w = windows[windows["strategy"].notna()].copy()
         w["_prot"] = w.apply(window_outcome, axis=1) == "protected"
+        w["_fell"] = w["drawdown_avoided"].where(something_to_avoid(w["bh_max_dd"]))
         agg = w.groupby(["strategy", "asset"], sort=False).agg(
-            mean_dd_avoided=("drawdown_avoided", "mean"), n_windows=("drawdown_avoided", "count"),
+            mean_dd_avoided=("_fell", "mean"), n_windows=("_fell", "count"),
+            mean_dd_avoided_all=("drawdown_avoided", "mean"), n_windows_all=("drawdown_avoided", "count"),
             windows_protected=("_prot", "sum"))
         frame = frame.merge(agg.reset_index(), on=["strategy", "asset"], how="left")
     else:
         frame["mean_dd_avoided"], frame["n_windows"], frame["windows_protected"] = np.nan, 0, 0
+        frame["mean_dd_avoided_all"], frame["n_windows_all"] = np.nan, 0
     base = frame[frame["strategy"] == BASELINE].set_index("asset")
     for col, out, sign in (("cagr", "cagr_given_up", -1), ("sharpe", "sharpe_change", 1)):
         ref = frame["asset"].map(base[col]) if col in frame and col in base else np.nan

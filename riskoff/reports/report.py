@@ -29,6 +29,7 @@ from riskoff.reports.charts import (
     compact,
     day_deltas,
     label_levels,
+    log_ticks,
     plotly_js,
 )
 from riskoff.reports.fmt import date
@@ -109,6 +110,9 @@ def _equity_chart(asset: str, equity: pd.DataFrame, table: pd.DataFrame, windows
             "series": {s: compact(frame[f"{s}/{asset}"]) for s in order}, "order": order, "first": order[0],
             "labels": labels, "colors": {s: _PALETTE[i % len(_PALETTE)] for i, s in enumerate(order)},
             "log": positive and span > 4,
+            # major ticks only (1-2-5 per decade or powers of ten), labelled in full
+            "ticks": log_ticks(float(frame.min().min()), float(frame.max().max()))
+            if positive and span > 4 else None,
             "windows": _windows_json(windows, frame.index[0], frame.index[-1])}
     return chart_block("equity", data, 470, f"{asset} equity and drawdown, one strategy against buy and hold")
 

@@ -20,7 +20,7 @@ from riskoff.reports.fmt import (
     pp,
     sortval,
 )
-from riskoff.reports.protection import ORDERING_RULE, OUTCOMES, window_outcome
+from riskoff.reports.protection import MEAN_RULE, ORDERING_RULE, OUTCOMES, window_outcome
 from riskoff.reports.runfiles import BASELINE, asset_windows, esc
 from riskoff.reports.significance import significance_cells, significance_head
 
@@ -29,7 +29,7 @@ __all__ = ["header", "ranking", "heatmaps", "window_table", "events_table", "CSS
 CSS = """
 body{font-family:-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Arial,sans-serif;margin:0;color:#1d232b;
 background:#f7f8fa;font-size:14px;line-height:1.45}
-main{max-width:1200px;margin:0 auto;padding:18px 28px 60px;background:#fff}
+main{max-width:1480px;margin:0 auto;padding:18px 24px 60px;background:#fff}
 h1{font-size:24px;margin:6px 0 4px}h2{font-size:19px;margin:30px 0 8px;border-bottom:2px solid #e3e6ea;
 padding-bottom:4px}h3{font-size:16px;margin:20px 0 6px}
 table{border-collapse:collapse;margin:6px 0 12px;font-size:12.5px}
@@ -51,6 +51,10 @@ nav a{margin-right:12px}code{background:#f1f3f5;padding:0 3px;border-radius:3px}
 pre{background:#f6f8fa;padding:10px;overflow:auto;font-size:12px;max-height:420px}
 details{margin:8px 0}summary{cursor:pointer;font-weight:600}
 .legend span{display:inline-block;width:14px;height:12px;margin:0 4px -2px 10px;border:1px solid #ccc}
+.table-scroll{max-width:100%;overflow-x:auto}
+#ranking{font-size:12px;margin-top:0}#ranking th,#ranking td{padding:3px 4px}#ranking th{font-size:11.5px}
+#ranking th:not(:nth-child(2)){width:1px}
+#ranking .sub{display:block;font-size:10.5px;font-weight:400;color:#6a737d}
 """
 SORT_JS = """
 (function(){
@@ -88,8 +92,8 @@ def header(summary: dict, run_dir: Path, note: str) -> str:
              + (f" (end limited by {run.get('end_limited_by')})" if run.get("end_limited_by") else "")),
             ("Config file", run.get("config_file")),
             ("Config hash", run.get("config_hash")), ("Data dir", data.get("data_dir")),
-            # a run is rendered inside its temporary folder (.NAME.tmp-PID) and renamed after
-            ("Run folder", re.sub(r"(^|/)\.([^/]+)\.tmp-\d+$", r"\1\2", str(run_dir))),
+            # a run is rendered inside its temporary folder (.NAME.tmp-PID-RANDOM) and renamed after
+            ("Run folder", re.sub(r"(^|/)\.([^/]+)\.tmp-\d+-[0-9a-f]+$", r"\1\2", str(run_dir))),
             ("Versions", ", ".join(f"{k} {v}" for k, v in versions.items()))]
     meta = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows if v not in (None, ""))
     how = (
@@ -121,6 +125,11 @@ def skipped_note(summary: dict) -> str:
             f'in no table below):<ul>{items}</ul></div>') if items else ""
 
 
+def _breakable(name: str) -> str:
+    """An escaped name that may wrap after its underscores, only where a narrow window needs it."""
+    return esc(name).replace("_", "_<wbr>")
+
+
 def ranking(table: pd.DataFrame) -> str:
     """The ranking table from :func:`riskoff.reports.protection.protection_table` (already ordered)."""
     if table.empty:
@@ -135,8 +144,9 @@ def ranking(table: pd.DataFrame) -> str:
             ("false_alarms", "False alarms", integer)]
     cols = [c for c in cols if c[0] in table]
     head = ("<tr><th>#</th><th>Strategy</th><th>Asset</th>"
-            "<th title='mean over windows of strategy max DD minus buy &amp; hold max DD'>Mean DD avoided</th>"
-            "<th>Windows protected</th><th title='buy &amp; hold CAGR minus the strategy CAGR'>CAGR given up</th>"
+            "<th title='strategy max DD minus buy &amp; hold max DD, mean over the windows where buy &amp; hold "
+            "fell at least 3% (below: over every window)'>Mean DD avoided</th>"
+            "<th title='protected / windows where buy &amp; hold fell at least 3%'>Windows protected</th><th title='buy &amp; hold CAGR minus the strategy CAGR'>CAGR given up</th>"
             "<th title='strategy Sharpe minus buy &amp; hold Sharpe'>Sharpe change</th>"
             + ("<th title='random-timing p-value: ** p&lt;0.01, * p&lt;0.05'>Sig.</th>" if has_p else "")
             + "".join(f"<th>{esc(label)}</th>" for _, label, _ in cols)
@@ -150,14 +160,19 @@ def ranking(table: pd.DataFrame) -> str:
                f"{esc(r['significance']) or '&nbsp;'}</td>") if has_p else ""
         body.append(
             f"<tr class='{cls}' data-strategy=\"{esc(r['strategy'])}\" data-asset=\"{esc(r['asset'])}\">"
-            f"<td class='n' data-v='{int(r['rank'])}'>{int(r['rank'])}</td><td>{esc(r['strategy'])}</td>"
-            f"<td class='nw'>{esc(r['asset'])}</td>{cell(r['mean_dd_avoided'], pp)}"
+            f"<td class='n' data-v='{int(r['rank'])}'>{int(r['rank'])}</td><td>{_breakable(r['strategy'])}</td>"
+            f"<td class='nw'>{esc(r['asset'])}</td>"
+            f"<td class='n' data-v='{sortval(r['mean_dd_avoided'])}'>{pp(r['mean_dd_avoided'])}"
+            f"<span class='sub' title='mean over every window, falls or not'>all&nbsp;{pp(r.get('mean_dd_avoided_all'))}"
+            "</span></td>"
             f"<td class='n' data-v='{sortval(r.get('windows_protected'))}'>{prot}</td>"
             f"{cell(r['cagr_given_up'], pp)}{cell(r['sharpe_change'], lambda x: f'{x:+.2f}' if isnum(x) else '&ndash;')}"
             + sig + "".join(cell(r[c], f) for c, _, f in cols)
             + (significance_cells(r) if has_block else "") + "</tr>")
-    return (f'<table class="sortable" id="ranking"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
-            f"<p class='small muted'>Ordering rule: {esc(ORDERING_RULE)} Bold names are on the frontier. "
+    # The wrapper scrolls sideways only if a narrow window cannot hold the (condensed) table.
+    return (f'<div class="table-scroll"><table class="sortable" id="ranking"><thead>{head}</thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>'
+            f"<p class='small muted'>{esc(MEAN_RULE)} Ordering rule: {esc(ORDERING_RULE)} Bold names are on the frontier. "
             "Click a column header to re-sort.</p>")
 
 

@@ -54,7 +54,8 @@ def _p_cell(p, pct, q=None, n_windows=None) -> str:
     mark = " &#9733;" if p <= SIGNIFICANT else ""
     if _ok(q) and q <= SIGNIFICANT:
         mark += "&dagger;"
-    extra = f" ({int(n_windows)}&nbsp;w)" if _ok(n_windows) else ""
+    # the number of windows on a second, smaller line, so the column stays narrow
+    extra = f"<span class='sub'>({int(n_windows)}&nbsp;w)</span>" if _ok(n_windows) else ""
     title = f"beats {pct:.1f}% of random-timing paths" + (f"; BH q = {q:.3f}" if _ok(q) else "")
     return _td(p, f"{p:.3f}{mark}{extra}", title, "n sig" if mark else "n")
 
@@ -64,7 +65,9 @@ def _ci_cell(x, lo, hi, pct: bool) -> str:
         return _td(None, "&ndash;")
     f = (lambda v: f"{v * 100:+.1f}") if pct else (lambda v: f"{v:+.2f}")
     mark = " &#9733;" if _ok(lo) and (lo > 0 or hi < 0) else ""  # the interval excludes 0
-    return _td(x, f"{f(x)}{'%' if pct else ''} [{f(lo)}, {f(hi)}]{mark}", cls="n sig" if mark else "n")
+    # the interval under the value, on a smaller line, so the column stays narrow
+    return _td(x, f"{f(x)}{'%' if pct else ''}{mark}<span class='sub'>[{f(lo)}, {f(hi)}]</span>",
+               cls="n sig" if mark else "n")
 
 
 def significance_head() -> str:

@@ -173,10 +173,8 @@ def render_page(job: _Job) -> str:
 
 
 def _write_page(out: Path, text: str) -> Path:
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
-    return out
+    from riskoff.util.files import atomic_write_text
+    return atomic_write_text(out, text)
 
 
 #: SVG metadata without the creation date: the same page is the same bytes on every run

@@ -52,8 +52,16 @@ from riskoff.engine.account import DEFAULT_COSTS, Costs
 from riskoff.evaluation.windows import SellOffWindow, load_windows
 from riskoff.significance.settings import SignificanceSettings, parse_significance
 from riskoff.strategies.config import StrategyConfig, strategy_from_toml
-from riskoff.util.config_helpers import check_choice, jsonable, parse_date, unknown_keys
+from riskoff.util.config_helpers import (
+    check_choice,
+    jsonable,
+    parse_date,
+    parse_names,
+    parse_table,
+    unknown_keys,
+)
 from riskoff.util.errors import ConfigError, did_you_mean
+from riskoff.util.files import path_name
 from riskoff.util.tomlfile import read_toml
 
 TOP_KEYS = ("run", "costs", "baselines", "signals_alone", "strategies", "windows", "series", "null", "bootstrap")
@@ -83,6 +91,8 @@ class RunConfig:
     series: Mapping[str, Any] = field(default_factory=dict)
     significance: SignificanceSettings = field(default_factory=SignificanceSettings)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: an upper bound of the bars one asset has in the run span (see :func:`span_bars`), for size checks
+    bars: int = 0
 
     @property
     def config_hash(self) -> str:
@@ -110,6 +120,18 @@ def check_assets(assets: Any, catalog: Mapping[str, Any], key: str) -> tuple[str
     if len(set(assets)) != len(assets):
         raise ConfigError(f"{key} lists an asset twice: {list(assets)}")
     return tuple(assets)
+
+
+def span_bars(start: pd.Timestamp, end: pd.Timestamp | None, assets: tuple[str, ...],
+              catalog: Mapping[str, Any]) -> int:
+    """An upper bound of the bars one asset has between ``start`` and ``end`` (today when None):
+    the calendar days of the span times the bars a day of the finest clock among ``assets``
+    (1 for daily series, 24 for hourly bars). Size limits are checked against it before any data is read."""
+    last = end if end is not None else pd.Timestamp.now().normalize()
+    days = max((last - start).days + 1, 1)
+    day = pd.Timedelta(days=1)
+    per_day = max((max(day // catalog[a].bar_delta, 1) if catalog[a].bar_delta is not None else 1) for a in assets)
+    return days * per_day
 
 
 def parse_costs(doc: Mapping[str, Any], source: str) -> dict[str, Costs]:
@@ -149,15 +171,15 @@ def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool
     from riskoff.strategies.contract import discover_strategies
 
     unknown_keys(doc, TOP_KEYS, source)
-    run = doc.get("run", {})
+    run = parse_table(doc.get("run", {}), f"{source}: run", '[run] name = "study"')
     unknown_keys(run, RUN_KEYS, f"{source}: [run]")
-    name = str(run.get("name", Path(source).stem))
+    name = path_name(run.get("name", Path(source).stem), f"{source}: run.name")
     start = parse_date(run.get("start", "2015-01-01"), f"{source}: run.start")
     end_raw = run.get("end", "auto")
     end = None if end_raw == "auto" else parse_date(end_raw, f"{source}: run.end")
     if end is not None and end <= start:
         raise ConfigError(f"{source}: run.end {end:%Y-%m-%d} is not after run.start {start:%Y-%m-%d}")
-    catalog = load_catalog(extra={"series": doc["series"]} if "series" in doc else None)
+    catalog = load_catalog(extra={"series": doc["series"]} if "series" in doc else None, origin=source)
     assets = check_assets(run.get("assets", []), catalog, f"{source}: run.assets")
     fill = check_choice(run.get("fill", "next_close"), FILLS, f"{source}: run.fill")
     cash = check_choice(run.get("cash", "money_market"), CASH_SOURCES, f"{source}: run.cash")
@@ -182,18 +204,21 @@ def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool
     strategies: list[StrategyConfig] = []
     sig_registry = discover_signals(plugin_dirs)
     strat_registry = discover_strategies(plugin_dirs)
-    base = doc.get("baselines", {})
+    base = parse_table(doc.get("baselines", {}), f"{source}: baselines", '[baselines] rules = ["buy_and_hold"]')
     unknown_keys(base, ("rules",), f"{source}: [baselines]")
-    for rule in base.get("rules", []):
+    for rule in parse_names(base.get("rules", []), f"{source}: baselines.rules", '["buy_and_hold", "ma_timing"]'):
         strategies.append(strategy_from_toml({"name": rule, "rule": rule}, f"{source}: baselines.rules",
                                              strategies=strat_registry, signals=sig_registry))
-    alone = doc.get("signals_alone", {})
+    alone = parse_table(doc.get("signals_alone", {}), f"{source}: signals_alone",
+                        '[signals_alone] signals = ["vix_mean_reversion"]')
     unknown_keys(alone, ("signals", "rule", "overlays", "assets", "params"), f"{source}: [signals_alone]")
-    for sig in alone.get("signals", []):
+    alone_assets = parse_table(alone.get("assets", {}), f"{source}: signals_alone.assets",
+                               'assets = { mvrv_bands = ["BTC-USD"] }')
+    for sig in parse_names(alone.get("signals", []), f"{source}: signals_alone.signals", '["vix_mean_reversion"]'):
         table = {"name": sig, "rule": alone.get("rule", "any_off"), "signals": [sig],
                  "params": alone.get("params", {}), "overlays": alone.get("overlays", {})}
-        if sig in alone.get("assets", {}):
-            table["assets"] = alone["assets"][sig]
+        if sig in alone_assets:
+            table["assets"] = alone_assets[sig]
         strategies.append(strategy_from_toml(table, f"{source}: signals_alone.{sig}",
                                              strategies=strat_registry, signals=sig_registry))
     for i, table in enumerate(doc.get("strategies", [])):
@@ -212,9 +237,14 @@ def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool
         for a in s.assets:
             if a not in assets:
                 raise ConfigError(f"{source}: strategy {s.name}: asset '{a}' is not in run.assets {list(assets)}")
-    windows = load_windows(extra={"windows": doc["windows"]} if "windows" in doc else None)
+    windows = load_windows(extra={"windows": doc["windows"]} if "windows" in doc else None, origin=source)
+    significance = parse_significance(doc, source)
+    bars = span_bars(start, end, assets, catalog)
+    if strategies:  # a sweep's [run] has none: the sweep checks its own sizes
+        significance.check_size(pairs=sum(1 for a in assets for s in strategies if not s.assets or a in s.assets),
+                                bars=bars, windows=len(windows), source=source)
     return RunConfig(name=name, source=source, start=start, end=end, assets=assets, strategies=tuple(strategies),
                      windows=windows, costs=costs, fill=fill, cash=cash, engine=engine,
                      tearsheets=tearsheets if isinstance(tearsheets, str) else tuple(tearsheets), workers=workers,
                      plugin_dirs=plugin_dirs, plugin_time_limit=float(time_limit), series=doc.get("series", {}),
-                     significance=parse_significance(doc, source), raw=doc)
+                     significance=significance, raw=doc, bars=bars)

@@ -1,7 +1,9 @@
 """The run-folder service: every command that writes a results folder goes through it.
 
 A results folder is written into a hidden temporary folder beside its destination,
-``.<name>.tmp-<pid>``, and renamed into place only when everything was written, so an
+``.<name>.tmp-<pid>-<random>``, created with one ``mkdir`` (atomic: an existing folder or a link
+planted under that name makes it fail, and the random part makes the name unpredictable), and
+renamed into place only when everything was written, so an
 interrupted or failed command never leaves a half-written results folder. The temporary folder
 carries a marker file (:data:`MARKER`: owner pid, host, creation time); a later command removes
 temporary folders of commands that were killed (SIGKILL, power loss) only when they carry that
@@ -13,9 +15,11 @@ commands extend this module rather than copy it.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import platform
+import secrets
 import shutil
 import socket
 from pathlib import Path
@@ -29,9 +33,18 @@ MARKER = ".riskoff-tmp"
 TEMP_GLOB = ".*.tmp-*"
 
 
-def temp_path(out: Path, pid: int | None = None) -> Path:
-    """The temporary folder a command with process id ``pid`` (default: this one) writes ``out`` into."""
-    return out.parent / f".{out.name}.tmp-{os.getpid() if pid is None else pid}"
+def make_temp_folder(out: Path) -> Path:
+    """Create the temporary folder this process writes ``out`` into: ``.<name>.tmp-<pid>-<random>``
+    beside ``out``, made by ``mkdir``, which neither follows nor reuses anything already there; a name
+    taken meanwhile is drawn again."""
+    for _ in range(100):
+        tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            tmp.mkdir()
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(errno.EEXIST, "no free temporary folder name", str(out.parent))
 
 
 def read_marker(folder: Path) -> dict | None:
@@ -100,7 +113,7 @@ class RunFolder:
     def __init__(self, out: str | Path, *, what: str = "run") -> None:
         self.out = Path(out)
         self.what = what
-        self.tmp = temp_path(self.out)
+        self.tmp: Path | None = None  # made by __enter__
 
     def _exists_error(self) -> ConfigError:
         return ConfigError(f"--out {self.out} already exists; choose a new folder "
@@ -108,7 +121,7 @@ class RunFolder:
 
     def check_free(self) -> None:
         """Raise the ConfigError ``__enter__`` would raise when ``out`` exists (to fail before long work)."""
-        if self.out.exists():
+        if os.path.lexists(self.out):  # a dangling symlink too: renaming onto it would replace the link
             raise self._exists_error()
 
     def __enter__(self) -> Path:
@@ -118,20 +131,19 @@ class RunFolder:
         except OSError as err:
             raise os_error(err, self.out.parent, f"create the folder for --out {self.out}") from None
         remove_orphans(self.out.parent)
-        if self.tmp.exists():
-            # Same pid as a killed earlier process (pid reuse): ours to clear only if riskoff made it.
-            if read_marker(self.tmp) is None:
-                raise ConfigError(f"{self.tmp} is in the way of the temporary {self.what} folder and was not "
-                                  "made by riskoff; move it or choose another --out")
-            shutil.rmtree(self.tmp)
         marker = {"pid": os.getpid(), "host": socket.gethostname(),
                   "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                   "out": str(self.out)}
         try:
-            self.tmp.mkdir()
-            (self.tmp / MARKER).write_text(json.dumps(marker) + "\n")
+            self.tmp = make_temp_folder(self.out)
+            # the marker is what lets a later command remove this folder if this one is killed;
+            # O_EXCL: the folder is new and ours, nothing in it is followed
+            fd = os.open(self.tmp / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(json.dumps(marker) + "\n")
         except OSError as err:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            if self.tmp is not None:
+                shutil.rmtree(self.tmp, ignore_errors=True)
             raise os_error(err, self.out.parent, f"write the {self.what} folder {self.out.name}") from None
         return self.tmp
 
@@ -173,7 +185,9 @@ def default_out(name: str, results_dir: str | Path | None = None) -> Path:
     folder upward with a ``riskoff.toml`` or a ``[tool.riskoff]`` table; its ``results_dir`` key
     may move it), else ``./results`` (see :func:`riskoff.util.paths.results_dir`).
     """
+    from riskoff.util.files import path_name
     from riskoff.util.paths import results_dir as project_results
+    path_name(name, "the results folder name")  # the config parsers check it first, naming its key
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path(results_dir if results_dir is not None else project_results()) / f"{stamp}-{name}"
 

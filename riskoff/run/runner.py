@@ -26,6 +26,7 @@ import pandas as pd
 from riskoff.data.align import load
 from riskoff.data.calendars import clock_of, clock_parts
 from riskoff.data.context import DataContext
+from riskoff.data.sanity import forget_reported_rows
 from riskoff.data.sources import fingerprint, series_path
 from riskoff.engine.account import cash_growth, simulate
 from riskoff.engine.annualisation import annualisation_note, periods_per_year
@@ -149,6 +150,7 @@ def simulate_config(cfg: RunConfig, *, data_dir: str | Path | None = None, data:
     """
     from riskoff.util.plugins import plugin_time_limit
 
+    forget_reported_rows()  # this run names each filler row once
     phases = phases or Phases(progress, live=show_bar)
     data = data if data is not None else DataContext.create(data_dir, cfg.series)
     with plugin_time_limit(cfg.plugin_time_limit):
@@ -487,20 +489,48 @@ def _render(run_dir: Path, report: bool, say, phases: Phases, pages) -> None:
         worker.join()
 
 
-def ranking_text(result: RunResult, top: int = 40) -> str:
-    """A compact table for the terminal: protection next to its cost, in the report's ranking order."""
-    from riskoff.reports.protection import ORDERING_RULE, protection_table
+def ranking_text(result: RunResult, top: int | None = None) -> str:
+    """The terminal's ranking: protection next to its cost, in the report's order and units
+    (percentage points for protection and cost, percent for CAGR, drawdown and time in market).
+    Every row is shown unless ``top`` cuts each asset's list, and then the cut is said."""
+    from riskoff.reports.protection import MEAN_RULE, ORDERING_RULE, protection_table
 
     stats = result.stats
     if "dd_avoided_mean_p" in result.significance:  # the random-timing null's p-value
         stats = stats.merge(result.significance[["strategy", "asset", "dd_avoided_mean_p"]],
                             on=["strategy", "asset"], how="left")
     table = protection_table(stats, result.windows, list(result.config.assets))
-    cols = ["asset", "rank", "strategy", "mean_dd_avoided", "cagr_given_up", "sharpe_change", "cagr",
-            "max_drawdown", "sharpe", "time_in_market", "turnover"]
-    if table["p_value"].notna().any():
-        cols.insert(6, "significance")
-    shown = table[cols].rename(columns={"mean_dd_avoided": "dd_avoided", "cagr_given_up": "cagr_given_up",
-                                        "time_in_market": "in_market"})
-    with pd.option_context("display.width", 160, "display.max_rows", top, "display.float_format", "{:.3f}".format):
-        return shown.head(top).to_string(index=False) + "\n" + ORDERING_RULE
+    has_p = bool(table["p_value"].notna().any())
+
+    def pp(x, suffix=""):
+        return "n/a" if pd.isna(x) else f"{round(x * 100, 1) + 0.0:+.1f}{suffix}"
+
+    def pct(x):
+        return "n/a" if pd.isna(x) else f"{x * 100:.1f}%"
+
+    rows, cut = [], 0
+    for asset, sub in table.groupby("asset", sort=False):
+        shown = sub if top is None else sub.head(top)
+        cut += len(sub) - len(shown)
+        for _, r in shown.iterrows():
+            row = {"asset": asset, "#": int(r["rank"]), "rule": r["strategy"] + (" *F" if r["on_frontier"] else ""),
+                   "DD avoided pp": pp(r["mean_dd_avoided"]),
+                   "protected": f"{int(r['windows_protected'] or 0)}/{int(r['n_windows'] or 0)}",
+                   "all windows pp": pp(r["mean_dd_avoided_all"]),
+                   "CAGR given up pp/yr": pp(r["cagr_given_up"]),
+                   "Sharpe chg": "n/a" if pd.isna(r["sharpe_change"]) else f"{r['sharpe_change']:+.2f}"}
+            if has_p:
+                row["p"] = "n/a" if pd.isna(r["p_value"]) else f"{r['p_value']:.3f}{r['significance']}"
+            row.update({"CAGR": pct(r["cagr"]), "max DD": pct(r["max_drawdown"]),
+                        "Sharpe": "n/a" if pd.isna(r["sharpe"]) else f"{r['sharpe']:.2f}",
+                        "in market": pct(r["time_in_market"]),
+                        "turnover/yr": "n/a" if pd.isna(r["turnover"]) else f"{r['turnover']:.1f}"})
+            rows.append(row)
+    with pd.option_context("display.width", 200, "display.max_rows", None, "display.max_columns", None):
+        text = pd.DataFrame(rows).to_string(index=False)
+    legend = ["*F = on the protection-vs-cost frontier. " + MEAN_RULE]
+    if has_p:
+        legend.append("p = random-timing p-value of the mean drawdown avoided (** p < 0.01, * p < 0.05).")
+    if cut:
+        legend.append(f"{cut} more rows not shown (top {top} per asset); report.html and findings.md list them all.")
+    return text + "\n" + "\n".join(legend + [ORDERING_RULE])

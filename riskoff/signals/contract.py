@@ -173,11 +173,14 @@ class SignalSpec:
         return int(rule)
 
 
-def spec_from_module(module: Any, origin: str) -> SignalSpec:
-    """Validate a module against the contract and wrap it."""
+def spec_from_module(module: Any, origin: str) -> SignalSpec | None:
+    """Validate a module against the contract and wrap it; None for a rule module (one with a
+    ``target`` and no ``compute``), which a folder of ``plugin_dirs`` may hold next to signals."""
     name = getattr(module, "NAME", None) or Path(origin).stem
     where = f"signal module {origin}"
     compute = getattr(module, "compute", None)
+    if not callable(compute) and callable(getattr(module, "target", None)):
+        return None
     if not callable(compute):
         raise PluginError(f"{where}: defines no compute(data, **params) function")
     inputs = getattr(module, "INPUTS", None)

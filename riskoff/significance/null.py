@@ -59,6 +59,7 @@ from riskoff.engine.account import (
     single_inputs,
 )
 from riskoff.engine.metrics import max_drawdown_nb
+from riskoff.evaluation.windows import something_to_avoid
 from riskoff.util.numba_cache import drop_stale
 
 __all__ = ["FULL", "SHIFT_CHANGE_RATE", "SHIFT_FREE_SHARE", "NullChoice", "NullResult", "classify",
@@ -367,8 +368,11 @@ def _metrics_from(ratio: np.ndarray, n_bars: int, mdd: np.ndarray, wdd: np.ndarr
     cagr = _cagr(ratio, n_bars, ppy)
     with np.errstate(divide="ignore", invalid="ignore"):
         calmar = np.where(mdd < 0, cagr / np.abs(mdd), np.nan)
-    wdd -= np.asarray(bh_window_dd, dtype=float)[:, None]
-    mean = wdd.mean(axis=0) if len(wdd) else np.full(len(ratio), np.nan)
+    bh_window_dd = np.asarray(bh_window_dd, dtype=float)
+    wdd -= bh_window_dd[:, None]
+    # the mean over the windows where buy & hold fell enough to have something to avoid (as reported)
+    counted = something_to_avoid(bh_window_dd)
+    mean = wdd[counted].mean(axis=0) if counted.any() else np.full(len(ratio), np.nan)
     return {"window_dd_avoided": wdd, "dd_avoided_mean": mean, "cagr": cagr, "cagr_given_up": bh_cagr - cagr,
             "max_drawdown": mdd, "calmar": calmar}
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from riskoff.data.calendars import clock_parts
 from riskoff.engine.annualisation import periods_per_year
-from riskoff.evaluation.windows import parse_instants
+from riskoff.evaluation.windows import parse_instants, something_to_avoid
 from riskoff.significance.bootstrap import difference_intervals
 from riskoff.significance.null import PAIR_METRICS, pair_rng, run_null
 from riskoff.significance.settings import Market, SignificanceSettings
@@ -200,7 +200,9 @@ def assess_run(pairs: Sequence[_Pair], windows: pd.DataFrame, markets: Mapping[s
             boots[job.asset] = pool.submit(run_bootstrap, job, loading)
         for i, p in enumerate(pairs):
             rows = groups.get((p.strategy, p.asset), none)
-            cols["n_windows"][i] = len(rows)
+            # the windows its mean drawdown avoided (and that mean's p-value) counts: something to avoid
+            cols["n_windows"][i] = int(something_to_avoid(windows["bh_max_dd"].to_numpy(dtype=float)[rows]).sum()) \
+                if len(rows) else 0
             if p.key in nulls:
                 res = nulls[p.key].result()
                 cols["null_kind"][i] = res.choice.kind

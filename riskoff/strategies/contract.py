@@ -106,11 +106,14 @@ class StrategySpec:
         return resolve_params(self.params, params, owner or f"strategy rule {self.name}")
 
 
-def spec_from_module(module: Any, origin: str) -> StrategySpec:
-    """Validate a module against the contract and wrap it."""
+def spec_from_module(module: Any, origin: str) -> StrategySpec | None:
+    """Validate a module against the contract and wrap it; None for a signal module (one with a
+    ``compute`` and no ``target``), which a folder of ``plugin_dirs`` may hold next to rules."""
     name = getattr(module, "NAME", None) or Path(origin).stem
     where = f"strategy module {origin}"
     target = getattr(module, "target", None)
+    if not callable(target) and callable(getattr(module, "compute", None)):
+        return None
     if not callable(target):
         raise PluginError(f"{where}: defines no target(ctx, **params) function")
     params = tuple(getattr(module, "PARAMS", ()))

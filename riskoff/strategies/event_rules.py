@@ -125,6 +125,8 @@ class BarView:
 
     @property
     def hours_since_entry(self) -> float:
+        """``bars_since_entry`` x the bar length in hours (NaN when flat). A bar of a daily clock counts
+        24 h, a NYSE session included: Friday to Monday is 24 h here, not the 72 h of wall-clock time."""
         return self.bars_since_entry * self._bar_hours if self.entry_bar >= 0 else np.nan
 
 

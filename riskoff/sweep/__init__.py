@@ -18,6 +18,7 @@ Config (TOML; see ``backtests/sweep_vix.toml``)::
     window_metric = "drawdown_avoided"   # what the per-window heatmaps show
     stability_penalty = 1.0      # lambda of the stability score (below)
     memory_mb = 512              # memory budget of one chunk; chunk_size = 0 -> derived from it
+    max_combinations = 5000000   # a larger grid is refused before any work (with its memory and time)
     kernel = "fused"             # "fused" (default), "numba" (riskoff.engine.account.simulate) or "vectorbt"
 
     [strategy]                   # the base strategy: the same table as one [[strategies]] entry
@@ -65,7 +66,9 @@ Memory. Combinations run in chunks of ``chunk_size`` columns, by default
 asset and ``arrays`` = 2 for the fused kernel (raw targets + outputs) or 8 for the engine
 kernels (exposure, target copy, equity, weight, fills, returns, frames). The signal and raw-target
 caches are LRU caches bounded by a quarter of the budget each. Results grow with the number of
-combinations only (one row of floats per combination x asset).
+combinations only (one row of floats per combination x asset). Sizes are counted in exact Python
+integers before any work: a grid over ``max_combinations`` and a chunk over ``memory_mb`` (one column
+alone, or an explicit ``chunk_size``) are refused with their estimated memory and time.
 
 Metrics (the definitions of ``riskoff.evaluation.evaluate``; annualised with 365 bars a year for crypto on
 the UTC calendar, 252 for US assets; zero risk-free rate because cash already earns the

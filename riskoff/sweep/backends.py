@@ -21,12 +21,20 @@ from riskoff.sweep.chunks import (
     prepare_chunk,
     run_chunk,
 )
-from riskoff.sweep.config import BACKENDS, BASELINE_RULE, GridDim, SweepConfig
+from riskoff.sweep.config import (
+    ARRAYS_PER_COLUMN,
+    BACKENDS,
+    BASELINE_RULE,
+    SWEEP_BARS_PER_S,
+    GridDim,
+    SweepConfig,
+)
 from riskoff.sweep.grid import combo_indices, combo_params
 from riskoff.sweep.plan import SweepPlan, asset_context, plan_sweep
 from riskoff.sweep.selection import rank_results, walk_forward
 from riskoff.util.config_helpers import jsonable
 from riskoff.util.errors import ConfigError
+from riskoff.util.limits import check_memory
 
 
 # =============================================================================================
@@ -86,6 +94,10 @@ def run_sweep(cfg: SweepConfig | SweepPlan, *, data_dir: str | Path | None = Non
         raise ConfigError(f"backend = {backend!r}; expected one of {', '.join(BACKENDS)}")
     bars = max(_bars(plan, a) for a in cfg.assets)
     chunk = chunk_size or cfg.chunk_size or chunk_size_for(bars, cfg.kernel, cfg.memory_mb)
+    held = min(chunk, cfg.n_combos)  # a chunk never holds more columns than there are combinations
+    check_memory(f"{cfg.source}: a sweep chunk ({held:,} combinations x {bars:,} bars, {cfg.kernel} kernel)",
+                 held * bars * 8 * ARRAYS_PER_COLUMN[cfg.kernel], held * bars / SWEEP_BARS_PER_S, cfg.memory_mb,
+                 "sweep.memory_mb (or --memory-mb)")
     say(f"sweep {cfg.name}: {cfg.n_combos:,} combinations x {len(cfg.assets)} asset(s), "
         f"{cfg.start:%Y-%m-%d} .. {plan.end:%Y-%m-%d}; chunks of {chunk:,} ({cfg.kernel} kernel, {backend})")
     if combos is None:

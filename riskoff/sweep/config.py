@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ from riskoff.util.config_helpers import (
     unknown_keys,
 )
 from riskoff.util.errors import ConfigError, RiskoffError, did_you_mean
+from riskoff.util.files import path_name
+from riskoff.util.limits import estimate_text
 
 SWEEP_TABLES = ("run", "sweep", "strategy", "grid", "walk_forward")
 SWEEP_KEYS = ("metric", "heatmap", "window_metric", "stability_penalty", "memory_mb", "chunk_size", "kernel", "top",
@@ -46,6 +49,9 @@ ARRAYS_PER_COLUMN = {"fused": 2, "numba": 8, "vectorbt": 8}
 DEFAULT_MEMORY_MB = 512
 DEFAULT_MAX_COMBINATIONS = 5_000_000
 MAX_RANGE_VALUES = 1_000_000
+#: backtest-bars a second of the fused kernel (benchmarks/bench_sweep.py: 20,000 backtests of ~2,900
+#: bars in 1.5 s), rounded down; for the time in a size error
+SWEEP_BARS_PER_S = 30_000_000
 OBJECTIVE_DD = "dd_avoided_cost"
 BASELINE_RULE = "buy_and_hold"
 
@@ -116,7 +122,7 @@ class SweepConfig:
 
     @property
     def n_combos(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) if self.dims else 1
+        return math.prod(self.shape)  # Python integers: exact, never wraps like int64
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -216,8 +222,8 @@ def _parse_grid(table: Any, base, sig_registry, strat_registry, where: str) -> t
             for v in values:
                 if isinstance(v, bool) or not isinstance(v, (int, float)):
                     raise ConfigError(f"{w} value {v!r}: expected a number")
-        frozen = [freeze(v) for v in values]
-        dupes = sorted({repr(v) for v in frozen if frozen.count(v) > 1})
+        counts = Counter(freeze(v) for v in values)  # one pass: a key may hold a million values
+        dupes = sorted(repr(v) for v, c in counts.items() if c > 1)
         if dupes:
             raise ConfigError(f"{w}: value(s) {', '.join(dupes)} appear twice")
         dims[str(key)] = GridDim(key=str(key), group=prefix, label=label, param=param, values=tuple(values))
@@ -319,17 +325,22 @@ def parse_sweep_config(doc: Mapping[str, Any], source: str) -> SweepConfig:
     base = strategy_from_toml(doc["strategy"], f"{source}: [strategy]", strategies=strat_registry,
                               signals=sig_registry)
     inline = doc["run"] if isinstance(doc["run"], Mapping) else {}
-    name = str(inline.get("name", base.name))
+    name = path_name(inline.get("name", base.name),
+                     f"{source}: run.name" if "name" in inline else f"{source}: [strategy].name (the sweep's name)")
     kernel = check_choice(sw.get("kernel", "fused"), KERNELS, f"{source}: sweep.kernel")
     windows = run.windows
 
     dims = _parse_grid(doc.get("grid"), base, sig_registry, strat_registry, source)
-    n = int(np.prod([len(d) for d in dims], dtype=np.int64))
+    n = math.prod(len(d) for d in dims)  # Python integers: exact, never wraps like int64
     max_c = int(parse_number(sw.get("max_combinations", DEFAULT_MAX_COMBINATIONS), f"{source}: sweep.max_combinations",
                         low=1, integer=True))
     if n > max_c:
-        raise ConfigError(f"{source}: the grid has {n:,} combinations, above sweep.max_combinations = {max_c:,}; "
-                          "narrow the grid or raise the limit")
+        backtests = n * len(run.assets)
+        columns = len(FULL_METRICS) + 2 + len(windows) * len(WINDOW_METRICS) + len(dims)
+        estimate = estimate_text(backtests * columns * 8, backtests * run.bars / SWEEP_BARS_PER_S)
+        raise ConfigError(f"{source}: the grid has {n:,} combinations, above sweep.max_combinations = {max_c:,} "
+                          f"({' x '.join(f'{len(d):,}' for d in dims)} values); its {backtests:,} backtests of up "
+                          f"to {run.bars:,} bars would need {estimate}; narrow the grid or raise the limit")
     metrics = rankable_metrics(windows)
     metric = sw.get("metric", "calmar")
     if metric not in metrics:
@@ -375,7 +386,7 @@ def _check_groups(dims, base, sig_registry, strat_registry, source) -> None:
         if not gd:
             return
         sizes = [len(d) for d in gd]
-        total = int(np.prod(sizes, dtype=np.int64))
+        total = math.prod(sizes)
         if total > 200_000:
             return  # too many to enumerate here; each combination is checked when it runs
         ok = np.zeros(sizes, dtype=bool)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -177,7 +178,7 @@ def _tables(cfg: SweepConfig) -> _Tables:
 
     sig_reg, strat_reg = _registries(cfg.plugin_dirs)
     groups = group_dims(cfg)
-    sizes = tuple(int(np.prod([len(cfg.dims[i]) for i in pos], dtype=np.int64)) for _, _, pos in groups)
+    sizes = tuple(math.prod(len(cfg.dims[i]) for i in pos) for _, _, pos in groups)
     signal_params: dict[str, list[dict[str, Any]]] = {}
     for (group, label, pos) in groups:
         if group != "signal":
@@ -426,8 +427,15 @@ def _run_rule_checked(spec, sctx, params: Mapping[str, Any], owner: str) -> np.n
     """``riskoff.strategies.contract.run_rule`` on params already resolved and checked (see ``_tables``), with
     the same output checks done on numpy arrays (the pandas ones cost as much as a simple rule)."""
     from riskoff.strategies.contract import target_values
+    from riskoff.util.errors import PluginError
+    from riskoff.util.plugins import PluginExit, no_plugin_exit
 
-    return target_values(spec, spec.target(sctx, **params), sctx.close.index, owner)
+    try:
+        with no_plugin_exit():  # sys.exit in the rule must not end the sweep as a success
+            out = spec.target(sctx, **params)
+    except PluginExit as exc:
+        raise PluginError(f"{owner} ({spec.origin}): target failed: PluginExit: {exc}") from None
+    return target_values(spec, out, sctx.close.index, owner)
 
 
 def raw_target(plan: SweepPlan, ctx: AssetContext, rid: int) -> np.ndarray | None:

@@ -23,6 +23,22 @@ def unknown_keys(table: Mapping, allowed: Sequence[str], where: str) -> None:
                               f"expected one of: {', '.join(allowed)}")
 
 
+def parse_table(value: Any, where: str, example: str) -> Mapping:
+    """``value`` when it is a TOML table, else a ConfigError naming ``where`` with ``example``."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} = {value!r}; expected a table, e.g. {example}")
+    return value
+
+
+def parse_names(value: Any, where: str, example: str) -> list[str]:
+    """A list of names (non-empty strings); one string is one name, never its letters."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{where} = {value!r}; expected a list of names, e.g. {example}")
+    return value
+
+
 def parse_date(value: Any, where: str) -> "pd.Timestamp":  # noqa: F821 (pandas imported lazily)
     """A calendar date (midnight Timestamp) from a TOML date/datetime or an ISO string.
 

@@ -5,6 +5,12 @@ folder a config lists) or a module exposed by an installed package under the ent
 ``riskoff.signals`` / ``riskoff.strategies``. Nothing else is imported: configs name plug-ins,
 they never carry code. A module that fails to import is recorded as a :class:`PluginError`
 naming the module, and the other plug-ins still load.
+
+Plug-in code cannot end riskoff or fake its success: ``sys.exit`` (any code) and a
+``KeyboardInterrupt`` it raises itself, at import or inside a call, become a :class:`PluginError`
+naming the file. A real Ctrl-C (SIGINT, or SIGTERM under the command line) that arrives while
+plug-in code runs still interrupts. Exits that bypass Python (``os._exit``, a signal that kills the
+process) cannot be caught in-process: the command ends with that status and leaves no results folder.
 """
 from __future__ import annotations
 
@@ -28,6 +34,46 @@ from riskoff.util.errors import ConfigError, PluginError, RiskoffError, did_you_
 #: seconds one call into a plug-in (a signal's compute, a rule's target) may take
 DEFAULT_TIME_LIMIT = 300.0
 _time_limit: ContextVar[float | None] = ContextVar("riskoff_plugin_time_limit", default=None)
+
+
+class PluginExit(Exception):
+    """Plug-in code called ``sys.exit`` or raised ``KeyboardInterrupt`` itself (no signal arrived)."""
+
+
+#: interrupt signals that arrived while plug-in code ran, counted by :func:`no_plugin_exit`'s handlers
+_interrupts: list[int] = []
+
+
+@contextmanager
+def no_plugin_exit() -> Iterator[None]:
+    """Run plug-in code in this block: ``SystemExit`` becomes :class:`PluginExit`, and so does a
+    ``KeyboardInterrupt`` unless SIGINT or SIGTERM arrived meanwhile. In the main thread the current
+    Python handlers of those signals are wrapped to note an arrival (then called as before); in
+    another thread no signal is ever delivered, so a KeyboardInterrupt there is always the plug-in's."""
+    watched = []
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(signum)
+            if callable(previous):
+                def _noted(num, frame, _previous=previous):
+                    _interrupts.append(num)
+                    return _previous(num, frame)
+                signal.signal(signum, _noted)
+                watched.append((signum, previous))
+    seen = len(_interrupts)
+    try:
+        yield
+    except SystemExit as exc:
+        raise PluginExit(f"the plug-in called sys.exit({exc.code!r}); a plug-in must return or raise an "
+                         "exception, never end riskoff") from None
+    except KeyboardInterrupt:
+        if len(_interrupts) > seen:
+            raise
+        raise PluginExit("the plug-in raised KeyboardInterrupt itself (no Ctrl-C arrived); a plug-in must "
+                         "return or raise an exception, never interrupt riskoff") from None
+    finally:
+        for signum, previous in watched:
+            signal.signal(signum, previous)
 
 
 class _PluginTimeout(BaseException):
@@ -74,7 +120,8 @@ def call_plugin(what: str, origin: str, fn: Callable[..., Any], *args: Any, **kw
     late = PluginError(f"{what} ({origin}): {getattr(fn, '__name__', 'call')} ran longer than the plug-in time "
                        f"limit of {limit:g} s; speed it up or raise run.plugin_time_limit")
     try:
-        out = fn(*args, **kwargs)
+        with no_plugin_exit():
+            out = fn(*args, **kwargs)
     except _PluginTimeout:
         raise late from None
     except RiskoffError:
@@ -100,7 +147,8 @@ def import_plugin_file(path: Path, namespace: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and numba need the module registered while it executes
     try:
-        spec.loader.exec_module(module)
+        with no_plugin_exit():
+            spec.loader.exec_module(module)
     except BaseException:
         sys.modules.pop(name, None)
         raise
@@ -126,7 +174,9 @@ def discover_modules(dirs: Iterable[Path], group: str, namespace: str
                                                 f"{type(exc).__name__}: {exc}\n{_last_frame(exc)}")
     for ep in entry_points(group=group):
         try:
-            found.append((ep.load(), f"entry point {ep.name} ({ep.value})"))
+            with no_plugin_exit():
+                loaded = ep.load()
+            found.append((loaded, f"entry point {ep.name} ({ep.value})"))
         except Exception as exc:
             errors[ep.name] = PluginError(f"{namespace} entry point {ep.name} ({ep.value}) failed to load: "
                                           f"{type(exc).__name__}: {exc}")
@@ -176,6 +226,8 @@ def discover_registry(dirs: Iterable[Path], group: str, namespace: str,
             spec = from_module(module, origin)
         except PluginError as exc:
             errors[Path(origin).stem] = exc
+            continue
+        if spec is None:  # a plug-in of the other kind in a shared folder (plugin_dirs hold both)
             continue
         if spec.name in found or spec.name in clashes:
             clashes.setdefault(spec.name, [str(found.pop(spec.name).origin)] if spec.name in found else [])

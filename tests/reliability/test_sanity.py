@@ -167,12 +167,16 @@ def test_intraday_gap_is_a_declared_duration(data_dir, tmp_path):
     assert "(max_gap 2d: the longest step allowed between two stamps)" in str(info.value)
 
 
-def test_filler_rows_are_left_out_of_a_run_with_a_warning(data_dir):
+def test_filler_rows_are_left_out_of_a_run_with_a_warning(data_dir, monkeypatch):
+    monkeypatch.setattr(sanity, "_filler_warned", set())
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         frame = load(["NEW-HIGHS", "SPY"], "2025-06-01", "2025-07-31", data_dir=data_dir)
+        again = load(["NEW-HIGHS"], "2025-05-01", "2025-07-31", calendar="utc", data_dir=data_dir)
     texts = [str(w.message) for w in seen if issubclass(w.category, RiskoffWarning)]
     assert any("NEW-HIGHS.csv, series NEW-HIGHS, line 5128: 2025-06-19 breaks the session rule" in t for t in texts)
+    # a run loads a series several times (plan, each calendar): each filler row is named once
+    assert len(texts) == len(set(texts)) == 3 and len(again)
     assert pd.Timestamp("2025-06-19") not in frame.index
     # the day after the holiday sees its own print, never the 0.01 filler
     assert frame.loc["2025-06-20", "NEW-HIGHS"] == 41 and frame.loc["2025-07-07", "NEW-HIGHS"] == 101

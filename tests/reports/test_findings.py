@@ -20,29 +20,62 @@ def _asset_line(text: str, window: str, asset: str) -> str:
     return next(line for line in block.splitlines() if line.strip().startswith(f"- {asset} "))
 
 
-def test_per_window_lines_name_who_was_out_with_their_drawdowns(run_dir):
+def _outcome(r) -> str:
+    # the report's outcome classes, written out here from their definitions (not riskoff's helper)
+    if r.bh_max_dd > -0.03:
+        return "nothing"
+    if r.drawdown_avoided >= 0.005:
+        return "protected"
+    if r.drawdown_avoided <= -0.005:
+        return "worse"
+    return "held" if pd.isna(r.exposure_at_trough) or r.exposure_at_trough >= 0.99 else "no_gain"
+
+
+_LABELS = {"protected": "protected: ", "no_gain": "cut, no gain: ", "worse": "worse: ", "held": "held through: "}
+
+
+def _segment(line: str, label: str) -> str:
+    body = line.split(": ", 1)[1]
+    if label not in body:
+        return ""
+    seg = body.split(label, 1)[1]
+    for other in _LABELS.values():
+        seg = seg.split("; " + other, 1)[0]
+    return seg
+
+
+def test_per_window_lines_classify_rules_as_the_outcome_table_does(run_dir):
+    # one classification everywhere: a rule that avoided drawdown is "protected" even when it was
+    # back in by the trough, and a rule out at the trough that gained nothing is not
     text = findings_markdown(run_dir)
     windows = pd.read_csv(run_dir / "windows.csv")
-    checked = 0
+    checked = set()
     for (wid, asset), rows in windows.groupby(["window", "asset"]):
         line = _asset_line(text, wid, asset)
         bh = rows[rows.strategy == "buy_and_hold"].iloc[0]
         assert f"buy & hold {bh.bh_max_dd * 100:.1f}%" in line
         rules = rows[rows.strategy != "buy_and_hold"]
-        out = [r for _, r in rules.iterrows() if r.exposure_at_trough == 0]
-        if out:
-            listed = line.split("out at the trough: ", 1)[1].split("; partly", 1)[0].split("; held", 1)[0]
-            for r in out:
-                assert f"`{r.strategy}` {r.strategy_max_dd * 100:.1f}%" in listed
-                checked += 1
-        held = [r.strategy for _, r in rules.iterrows() if r.exposure_at_trough >= 0.99]
+        kinds = {r.strategy: _outcome(r) for _, r in rules.iterrows()}
+        if set(kinds.values()) == {"nothing"}:
+            assert "nothing to avoid" in line
+        for _, r in rules.iterrows():
+            kind = kinds[r.strategy]
+            if kind in ("protected", "no_gain", "worse"):
+                seg = _segment(line, _LABELS[kind])
+                assert f"`{r.strategy}` {r.strategy_max_dd * 100:.1f}%" in seg, (line, r.strategy, kind)
+                if kind == "protected":
+                    assert f"+{r.drawdown_avoided * 100:.1f} pp" in seg.split(f"`{r.strategy}`", 1)[1].split(")", 1)[0]
+                checked.add(kind)
+        held = [s for s, k in kinds.items() if k == "held"]
         if held and len(held) < len(rules):
             assert f"held through: {len(held)} of {len(rules)} rules" in line
-    assert checked > 0
+            checked.add("held")
+    assert {"protected", "held"} <= checked
 
 
 def test_cost_tables_put_cagr_given_up_next_to_protection(run_dir):
     text = findings_markdown(run_dir)
+    windows = pd.read_csv(run_dir / "windows.csv")
     stats = pd.DataFrame(json.loads((run_dir / "summary.json").read_text())["stats"]).set_index(["strategy", "asset"])
     for asset in ("SPY", "BTC-USD"):
         table = text.split(f"**{asset}** (", 1)[1].split("\n\n", 2)[1]
@@ -50,7 +83,13 @@ def test_cost_tables_put_cagr_given_up_next_to_protection(run_dir):
             cells = [c.strip() for c in row.strip("|").split("|")]
             name = re.search(r"`(.+)`", cells[1]).group(1)
             given_up = stats.loc[("buy_and_hold", asset), "cagr"] - stats.loc[(name, asset), "cagr"]
-            assert cells[4] == f"{given_up * 100:+.1f} pp/yr".replace("-0.0", "+0.0")
+            assert cells[5] == f"{given_up * 100:+.1f} pp/yr".replace("-0.0", "+0.0")
+            # protection counts the windows where buy & hold fell at least 3%; every window beside it
+            rows = windows[(windows.strategy == name) & (windows.asset == asset)]
+            fell = rows[rows.bh_max_dd <= -0.03]
+            expected = f"{round(fell.drawdown_avoided.mean() * 100, 1) + 0.0:+.1f} pp" if len(fell) else "n/a"
+            assert cells[2] == expected and cells[3].endswith(f"/{len(fell)}")
+            assert cells[4] == f"{round(rows.drawdown_avoided.mean() * 100, 1) + 0.0:+.1f} pp ({len(rows)})"
     assert "no random-timing p-values" in text
 
 
@@ -66,16 +105,19 @@ def test_findings_are_deterministic_and_the_readme_block_is_replaced(run_dir):
 
 
 def _hourly_copy(run_dir, tmp_path, lead_hours: float):
-    """A copy of the synthetic run whose first window with a rule out at the trough is read as an hourly asset's: its trough carries
-    a UTC time and the rows lead_time_hours (the rest of windows.csv keeps daily troughs)."""
+    """A copy of the synthetic run whose first window with a fall is read as an hourly asset's: its trough
+    carries a UTC time, its first rule protected (out at the trough) and the rows lead_time_hours (the
+    rest of windows.csv keeps daily troughs)."""
     import shutil
 
     copy = tmp_path / "run"
     shutil.copytree(run_dir, copy)
     windows = pd.read_csv(copy / "windows.csv", dtype=str)
-    first_out = windows[(windows["strategy"] != "buy_and_hold") & (windows["exposure_at_trough"].astype(float) == 0)]
-    wid, asset = first_out.iloc[0]["window"], first_out.iloc[0]["asset"]
+    fell = windows[(windows["strategy"] != "buy_and_hold") & (windows["bh_max_dd"].astype(float) <= -0.03)]
+    wid, asset, rule = fell.iloc[0]["window"], fell.iloc[0]["asset"], fell.iloc[0]["strategy"]
     mask = (windows["window"] == wid) & (windows["asset"] == asset)
+    # that rule protected and was out at the trough
+    windows.loc[mask & (windows["strategy"] == rule), ["exposure_at_trough", "drawdown_avoided"]] = ["0.0", "0.05"]
     trough = windows.loc[mask, "trough"].iloc[0][:10] + "T21:20Z"
     windows.loc[mask, "trough"] = trough
     windows["lead_time_hours"] = ""
@@ -93,11 +135,11 @@ def test_findings_speak_in_hours_for_an_intraday_asset_and_follow_the_numbers(ru
                & (rows.exposure_at_trough == 0)]
     assert len(out), "the synthetic window needs a rule out at the trough"
     line = _asset_line(findings_markdown(copy), wid, asset)
-    assert f"(trough {trough}," in line and "out at the trough hour: " in line
-    assert "(cut 11 h ahead)" in line and " d ahead" not in line
+    assert f"(trough {trough}," in line and "out at the trough hour, cut 11 h ahead)" in line
+    assert " d ahead" not in line
     copy2, *_ = _hourly_copy(run_dir, tmp_path / "b", 0.25)
     line2 = _asset_line(findings_markdown(copy2), wid, asset)
-    assert "(cut 15 min ahead)" in line2 and "11 h" not in line2
+    assert "out at the trough hour, cut 15 min ahead)" in line2 and "11 h" not in line2
 
 
 def test_window_bounds_read_back_with_dates_and_utc_times_mixed(tmp_path):

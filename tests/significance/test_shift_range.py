@@ -31,7 +31,7 @@ def _shifts_drawn(values: list[float], warmup: int, seeds: range, paths: int) ->
     return drawn
 
 
-@pytest.mark.parametrize("n, warmup", [(2, 0), (3, 2), (5, 0), (7, 3)])
+@pytest.mark.parametrize("n, warmup", [(5, 0), (7, 3), (3, 2), (2, 0)])
 def test_shift_is_never_zero_and_every_shift_is_reachable(n, warmup):
     values = [round(0.1 * (i + 1), 1) for i in range(n)]  # distinct, so each rotation is recognisable
     drawn = _shifts_drawn(values, warmup, range(60), paths=25)

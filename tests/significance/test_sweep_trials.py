@@ -13,7 +13,13 @@ from scipy.stats import kurtosis, norm, skew
 
 from riskoff.significance.overfitting import SPA_LIMIT
 from riskoff.significance.sweep import sweep_overfitting
-from riskoff.sweep import asset_context, parse_sweep_config, plan_sweep, run_sweep, sweep_equity
+from riskoff.sweep import (
+    asset_context,
+    parse_sweep_config,
+    plan_sweep,
+    run_sweep,
+    sweep_equity,
+)
 
 WINDOWS = list(range(20, 260, 8))  # 30 lengths x 2 = 60 cells > SPA_LIMIT
 

@@ -28,7 +28,7 @@ EVIL = "<script>alert('x')</script>"
 @pytest.fixture(scope="module")
 def small(data_dir):
     doc = make_doc({"rule.window": [50, 100, 200], "overlays.trailing_stop": [0.0, 0.1],
-                    "overlays.min_bars_out": [0, 5]}, name=f"t{EVIL}")
+                    "overlays.min_bars_out": [0, 5]}, name="t<script>alert('x')")  # a name holds no '/'
     doc["strategy"]["name"] = f"ma{EVIL}"
     doc["walk_forward"] = {}
     doc["windows"] = {f"evil{'x' * 3}": {"name": EVIL, "start": "2022-01-03",

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from riskoff.sweep import WalkForwardSpec, walk_forward
-from riskoff.sweep.selection import rank_results
 from riskoff.sweep.plan import Fold
+from riskoff.sweep.selection import rank_results
 from tests.sweep.conftest import make_config
 
 WINDOWS = [10, 20, 30, 40, 50, 60]
