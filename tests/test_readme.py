@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from riskoff.signals.contract import discover
 from riskoff.signals.evaluate import run_signal

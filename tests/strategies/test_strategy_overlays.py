@@ -163,6 +163,23 @@ def test_hysteresis_moves_only_beyond_the_band(x, band):
         prev = o
 
 
+@pytest.mark.parametrize("min_out, cooldown, want", [
+    # cut at bar 1; with min_bars_out = N the rise is taken exactly N bars later, not N + 1
+    (2, 0, [1, 0, 0, 1, 1, 1]),
+    (3, 0, [1, 0, 0, 0, 1, 1]),
+    (0, 0, [1, 0, 1, 1, 1, 1]),
+])
+def test_min_time_out_boundary_directed(min_out, cooldown, want):
+    # hand-written from the definition (the random reference tests may not draw this boundary)
+    np.testing.assert_array_equal(gate(np.array([1, 0, 1, 1, 1, 1.0]), min_out, cooldown), want)
+
+
+def test_cooldown_boundary_directed():
+    # a rise at bar 1; with cooldown_bars = 2 a cut is allowed only when more than 2 bars have passed
+    x = np.array([0, 1, 0, 0, 0, 0.0])
+    np.testing.assert_array_equal(gate(x, 0, 2), [0, 1, 1, 1, 0, 0])
+
+
 def test_trailing_stop_directed():
     # 0..9 rise to 110, then fall 12% -> stop; rule stays invested the whole time
     close = np.r_[np.linspace(100, 110, 10), [105, 99, 97, 98, 99, 100, 101, 102, 103, 104, 111, 112]]
