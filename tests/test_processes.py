@@ -13,32 +13,16 @@ import time
 from pathlib import Path
 
 import pytest
+from proc_helpers import HAS_PROC, alive, living
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests" / "fixtures" / "configs" / "small.toml"
-pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+pytestmark = pytest.mark.skipif(not HAS_PROC, reason="reads /proc (Linux)")
 
 
 def children(pid: int) -> list[int]:
     """Processes whose parent is ``pid``."""
-    out = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                out.append(int(d.name))
-    return out
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+    return living(1, pid)
 
 
 def start_run(tmp_path: Path, data_dir: Path) -> subprocess.Popen:

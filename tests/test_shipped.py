@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from proc_helpers import HAS_PROC, living
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p for p in (ROOT / "backtests").iterdir() if p.suffix in (".toml", ".py"))
@@ -41,19 +42,6 @@ def command(path: Path, out: Path) -> list[str]:
     return [sys.executable, str(path), str(out)] if FULL else [sys.executable, "-c", SCRIPT, str(path), str(out)]
 
 
-def session_members(sid: int) -> list[int]:
-    out = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[4]) == sid and fields[0] != "Z":
-                out.append(int(d.name))
-    return out
-
-
 def journey(path: Path, root: Path, data_dir: Path) -> dict:
     out = root / "out" / path.stem
     cwd = root / "elsewhere"
@@ -64,9 +52,9 @@ def journey(path: Path, root: Path, data_dir: Path) -> dict:
                             text=True, start_new_session=True)
     stdout, stderr = proc.communicate(timeout=600)
     left = []
-    if Path("/proc/self/stat").exists():
+    if HAS_PROC:
         deadline = time.monotonic() + 5
-        while (left := session_members(proc.pid)) and time.monotonic() < deadline:
+        while (left := living(4, proc.pid)) and time.monotonic() < deadline:
             time.sleep(0.1)
     return {"rc": proc.returncode, "out": out, "stdout": stdout, "stderr": stderr, "left": left,
             "seconds": time.perf_counter() - t0}

@@ -32,3 +32,15 @@ def tearsheets(run_dir):
     paths = write_tearsheets(run_dir, pairs=TEARSHEET_PAIRS, workers=2)
     print(f"\nwrite_tearsheets ({len(paths)} pages, 2 workers): {time.perf_counter() - t0:.2f} s")
     return paths
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """The headless Chromium the browser tests drive; a clear failure (not a skip) when it is missing."""
+    from riskoff.reports.browser import find_chromium
+
+    path = find_chromium()
+    if path is None:
+        pytest.fail("Chromium not found: install the Debian package `chromium` (apt-get install -y chromium) "
+                    "or point RISKOFF_CHROMIUM at a Chrome/Chromium binary")
+    return path

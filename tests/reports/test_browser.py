@@ -12,17 +12,10 @@ import struct
 
 import pytest
 
-from riskoff.reports.browser import dump_dom, find_chromium, screenshot
+from riskoff.reports.browser import dump_dom, screenshot
 from riskoff.reports.charts import CHARTS_CHECK_JS
 
-
-@pytest.fixture(scope="module", autouse=True)
-def chromium():
-    path = find_chromium()
-    if path is None:
-        pytest.fail("Chromium not found: install the Debian package `chromium` (apt-get install -y chromium) "
-                    "or point RISKOFF_CHROMIUM at a Chrome/Chromium binary")
-    return path
+pytestmark = pytest.mark.usefixtures("chromium")  # tests/reports/conftest.py: found, or a clear failure
 
 
 def _body_attrs(dom: str) -> dict[str, str]:

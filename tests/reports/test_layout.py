@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from riskoff.reports import write_report
-from riskoff.reports.browser import dump_dom, find_chromium
+from riskoff.reports.browser import dump_dom
 from riskoff.reports.charts import CHARTS_CHECK_JS, RENDER_JS, chart_block, plotly_js
 from riskoff.reports.sections import CSS
 
@@ -42,13 +42,7 @@ window.addEventListener('load',function(){
 </script>"""
 
 
-@pytest.fixture(scope="module", autouse=True)
-def chromium():
-    path = find_chromium()
-    if path is None:
-        pytest.fail("Chromium not found: install the Debian package `chromium` (apt-get install -y chromium) "
-                    "or point RISKOFF_CHROMIUM at a Chrome/Chromium binary")
-    return path
+pytestmark = pytest.mark.usefixtures("chromium")  # tests/reports/conftest.py: found, or a clear failure
 
 
 def _probe(page: Path, measure_js: str) -> dict:
