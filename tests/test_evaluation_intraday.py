@@ -61,6 +61,7 @@ def test_a_cut_on_the_unclosed_trough_bar_is_not_out_at_the_trough():
 @pytest.mark.parametrize("back_at, trough, reentry_hours, reentry_days", [
     ("2025-10-11 03:00", "2025-10-10 21:00", 7.0, 0),         # back on the 03:00 bar, decided at 04:00
     ("2025-10-11 03:00", "2025-10-10 21:20", 6 + 2 / 3, 0),
+    ("2025-10-10 21:00", "2025-10-10 21:20", 2 / 3, 0),       # back on the bar holding the trough: its close, 22:00
     ("2025-10-10 22:00", "2025-10-10 21:00", 2.0, 0),         # the first bar opening at/after the trough
     ("2025-10-12 00:00", "2025-10-10 21:00", 28.0, 1),        # decided 10-12 01:00
 ])

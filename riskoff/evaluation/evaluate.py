@@ -183,9 +183,13 @@ def window_metrics(window: SellOffWindow, asset: str, equity: pd.Series, bh_equi
     first_off = derisk_start(tgt, trough, upto=trough if step is None else trough - step)
     lead = np.nan if first_off is None else float((trough - first_off).days)
     row["lead_time_days"] = lead
-    after = tgt.loc[trough:]
+    # re-entry: the first bar decided after the trough that is back at full. On an intraday clock
+    # that includes the bar holding an off-grid trough (21:20 sits in the 21:00 bar, decided 22:00).
+    after = tgt.loc[trough:] if step is None else tgt[tgt.index > trough - step]
     back = after[after >= FULL]
-    row["reentry_lag_days"] = float((back.index[0] - trough).days) if len(back) else np.nan
+    # counted to the bar's close on an intraday clock (it may open before an off-grid trough)
+    back_close = back.index[0] + step if len(back) and step is not None else (back.index[0] if len(back) else None)
+    row["reentry_lag_days"] = float((back_close - trough).days) if len(back) else np.nan
     if step is not None:
         from riskoff.data.calendars import decision_times
 
