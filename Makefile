@@ -3,7 +3,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DATA_DIR ?= $(or $(RISKOFF_DATA_DIR),../shared/data)
+# absolute: the mutation check runs its tests from a temporary copy of the checkout
+DATA_DIR ?= $(abspath $(or $(RISKOFF_DATA_DIR),../shared/data))
 export MPLBACKEND := Agg
 
 .PHONY: install run test bench mutation clean

@@ -64,6 +64,8 @@ def copy_checkout(src: Path, dst: Path) -> None:
 
 def run_tests(work: Path, tests: tuple[str, ...] | list[str], maxfail: int) -> tuple[int, list[str], float]:
     env = dict(os.environ, PYTHONPATH=str(work), NUMBA_CACHE_DIR=str(work / ".numba-cache"), MPLBACKEND="Agg")
+    if env.get("RISKOFF_DATA_DIR"):  # the tests run from the copy: a relative data dir would point elsewhere
+        env["RISKOFF_DATA_DIR"] = str(Path(env["RISKOFF_DATA_DIR"]).expanduser().resolve())
     env.pop(ENV_FLAG, None)
     cmd = [sys.executable, "-m", "pytest", *tests, "-q", "-rfE", f"--maxfail={maxfail}", "-p", "no:cacheprovider",
            "--hypothesis-seed=0", "-o", "addopts="]
