@@ -248,6 +248,8 @@ def publication_times(spec: SeriesSpec, index: pd.DatetimeIndex) -> np.ndarray:
     if spec.stamp_column != "time":
         return availability_times(index, spec)
     ns = index.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    if spec.is_bar_series:  # the declared bar, as the alignment uses it (not the rows' spacing)
+        return ns + spec.bar_delta.value
     return ns + (_bar_step_ns(ns, spec) if "close" in spec.columns else 0)
 
 

@@ -269,7 +269,7 @@ MUTATIONS: list[Mutation] = [
              ("tests/reliability/test_sanity_directions.py",),
              "a close divided by 100 (a unit error) loads as a 99% crash"),
     Mutation("intraday_bar_public_at_its_open", "riskoff/data/sanity.py",
-             'return ns + (_bar_step_ns(ns, spec) if "close" in spec.columns else 0)',
+             "return ns + spec.bar_delta.value",
              "return ns",
              ("tests/reliability/test_sanity_directions.py",),
              "a bar that has not closed yet (its close unknown) passes the future rule"),

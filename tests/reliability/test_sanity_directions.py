@@ -152,3 +152,17 @@ def test_a_funding_print_is_public_at_its_stamp(data_dir, tmp_path, now, refused
     assert prints.index[-1] == pd.Timestamp("2025-10-10 16:00")
     hits = [v for v in check_frame(spec, prints, root / spec.relpath(), now=pd.Timestamp(now)) if v.rule == "future"]
     assert [v.stamp for v in hits] == (["2025-10-10T16:00:00Z"] if refused else [])
+
+
+@pytest.mark.parametrize("rows, now, refused", [
+    (1, "2025-10-10 21:30", True),     # one row: no spacing to measure, the catalog's 1h bar decides
+    (1, "2025-10-10 22:00", False),
+    (3, "2025-10-10 22:30", False),    # rows 4 h apart: still a 1h bar, public at 22:00
+])
+def test_the_future_rule_takes_the_bar_from_the_catalog_not_the_rows(bars_dir, rows, now, refused):
+    spec = CAT[H1]
+    bars = read_series(spec, bars_dir).iloc[::-4].iloc[:rows].sort_index()  # ..., 13:00, 17:00, 21:00
+    assert bars.index[-1] == pd.Timestamp("2025-10-10 21:00")
+    hits = [v for v in check_frame(spec, bars, bars_dir / spec.relpath(), now=pd.Timestamp(now), exceptions=None)
+            if v.rule == "future"]
+    assert [v.stamp for v in hits] == (["2025-10-10T21:00:00Z"] if refused else [])
