@@ -11,7 +11,7 @@ What differs from a plain quantstats page, and why:
 
 - the risk-free rate is the money-market rate cash earned in the run (``cash_rate.csv``), so
   Sharpe, Sortino and the other ratios are on returns in excess of it, as in the report;
-- "Time in Market" is the share of bars with a non-zero exposure (the run's own figure);
+- "Time in Market" is the share of bars with an exposure above 1e-6 (the run's own figure);
   quantstats counts non-zero returns, and cash earning SOFR is never exactly zero;
 - the end-of-year bar chart and the monthly heatmap are drawn here (quantstats' EOY chart puts bars
   and year labels on different axes, and its heatmap shows months after the run's end as 0.00);
@@ -87,7 +87,7 @@ class RateSeries(pd.Series):
 
 RISK_FREE_NOTE = ("Risk-free rate: the money-market rate uninvested cash earned in this run (SOFR, EFFR before "
                   "2018-04); Sharpe, Sortino and the other ratios are on returns in excess of it. Time in Market: "
-                  "share of bars with a non-zero exposure.")
+                  "share of bars with an exposure above 1e-6 (a partial exposure counts as in the market).")
 
 
 def tearsheet_filename(strategy: str, asset: str) -> str:
@@ -371,7 +371,7 @@ def normalise_pairs(pairs, columns: list[str]) -> list[tuple[str, str]]:
 
 
 def time_in_market(exposure: pd.Series | None, equity: pd.Series) -> float:
-    """Share of the asset's own bars (equity not NaN) with a non-zero exposure; NaN without an exposure.
+    """Share of the asset's own bars (equity not NaN) with an exposure above 1e-6; NaN without an exposure.
 
     The same definition as the run's ``time_in_market`` stat (exposure above 1e-6).
     """
