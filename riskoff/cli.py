@@ -271,10 +271,10 @@ def _load_plugin(kind: str, target: str, dirs: list[Path]) -> Any:
         except Exception as exc:
             raise ConfigError(f"{path}: failed to import: {type(exc).__name__}: {exc}") from None
         spec = spec_from_module(module, str(path))
-        if spec is None:
+        if spec is None:  # a module of the other kind (see spec_from_module)
+            noun = {"signals": "signal", "strategies": "strategy rule"}
             other = "strategies" if kind == "signals" else "signals"
-            raise ConfigError(f"{path}: a {other[:-1] if other == 'signals' else 'strategy rule'} module, not a "
-                              f"{'signal' if kind == 'signals' else 'strategy rule'}; check it with "
+            raise ConfigError(f"{path}: a {noun[other]} module, not a {noun[kind]}; check it with "
                               f"`riskoff {other} check {target}`")
         return spec
     return _registry(kind, dirs).get(target)

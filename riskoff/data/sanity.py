@@ -49,11 +49,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from riskoff.data.calendars import availability_times, nyse_holidays
 from riskoff.data.catalog import SeriesSpec
-from riskoff.data.sources import gaps_over
+from riskoff.data.sources import gaps_over, read_series, series_path
 from riskoff.util.durations import parse_duration
-from riskoff.util.errors import ConfigError, DataError, RiskoffError
+from riskoff.util.errors import ConfigError, DataError, RiskoffError, RiskoffWarning
 from riskoff.util.paths import BUILTIN_DATA_DIR, PROJECT_ROOT
+from riskoff.util.tomlfile import read_toml
 
 # next to catalog.toml: the checkout's data/ folder, or riskoff/builtins/data/ in a wheel
 EXCEPTIONS_FILE = BUILTIN_DATA_DIR / "exceptions.toml"
@@ -120,7 +122,6 @@ class Exceptions:
 
 @lru_cache(maxsize=4)
 def _read_exceptions(path: Path, mtime: float) -> Exceptions:
-    from riskoff.util.tomlfile import read_toml
 
     if not path.exists():
         return Exceptions({})
@@ -200,7 +201,6 @@ def _gaps(spec: SeriesSpec, index: pd.DatetimeIndex, lo: pd.Timestamp, hi: pd.Ti
     first = np.maximum(days[:-1] + _DAY, np.datetime64(lo.date(), "D"))
     last = np.minimum(days[1:], np.datetime64(hi.date(), "D") + _DAY)  # exclusive end
     if freq == "daily":
-        from riskoff.data.calendars import nyse_holidays
         if spec.calendar == "us":
             missing = np.busday_count(first, np.maximum(first, last), holidays=nyse_holidays())
             unit = "NYSE sessions"
@@ -243,7 +243,6 @@ def _ohlc(frame: pd.DataFrame) -> Iterable[tuple[int, str]]:
 def publication_times(spec: SeriesSpec, index: pd.DatetimeIndex) -> np.ndarray:
     """UTC nanoseconds when each row becomes public: a daily value by its lag, an intraday
     print at its stamp, an intraday bar when it closes (open time + its spacing)."""
-    from riskoff.data.calendars import availability_times
 
     if spec.stamp_column != "time":
         return availability_times(index, spec)
@@ -263,7 +262,6 @@ def _future(spec: SeriesSpec, index: pd.DatetimeIndex, now: pd.Timestamp) -> Ite
 def _sessions(spec: SeriesSpec, index: pd.DatetimeIndex) -> Iterable[tuple[int, str]]:
     if spec.sessions != "nyse" or spec.calendar != "us":
         return
-    from riskoff.data.calendars import nyse_holidays
     days = index.to_numpy(dtype="datetime64[D]")
     for i in np.flatnonzero(~np.is_busday(days, holidays=nyse_holidays())):
         yield i, f"row on {days[i]}, a day the NYSE is closed (a filler row?); expected NYSE sessions only"
@@ -322,7 +320,6 @@ def drop_filler_rows(spec: SeriesSpec, frame: pd.DataFrame, path: Path) -> pd.Da
     :func:`forget_reported_rows`)."""
     import warnings
 
-    from riskoff.util.errors import RiskoffWarning
 
     if spec.sessions != "nyse" or spec.calendar != "us" or not len(frame):
         return frame
@@ -350,7 +347,6 @@ def check_table(specs: Iterable[SeriesSpec], data_dir: Path, *, start=None, end=
 
     A file that cannot be read at all (missing, malformed, outside its level bounds) is one row
     with rule "read" and the reader's message."""
-    from riskoff.data.sources import read_series, series_path
 
     rows = []
     for spec in specs:

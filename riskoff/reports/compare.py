@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from riskoff.reports.fmt import pct_text
 from riskoff.reports.protection import protection_table, significance_mark
 from riskoff.reports.runfiles import read_summary, read_windows_table, stats_frame
 from riskoff.reports.significance import merge_significance
@@ -125,10 +126,6 @@ def headline_deltas(stats_a: pd.DataFrame, windows_a: pd.DataFrame, stats_b: pd.
                .reset_index(drop=True)
 
 
-def _fmt_pct(x) -> str:
-    return "n/a" if pd.isna(x) else f"{x * 100:.1f}%"
-
-
 def _fmt_pp(x) -> str:
     return "n/a" if pd.isna(x) else f"{x * 100:+.2f}"  # percentage points, signed
 
@@ -147,7 +144,7 @@ def _headline_text(deltas: pd.DataFrame, show_all: bool) -> list[str]:
     for _, r in rows.iterrows():
         cells = [str(r["strategy"]), str(r["asset"])]
         for m, _ in _HEADLINE:
-            fmt = _fmt_pct if m != "mean_dd_avoided" else _fmt_pp
+            fmt = pct_text if m != "mean_dd_avoided" else _fmt_pp
             cells.append(f"{fmt(r[f'{m}_a'])} -> {fmt(r[f'{m}_b'])} ({_fmt_pp(r[f'{m}_delta'])})")
         if has_sig:
             cells.append(f"{r['sig_a'] or '-'} -> {r['sig_b'] or '-'}")

@@ -18,7 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from riskoff.evaluation.windows import format_instant
+from riskoff.reports.fmt import pct_text, pp_text
 from riskoff.reports.protection import (
+    HELD_EXPOSURE,
     MEAN_RULE,
     NOTHING_TO_AVOID,
     ORDERING_RULE,
@@ -39,15 +41,6 @@ __all__ = ["findings_markdown", "write_findings", "readme_with_findings", "READM
 README_START = "<!-- findings:start (generated from findings.md of the default run; do not edit by hand) -->"
 README_END = "<!-- findings:end -->"
 _OUT = 1e-6       # exposure at or below this at the trough = out of the market
-_HELD = 0.99      # at or above this = held through
-
-
-def _pct(x) -> str:
-    return "n/a" if pd.isna(x) else f"{x * 100:.1f}%"
-
-
-def _pp(x) -> str:
-    return "n/a" if pd.isna(x) else f"{round(x * 100, 1) + 0.0:+.1f} pp"  # + 0.0: no "-0.0"
 
 
 def _names(items: list[str], limit: int = 6) -> str:
@@ -89,13 +82,13 @@ def _window_lines(summary: dict, windows: pd.DataFrame, assets: list[str]) -> li
 
             def where(x) -> str:
                 e = x["exposure_at_trough"]
-                if pd.isna(e) or e >= _HELD:  # cut before the trough and back in by it: no lead time to give
+                if pd.isna(e) or e >= HELD_EXPOSURE:  # cut before the trough and back in by it: no lead time to give
                     return "back in by the trough"
                 return (f"out {at_trough}, {lead(x)}" if e <= _OUT
                         else f"at {e * 100:.0f}% {at_trough}, {lead(x)}")
 
             trough = format_instant(bh["trough"])
-            text = f"{asset} (trough {trough}, buy & hold {_pct(bh['bh_max_dd'])})"
+            text = f"{asset} (trough {trough}, buy & hold {pct_text(bh['bh_max_dd'])})"
             groups = {k: r[r["_outcome"] == k] for k in ("protected", "no_gain", "worse", "held", "nothing")}
             bits = []
             if len(groups["nothing"]) == len(r):
@@ -103,17 +96,17 @@ def _window_lines(summary: dict, windows: pd.DataFrame, assets: list[str]) -> li
             prot = groups["protected"].sort_values(["drawdown_avoided", "strategy"], ascending=[False, True])
             if len(prot):
                 bits.append("protected: " + "; ".join(
-                    f"`{x['strategy']}` {_pct(x['strategy_max_dd'])} ({_pp(x['drawdown_avoided'])}, {where(x)})"
+                    f"`{x['strategy']}` {pct_text(x['strategy_max_dd'])} ({pp_text(x['drawdown_avoided'])}, {where(x)})"
                     for _, x in prot.iterrows()))
             cut = groups["no_gain"].sort_values("strategy")
             if len(cut):
                 bits.append("cut, no gain: " + "; ".join(
-                    f"`{x['strategy']}` {_pct(x['strategy_max_dd'])} (at {x['exposure_at_trough'] * 100:.0f}% "
+                    f"`{x['strategy']}` {pct_text(x['strategy_max_dd'])} (at {x['exposure_at_trough'] * 100:.0f}% "
                     f"{at_trough})" for _, x in cut.iterrows()))
             worse = groups["worse"].sort_values(["drawdown_avoided", "strategy"])
             if len(worse):
                 bits.append("worse: " + "; ".join(
-                    f"`{x['strategy']}` {_pct(x['strategy_max_dd'])} ({_pp(x['drawdown_avoided'])})"
+                    f"`{x['strategy']}` {pct_text(x['strategy_max_dd'])} ({pp_text(x['drawdown_avoided'])})"
                     for _, x in worse.iterrows()))
             held = groups["held"]
             if len(held):
@@ -136,7 +129,7 @@ def _cost_lines(stats: pd.DataFrame, windows: pd.DataFrame, assets: list[str]) -
         if sub.empty:
             continue
         bh = sub[sub["strategy"] == BASELINE]
-        bh_text = (f"buy & hold CAGR {_pct(bh.iloc[0]['cagr'])}, max drawdown {_pct(bh.iloc[0]['max_drawdown'])}"
+        bh_text = (f"buy & hold CAGR {pct_text(bh.iloc[0]['cagr'])}, max drawdown {pct_text(bh.iloc[0]['max_drawdown'])}"
                    if len(bh) else "no buy & hold row")
         lines += ["", f"**{asset}** ({bh_text}):", "",
                   "| # | rule | mean DD avoided | windows protected | all windows | CAGR given up | Sharpe change |"
@@ -147,10 +140,10 @@ def _cost_lines(stats: pd.DataFrame, windows: pd.DataFrame, assets: list[str]) -
             sharpe = "n/a" if pd.isna(r["sharpe_change"]) else f"{round(r['sharpe_change'], 2) + 0.0:+.2f}"
             p = "" if not has_p else (" n/a |" if pd.isna(r["p_value"])
                                       else f" {r['p_value']:.3f}{r['significance']} |")
-            lines.append(f"| {int(r['rank'])} | {front}`{r['strategy']}`{front} | {_pp(r['mean_dd_avoided'])} | "
+            lines.append(f"| {int(r['rank'])} | {front}`{r['strategy']}`{front} | {pp_text(r['mean_dd_avoided'])} | "
                          f"{int(r['windows_protected'] or 0)}/{int(r['n_windows'] or 0)} | "
-                         f"{_pp(r['mean_dd_avoided_all'])} ({int(r['n_windows_all'] or 0)}) | "
-                         f"{_pp(r['cagr_given_up'])}/yr | {sharpe} |" + p)
+                         f"{pp_text(r['mean_dd_avoided_all'])} ({int(r['n_windows_all'] or 0)}) | "
+                         f"{pp_text(r['cagr_given_up'])}/yr | {sharpe} |" + p)
     sig = ("Significance: random-timing p-value of the mean drawdown avoided (** p < 0.01, * p < 0.05)."
            if has_p else "Significance: this run has no random-timing p-values, so no rule's protection is "
                          "shown to beat luck.")

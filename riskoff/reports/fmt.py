@@ -6,7 +6,8 @@ import pandas as pd
 
 from riskoff.reports.runfiles import esc, to_timestamp
 
-__all__ = ["isnum", "pct", "pp", "num", "integer", "date", "sortval", "cell", "heat_color"]
+__all__ = ["isnum", "pct", "pp", "pct_text", "pp_text", "num", "integer", "date", "sortval", "cell",
+           "heat_color"]
 
 
 def isnum(x) -> bool:
@@ -25,6 +26,16 @@ def pp(x, dp: int = 1) -> str:
         return "&ndash;"
     v = round(x * 100, dp)
     return f"{v:+.{dp}f}&nbsp;pp" if v != 0 else f"{0:.{dp}f}&nbsp;pp"  # no "-0.0"
+
+
+def pct_text(x) -> str:
+    """Plain text (findings.md, the terminal): a fraction as a percentage, "n/a" when missing."""
+    return "n/a" if pd.isna(x) else f"{x * 100:.1f}%"
+
+
+def pp_text(x, unit: str = " pp") -> str:
+    """Plain text: a signed difference of fractions in percentage points (never "-0.0"), "n/a" when missing."""
+    return "n/a" if pd.isna(x) else f"{round(x * 100, 1) + 0.0:+.1f}{unit}"
 
 
 def num(x, dp: int = 2) -> str:

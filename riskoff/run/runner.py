@@ -493,6 +493,7 @@ def ranking_text(result: RunResult, top: int | None = None) -> str:
     """The terminal's ranking: protection next to its cost, in the report's order and units
     (percentage points for protection and cost, percent for CAGR, drawdown and time in market).
     Every row is shown unless ``top`` cuts each asset's list, and then the cut is said."""
+    from riskoff.reports.fmt import pct_text, pp_text
     from riskoff.reports.protection import MEAN_RULE, ORDERING_RULE, protection_table
 
     stats = result.stats
@@ -502,11 +503,8 @@ def ranking_text(result: RunResult, top: int | None = None) -> str:
     table = protection_table(stats, result.windows, list(result.config.assets))
     has_p = bool(table["p_value"].notna().any())
 
-    def pp(x, suffix=""):
-        return "n/a" if pd.isna(x) else f"{round(x * 100, 1) + 0.0:+.1f}{suffix}"
-
-    def pct(x):
-        return "n/a" if pd.isna(x) else f"{x * 100:.1f}%"
+    def pp(x):
+        return pp_text(x, unit="")
 
     rows, cut = [], 0
     for asset, sub in table.groupby("asset", sort=False):
@@ -521,9 +519,9 @@ def ranking_text(result: RunResult, top: int | None = None) -> str:
                    "Sharpe chg": "n/a" if pd.isna(r["sharpe_change"]) else f"{r['sharpe_change']:+.2f}"}
             if has_p:
                 row["p"] = "n/a" if pd.isna(r["p_value"]) else f"{r['p_value']:.3f}{r['significance']}"
-            row.update({"CAGR": pct(r["cagr"]), "max DD": pct(r["max_drawdown"]),
+            row.update({"CAGR": pct_text(r["cagr"]), "max DD": pct_text(r["max_drawdown"]),
                         "Sharpe": "n/a" if pd.isna(r["sharpe"]) else f"{r['sharpe']:.2f}",
-                        "in market": pct(r["time_in_market"]),
+                        "in market": pct_text(r["time_in_market"]),
                         "turnover/yr": "n/a" if pd.isna(r["turnover"]) else f"{r['turnover']:.1f}"})
             rows.append(row)
     with pd.option_context("display.width", 200, "display.max_rows", None, "display.max_columns", None):
