@@ -77,13 +77,25 @@ def test_user_plugin_named_like_a_builtin_is_an_error_naming_both_files(tmp_path
     (tmp_path / "riskoff.toml").write_text("")
     (tmp_path / "signals").mkdir()
     mine = tmp_path / "signals" / "ma_break.py"
-    mine.write_text((paths.SIGNALS_DIR / "ma_break.py").read_text())
+    mine.write_text((paths.SIGNALS_DIR / "ma_break.py").read_text() + "# the user's own version\n")
     monkeypatch.chdir(tmp_path)
     reg = discover()
     assert "ma_break" not in reg.signals  # neither copy is used silently
     with pytest.raises(PluginError) as err:
         reg.get("ma_break")
     assert str(paths.SIGNALS_DIR / "ma_break.py") in str(err.value) and str(mine) in str(err.value)
+
+
+def test_a_byte_identical_copy_of_a_builtin_is_the_same_plugin(tmp_path, monkeypatch):
+    # a source checkout run as a project beside an installed wheel holds copies of every built-in:
+    # the same code under the same name is no doubt, so the built-in is kept and nothing clashes
+    (tmp_path / "riskoff.toml").write_text("")
+    (tmp_path / "signals").mkdir()
+    (tmp_path / "signals" / "ma_break.py").write_bytes((paths.SIGNALS_DIR / "ma_break.py").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    reg = discover()
+    assert "ma_break" not in reg.errors
+    assert reg.get("ma_break").origin == str(paths.SIGNALS_DIR / "ma_break.py")
 
 
 def test_run_folders_default_to_the_projects_results(tmp_path, monkeypatch):

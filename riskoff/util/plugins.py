@@ -209,6 +209,14 @@ class Registry:
                           f"available: {', '.join(sorted(self.items))}")
 
 
+def same_source(a: Any, b: Any) -> bool:
+    """True when ``a`` and ``b`` are two plug-in files with identical contents."""
+    try:
+        return Path(str(a)).read_bytes() == Path(str(b)).read_bytes()
+    except OSError:  # an entry point, or a file gone: not provably the same code
+        return False
+
+
 def discover_registry(dirs: Iterable[Path], group: str, namespace: str,
                       from_module: Callable[[ModuleType, str], Any], kind: str
                       ) -> tuple[dict[str, Any], dict[str, Exception]]:
@@ -216,7 +224,9 @@ def discover_registry(dirs: Iterable[Path], group: str, namespace: str,
 
     A name declared twice (a user plug-in named like a built-in, two user files, an entry point)
     is an error naming both origins, and neither is usable under that name: silently preferring
-    one would run code the user did not mean to run.
+    one would run code the user did not mean to run. Two files with the same bytes are one plug-in
+    (the first found is kept): a source checkout used as a project next to an installed wheel
+    holds copies of the built-ins.
     """
     modules, errors = discover_modules(dirs, group, namespace)
     found: dict[str, Any] = {}
@@ -229,6 +239,8 @@ def discover_registry(dirs: Iterable[Path], group: str, namespace: str,
             continue
         if spec is None:  # a plug-in of the other kind in a shared folder (plugin_dirs hold both)
             continue
+        if spec.name in found and same_source(found[spec.name].origin, origin):
+            continue  # the same code twice (a checkout's signals/ beside the installed built-ins): no doubt
         if spec.name in found or spec.name in clashes:
             clashes.setdefault(spec.name, [str(found.pop(spec.name).origin)] if spec.name in found else [])
             clashes[spec.name].append(str(origin))
