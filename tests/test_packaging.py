@@ -203,3 +203,15 @@ def test_editable_install_maps_the_checkout_folders(tmp_path):
                          cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[0] == str(src / "signals") and out[1] == str(src / "data" / "catalog.toml")
     assert "zz_added_later" in out[2]
+
+
+def test_a_shipped_config_runs_from_the_checkout_with_the_installed_wheel(installed, data_dir):
+    # the checkout is a riskoff project whose signals/ and strategies/ are byte copies of the wheel's
+    # built-ins: running its configs with the installed riskoff, from another folder, must not clash
+    env_dir, base = installed
+    elsewhere = base / "shipped"
+    elsewhere.mkdir()
+    res = run(env_dir, ["riskoff", "run", str(ROOT / "backtests" / "intraday_covid.toml"), "--no-tearsheets",
+                        "--out", str(elsewhere / "out")], elsewhere, data_dir)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert (elsewhere / "out" / "report.html").is_file() and (elsewhere / "out" / "findings.md").is_file()

@@ -58,7 +58,8 @@ def test_workers_exit_when_the_run_is_killed(tmp_path, data_dir):
 
 def test_ctrl_c_ends_a_run_with_one_line_and_quiet_workers(tmp_path, data_dir):
     proc = start_run(tmp_path, data_dir)
-    workers = wait_for_workers(proc, 2)
+    workers = wait_for_workers(proc, 3)  # the resource tracker and the two workers
+    time.sleep(0.5)  # past start_pool's spawn window (SIGINT ignored while the workers are forked)
     os.killpg(proc.pid, signal.SIGINT)  # what the terminal sends: the whole process group
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err[-2000:]
