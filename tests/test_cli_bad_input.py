@@ -82,7 +82,7 @@ CONFIG_CASES = {
     "unknown_param": ["windw", "did you mean 'window'"],
     "trough_outside_window": ["windows.my_crash", "2020-05-23", "expected start <= trough <= end"],
     "not_toml": ["not_toml.toml", "not valid TOML"],
-    "unknown_run_key": ["[run]", "unknown key 'strat'", "did you mean 'start'"],
+    "unknown_run_key": ["run: unknown key 'strat'", "did you mean 'start'"],
     "end_beyond_data": ["SPY.csv", "series is stale", "2027-12-31"],
     "missing_buy_and_hold": ["buy_and_hold baseline"],
     "bad_overlay": ["trailing_stop", "1.5", "out of range"],

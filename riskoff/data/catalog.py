@@ -99,7 +99,6 @@ _FIELDS = {f.name for f in fields(SeriesSpec)} - {"id", "extra"}
 
 
 def _build(sid: str, raw: Mapping[str, Any], families: Mapping[str, Mapping[str, Any]], origin: str) -> SeriesSpec:
-    path_name(sid, f"{origin}: series.{sid}")  # series/<family>/<ID>.csv: the id is a file name
     family = raw.get("family")
     if family not in families:
         raise ConfigError(f"{origin}: series.{sid}.family = {family!r}; expected one of {sorted(families)}"
@@ -140,17 +139,20 @@ def _check_sanity_fields(sid: str, merged: Mapping[str, Any], origin: str) -> No
     if freq not in FREQUENCIES:
         raise ConfigError(f"{where}.frequency = {freq!r}; expected one of {FREQUENCIES}")
     gap = merged.get("max_gap")
-    if isinstance(gap, str):
+    if isinstance(gap, str):  # an int is a count of missed periods (the schema checked it)
         parse_duration(gap, f"{where}.max_gap")
-    elif gap is not None and (isinstance(gap, bool) or not isinstance(gap, int) or gap < 0):
-        raise ConfigError(f"{where}.max_gap = {gap!r}; expected a count of missed periods (>= 0) "
-                          "or a duration like \"6h\"")
     move = merged.get("max_move")
-    if move is not None and (isinstance(move, bool) or not isinstance(move, (int, float))
-                             or not (move == 0 or move > 1)):
+    if move is not None and not (move == 0 or move > 1):
         raise ConfigError(f"{where}.max_move = {move!r}; expected a factor > 1 (0 turns the rule off)")
     if merged.get("sessions", "") not in SESSIONS:
         raise ConfigError(f"{where}.sessions = {merged.get('sessions')!r}; expected one of {SESSIONS}")
+
+
+def check_series_ids(tables: Any, origin: str) -> None:
+    """Every ``[series.ID]`` id is a file name (series/<family>/<ID>.csv when fetched): no separators,
+    no ``..``, not too long; checked before anything else in the table is read."""
+    for sid in tables if isinstance(tables, Mapping) else ():
+        path_name(sid, f"{origin}: series.{sid}")
 
 
 def parse_catalog(doc: Mapping[str, Any], origin: str, base: Mapping[str, SeriesSpec] | None = None,
@@ -158,13 +160,13 @@ def parse_catalog(doc: Mapping[str, Any], origin: str, base: Mapping[str, Series
     """Specs from a parsed TOML document, layered over ``base`` (user series extend the catalog)."""
     fams = {**(families or {}), **doc.get("families", {})}
     out = dict(base or {})
+    from riskoff.data.schema import SeriesTable
+    from riskoff.util.schema import check
+
     tables = doc.get("series", {})
-    if not isinstance(tables, Mapping):
-        raise ConfigError(f"{origin}: series = {tables!r}; expected tables [series.ID] with family, columns, ...")
+    check_series_ids(tables, origin)
+    check(dict[str, SeriesTable], tables, origin, "series")  # types and keys; the family's fields fill the rest
     for sid, raw in tables.items():
-        if not isinstance(raw, Mapping):
-            raise ConfigError(f"{origin}: series.{sid} = {raw!r}; expected a table [series.{sid}] "
-                              "(family, columns, calendar, ...)")
         out[sid] = _build(sid, raw, fams, origin)
     return out
 

@@ -13,11 +13,9 @@ from typing import Any
 import pandas as pd
 
 from riskoff.util.config_helpers import parse_instant
-from riskoff.util.errors import ConfigError, did_you_mean
+from riskoff.util.errors import ConfigError
 from riskoff.util.paths import WINDOWS_FILE
 from riskoff.util.tomlfile import read_toml
-
-_FIELDS = ("name", "start", "trough", "end", "assets", "description", "source", "sample", "troughs")
 
 #: buy & hold fell less than this inside a window: nothing worth avoiding there. Protection figures
 #: (mean drawdown avoided, windows protected, its random-timing p-value) count only the windows
@@ -76,46 +74,24 @@ def parse_instants(values: Any, where: str) -> pd.Series:
 
 def parse_windows(doc: Mapping[str, Any], origin: str) -> dict[str, SellOffWindow]:
     """Windows from a parsed TOML document's ``windows`` table, validated."""
+    from riskoff.evaluation.schema import WindowTable
+    from riskoff.util.schema import check
+
     out: dict[str, SellOffWindow] = {}
-    tables = doc.get("windows", {})
-    if not isinstance(tables, Mapping):
-        raise ConfigError(f"{origin}: windows = {tables!r}; expected tables [windows.ID] with start, trough "
-                          "and end")
+    tables = check(dict[str, WindowTable], doc.get("windows", {}), origin, "windows")  # types and keys
     for wid, raw in tables.items():
         key = f"{origin}: windows.{wid}"
-        if not isinstance(raw, Mapping):
-            raise ConfigError(f"{key} = {raw!r}; expected a table [windows.{wid}] with start, trough and end")
-        for k in raw:
-            if k not in _FIELDS:
-                raise ConfigError(f"{key}: unknown field '{k}'{did_you_mean(k, _FIELDS)}")
-        for k in ("start", "trough", "end"):
-            if k not in raw:
-                raise ConfigError(f"{key}: missing '{k}' (a date YYYY-MM-DD)")
-        start, trough, end = (parse_instant(raw[k], f"{key}.{k}") for k in ("start", "trough", "end"))
-        raw_troughs = raw.get("troughs", {})
-        if not isinstance(raw_troughs, Mapping):
-            raise ConfigError(f"{key}.troughs = {raw_troughs!r}; expected a table of asset = date, "
-                              "e.g. troughs = { BTC-USD = 2020-03-12 }")
-        troughs = {a: parse_instant(v, f"{key}.troughs.{a}") for a, v in raw_troughs.items()}
-        assets = raw.get("assets", [])
-        if isinstance(assets, str):  # one asset, as run.assets accepts it
-            assets = [assets]
-        if not isinstance(assets, list) or not all(isinstance(a, str) and a for a in assets):
-            raise ConfigError(f"{key}.assets = {assets!r}; expected a list of asset IDs like [\"SPY\", \"BTC-USD\"]")
-        for k in ("name", "description", "source"):
-            if k in raw and not isinstance(raw[k], str):
-                raise ConfigError(f"{key}.{k} = {raw[k]!r}; expected text")
+        start, trough, end = (parse_instant(getattr(raw, k), f"{key}.{k}") for k in ("start", "trough", "end"))
+        troughs = {a: parse_instant(v, f"{key}.troughs.{a}") for a, v in raw.troughs.items()}
         if not start <= end:
             raise ConfigError(f"{key}: start {start:%Y-%m-%d} is after end {end:%Y-%m-%d}")
         for label, t in [("trough", trough), *((f"troughs.{a}", v) for a, v in troughs.items())]:
             if not start <= t <= end:
                 raise ConfigError(f"{key}.{label} = {t:%Y-%m-%d} lies outside its window "
                                   f"{start:%Y-%m-%d} .. {end:%Y-%m-%d}; expected start <= trough <= end")
-        if raw.get("sample", "in") not in ("in", "out"):
-            raise ConfigError(f"{key}.sample = {raw['sample']!r}; expected 'in' or 'out'")
-        out[wid] = SellOffWindow(id=wid, name=str(raw.get("name", wid)), start=start, trough=trough, end=end,
-                                 assets=tuple(assets), description=str(raw.get("description", "")),
-                                 source=str(raw.get("source", "")), sample=raw.get("sample", "in"), troughs=troughs)
+        out[wid] = SellOffWindow(id=wid, name=raw.name if raw.name is not None else wid, start=start, trough=trough,
+                                 end=end, assets=tuple(raw.assets), description=raw.description, source=raw.source,
+                                 sample=raw.sample, troughs=troughs)
     return out
 
 

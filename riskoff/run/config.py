@@ -56,17 +56,10 @@ from riskoff.util.config_helpers import (
     check_choice,
     jsonable,
     parse_date,
-    parse_names,
-    parse_table,
-    unknown_keys,
 )
 from riskoff.util.errors import ConfigError, did_you_mean
 from riskoff.util.files import path_name
 from riskoff.util.tomlfile import read_toml
-
-TOP_KEYS = ("run", "costs", "baselines", "signals_alone", "strategies", "windows", "series", "null", "bootstrap")
-RUN_KEYS = ("name", "start", "end", "assets", "fill", "cash", "engine", "tearsheets", "workers", "plugin_dirs",
-            "plugin_time_limit")
 
 
 @dataclass(frozen=True)
@@ -134,20 +127,13 @@ def span_bars(start: pd.Timestamp, end: pd.Timestamp | None, assets: tuple[str, 
     return days * per_day
 
 
-def parse_costs(doc: Mapping[str, Any], source: str) -> dict[str, Costs]:
-    """DEFAULT_COSTS overlaid with a config's ``[costs.<asset class>]`` tables."""
+def parse_costs(tables: Mapping[str, Any]) -> dict[str, Costs]:
+    """DEFAULT_COSTS overlaid with a config's ``[costs.<asset class>]`` tables (validated
+    :class:`~riskoff.run.schema.CostsTable`; a key left out keeps the class's default)."""
     costs = dict(DEFAULT_COSTS)
-    tables = doc.get("costs", {})
-    if not isinstance(tables, Mapping):
-        raise ConfigError(f"{source}: [costs] must be a table of asset classes")
     for cls, table in tables.items():
-        if not isinstance(table, Mapping):
-            raise ConfigError(f"{source}: costs.{cls} must be a table {{ fee_bps, slippage_bps }}")
-        unknown_keys(table, ("fee_bps", "slippage_bps"), f"{source}: costs.{cls}")
-        try:
-            costs[cls] = Costs(**{**costs.get(cls, Costs()).__dict__, **table})
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{source}: costs.{cls}: {exc}") from None
+        given = {k: v for k, v in table.model_dump().items() if v is not None}
+        costs[cls] = Costs(**{**costs.get(cls, Costs()).__dict__, **given})
     return costs
 
 
@@ -166,55 +152,39 @@ def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool
     ``base``: the folder of the file that names the config's relative paths (``plugin_dirs``); None
     reads them from the working directory (a document that comes from no file).
     """
-    from riskoff.data.catalog import load_catalog
+    from riskoff.data.catalog import check_series_ids, load_catalog
+    from riskoff.run.schema import RunDocument
     from riskoff.signals.contract import discover as discover_signals
     from riskoff.strategies.contract import discover_strategies
+    from riskoff.util.schema import check
 
-    unknown_keys(doc, TOP_KEYS, source)
-    run = parse_table(doc.get("run", {}), f"{source}: run", '[run] name = "study"')
-    unknown_keys(run, RUN_KEYS, f"{source}: [run]")
-    name = path_name(run.get("name", Path(source).stem), f"{source}: run.name")
-    start = parse_date(run.get("start", "2015-01-01"), f"{source}: run.start")
-    end_raw = run.get("end", "auto")
-    end = None if end_raw == "auto" else parse_date(end_raw, f"{source}: run.end")
+    check_series_ids(doc.get("series", {}), source)
+    typed = check(RunDocument, doc, source)  # types, ranges and allowed keys of every table
+    run = typed.run
+    name = path_name(run.name if run.name is not None else Path(source).stem, f"{source}: run.name")
+    start = parse_date(run.start, f"{source}: run.start")
+    end = None if run.end == "auto" else parse_date(run.end, f"{source}: run.end")
     if end is not None and end <= start:
         raise ConfigError(f"{source}: run.end {end:%Y-%m-%d} is not after run.start {start:%Y-%m-%d}")
     catalog = load_catalog(extra={"series": doc["series"]} if "series" in doc else None, origin=source)
-    assets = check_assets(run.get("assets", []), catalog, f"{source}: run.assets")
-    fill = check_choice(run.get("fill", "next_close"), FILLS, f"{source}: run.fill")
-    cash = check_choice(run.get("cash", "money_market"), CASH_SOURCES, f"{source}: run.cash")
-    engine = check_choice(run.get("engine", "vectorbt"), ("vectorbt", "numba"), f"{source}: run.engine")
-    workers = run.get("workers", 2)
-    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
-        raise ConfigError(f"{source}: run.workers = {workers!r}; expected a whole number 1..64")
-    tearsheets = run.get("tearsheets", "all")
-    if not (tearsheets in ("all", "none") or isinstance(tearsheets, list)):
-        raise ConfigError(f"{source}: run.tearsheets = {tearsheets!r}; expected 'all', 'none' or a list of names")
-    dirs = run.get("plugin_dirs", [])
-    if not isinstance(dirs, list) or not all(isinstance(d, str) and d for d in dirs):
-        raise ConfigError(f"{source}: run.plugin_dirs = {dirs!r}; expected a list of folder paths like [\"my_signals\"]")
-    plugin_dirs = tuple((base / p).resolve() if base is not None else Path(p) for p in dirs)
-    time_limit = run.get("plugin_time_limit", 300.0)
-    if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not 0 <= time_limit <= 86_400:
-        raise ConfigError(f"{source}: run.plugin_time_limit = {time_limit!r}; expected seconds 0 .. 86400 "
-                          "(0 = no limit)")
+    assets = check_assets(run.assets, catalog, f"{source}: run.assets")
+    fill = check_choice(run.fill, FILLS, f"{source}: run.fill")
+    cash = check_choice(run.cash, CASH_SOURCES, f"{source}: run.cash")
+    engine = check_choice(run.engine, ("vectorbt", "numba"), f"{source}: run.engine")
+    tearsheets = run.tearsheets
+    plugin_dirs = tuple((base / p).resolve() if base is not None else Path(p) for p in run.plugin_dirs)
 
-    costs = parse_costs(doc, source)
+    costs = parse_costs(typed.costs)
 
     strategies: list[StrategyConfig] = []
     sig_registry = discover_signals(plugin_dirs)
     strat_registry = discover_strategies(plugin_dirs)
-    base = parse_table(doc.get("baselines", {}), f"{source}: baselines", '[baselines] rules = ["buy_and_hold"]')
-    unknown_keys(base, ("rules",), f"{source}: [baselines]")
-    for rule in parse_names(base.get("rules", []), f"{source}: baselines.rules", '["buy_and_hold", "ma_timing"]'):
+    for rule in typed.baselines.rules:
         strategies.append(strategy_from_toml({"name": rule, "rule": rule}, f"{source}: baselines.rules",
                                              strategies=strat_registry, signals=sig_registry))
-    alone = parse_table(doc.get("signals_alone", {}), f"{source}: signals_alone",
-                        '[signals_alone] signals = ["vix_mean_reversion"]')
-    unknown_keys(alone, ("signals", "rule", "overlays", "assets", "params"), f"{source}: [signals_alone]")
-    alone_assets = parse_table(alone.get("assets", {}), f"{source}: signals_alone.assets",
-                               'assets = { mvrv_bands = ["BTC-USD"] }')
-    for sig in parse_names(alone.get("signals", []), f"{source}: signals_alone.signals", '["vix_mean_reversion"]'):
+    alone = doc.get("signals_alone", {})
+    alone_assets = typed.signals_alone.assets
+    for sig in typed.signals_alone.signals:
         table = {"name": sig, "rule": alone.get("rule", "any_off"), "signals": [sig],
                  "params": alone.get("params", {}), "overlays": alone.get("overlays", {})}
         if sig in alone_assets:
@@ -238,13 +208,13 @@ def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool
             if a not in assets:
                 raise ConfigError(f"{source}: strategy {s.name}: asset '{a}' is not in run.assets {list(assets)}")
     windows = load_windows(extra={"windows": doc["windows"]} if "windows" in doc else None, origin=source)
-    significance = parse_significance(doc, source)
+    significance = parse_significance(typed.null, typed.bootstrap)
     bars = span_bars(start, end, assets, catalog)
     if strategies:  # a sweep's [run] has none: the sweep checks its own sizes
         significance.check_size(pairs=sum(1 for a in assets for s in strategies if not s.assets or a in s.assets),
                                 bars=bars, windows=len(windows), source=source)
     return RunConfig(name=name, source=source, start=start, end=end, assets=assets, strategies=tuple(strategies),
                      windows=windows, costs=costs, fill=fill, cash=cash, engine=engine,
-                     tearsheets=tearsheets if isinstance(tearsheets, str) else tuple(tearsheets), workers=workers,
-                     plugin_dirs=plugin_dirs, plugin_time_limit=float(time_limit), series=doc.get("series", {}),
+                     tearsheets=tearsheets if isinstance(tearsheets, str) else tuple(tearsheets), workers=run.workers,
+                     plugin_dirs=plugin_dirs, plugin_time_limit=run.plugin_time_limit, series=doc.get("series", {}),
                      significance=significance, raw=doc, bars=bars)

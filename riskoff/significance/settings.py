@@ -23,15 +23,12 @@ pair's (resamples, 2) statistics. Times use the rates measured by ``benchmarks/b
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from riskoff.engine.account import Costs
-from riskoff.util.config_helpers import parse_number, unknown_keys
-from riskoff.util.errors import ConfigError
 from riskoff.util.limits import check_memory
 
 __all__ = ["SIGNIFICANT", "SignificanceSettings", "parse_significance", "Market"]
@@ -80,46 +77,13 @@ class SignificanceSettings:
                          "bootstrap.max_memory_mb")
 
 
-def _whole(table: Mapping, key: str, default: int, low: int, where: str) -> int:
-    v = table.get(key, default)
-    if isinstance(v, bool) or not isinstance(v, int) or v < low:
-        raise ConfigError(f"{where}.{key} = {v!r}; expected a whole number >= {low}")
-    return v
-
-
-def _flag(table: Mapping, where: str) -> bool:
-    v = table.get("enabled", True)
-    if not isinstance(v, bool):
-        raise ConfigError(f"{where}.enabled = {v!r}; expected true or false")
-    return v
-
-
-def parse_significance(doc: Mapping[str, Any], source: str) -> SignificanceSettings:
-    """Settings from a parsed config's ``[null]`` and ``[bootstrap]`` tables (both optional)."""
-    out = {}
-    for name, keys in (("null", ("enabled", "paths", "seed", "max_memory_mb")),
-                       ("bootstrap", ("enabled", "reps", "confidence", "seed", "max_memory_mb"))):
-        table = doc.get(name, {})
-        where = f"{source}: {name}"
-        if not isinstance(table, Mapping):
-            raise ConfigError(f"{where}: expected a table [{name}]")
-        unknown_keys(table, keys, where)
-        out[name] = table
-    conf = out["bootstrap"].get("confidence", 0.95)
-    if isinstance(conf, bool) or not isinstance(conf, (int, float)) or not 0.5 <= conf < 1:
-        raise ConfigError(f"{source}: bootstrap.confidence = {conf!r}; expected a number in [0.5, 1), e.g. 0.95")
-    return SignificanceSettings(null=_flag(out["null"], f"{source}: null"),
-                                paths=_whole(out["null"], "paths", 1000, 19, f"{source}: null"),
-                                null_seed=_whole(out["null"], "seed", 0, 0, f"{source}: null"),
-                                bootstrap=_flag(out["bootstrap"], f"{source}: bootstrap"),
-                                reps=_whole(out["bootstrap"], "reps", 1000, 100, f"{source}: bootstrap"),
-                                confidence=float(conf),
-                                bootstrap_seed=_whole(out["bootstrap"], "seed", 0, 0, f"{source}: bootstrap"),
-                                null_max_memory_mb=parse_number(out["null"].get("max_memory_mb", DEFAULT_MAX_MEMORY_MB),
-                                                                f"{source}: null.max_memory_mb", low=1),
-                                bootstrap_max_memory_mb=parse_number(
-                                    out["bootstrap"].get("max_memory_mb", DEFAULT_MAX_MEMORY_MB),
-                                    f"{source}: bootstrap.max_memory_mb", low=1))
+def parse_significance(null: "NullTable", bootstrap: "BootstrapTable") -> SignificanceSettings:  # noqa: F821
+    """Settings from a config's validated ``[null]`` and ``[bootstrap]`` tables
+    (:mod:`riskoff.significance.schema`: defaults, types and ranges)."""
+    return SignificanceSettings(null=null.enabled, paths=null.paths, null_seed=null.seed,
+                                bootstrap=bootstrap.enabled, reps=bootstrap.reps, confidence=bootstrap.confidence,
+                                bootstrap_seed=bootstrap.seed, null_max_memory_mb=null.max_memory_mb,
+                                bootstrap_max_memory_mb=bootstrap.max_memory_mb)
 
 
 @dataclass(frozen=True)

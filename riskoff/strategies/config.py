@@ -16,7 +16,7 @@ names its column, so the same signal can appear twice with different params.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from riskoff.strategies.contract import (
@@ -27,7 +27,7 @@ from riskoff.strategies.contract import (
     default_strategies,
 )
 from riskoff.strategies.overlays import Overlays
-from riskoff.util.config_helpers import freeze, unknown_keys
+from riskoff.util.config_helpers import freeze
 from riskoff.util.durations import params_on_clock
 from riskoff.util.errors import ConfigError, RiskoffError
 from riskoff.util.params import resolve_params
@@ -124,11 +124,6 @@ def _bad_signal(name: str, s: Any):
     raise ConfigError(f"strategy {name}: a signal must be a name or a table {{ name, params, label }}, not {s!r}")
 
 
-_STRATEGY_KEYS = ("name", "rule", "signals", "params", "overlays", "assets")
-_SIGNAL_KEYS = ("name", "params", "label")
-_OVERLAY_KEYS = tuple(f.name for f in fields(Overlays))
-
-
 def strategy_from_toml(table: Mapping, where: str, *, validate: bool = True,
                        strategies: StrategyRegistry | None = None, signals=None) -> StrategyConfig:
     """Parse one ``[[strategies]]`` table; errors name ``where`` and the key.
@@ -136,50 +131,16 @@ def strategy_from_toml(table: Mapping, where: str, *, validate: bool = True,
     With ``validate`` (default) the rule and signal names and all params are checked against
     the discovered plug-ins (``strategies``/``signals`` registries, default: the project's).
     """
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"{where}: expected a table, not {table!r}")
-    unknown_keys(table, _STRATEGY_KEYS, where)
-    for key in ("name", "rule"):
-        if key not in table:
-            raise ConfigError(f"{where}: missing required key '{key}'")
-        if not isinstance(table[key], str) or not table[key]:
-            raise ConfigError(f"{where}.{key} = {table[key]!r}: expected a non-empty string")
-    where = f"{where} ({table['name']})"
-    raw_signals = table.get("signals", [])
-    if isinstance(raw_signals, (str, Mapping)):
-        raw_signals = [raw_signals]
-    if not isinstance(raw_signals, (list, tuple)):
-        raise ConfigError(f"{where}.signals = {raw_signals!r}: expected a list of signal names or tables")
-    refs = []
-    for i, s in enumerate(raw_signals):
-        w = f"{where}.signals[{i}]"
-        if isinstance(s, str):
-            refs.append(SignalRef(s))
-        elif isinstance(s, Mapping):
-            unknown_keys(s, _SIGNAL_KEYS, w)
-            if "name" not in s:
-                raise ConfigError(f"{w}: missing required key 'name'")
-            try:
-                refs.append(SignalRef(s["name"], s.get("params", {}), s.get("label", "")))
-            except ConfigError as exc:
-                raise ConfigError(f"{w}: {exc}") from None
-        else:
-            raise ConfigError(f"{w} = {s!r}: expected a signal name or a table {{ name, params, label }}")
-    params = table.get("params", {})
-    if not isinstance(params, Mapping):
-        raise ConfigError(f"{where}.params = {params!r}: expected a table")
-    ov = table.get("overlays", {})
-    if not isinstance(ov, Mapping):
-        raise ConfigError(f"{where}.overlays = {ov!r}: expected a table")
-    unknown_keys(ov, _OVERLAY_KEYS, f"{where}.overlays")
-    assets = table.get("assets", [])
-    if isinstance(assets, str):
-        assets = [assets]
-    if not isinstance(assets, (list, tuple)) or not all(isinstance(a, str) for a in assets):
-        raise ConfigError(f"{where}.assets = {assets!r}: expected a list of series IDs")
+    from riskoff.strategies.schema import StrategyTable
+    from riskoff.util.schema import check
+
+    typed = check(StrategyTable, table, where)  # types and allowed keys; names and params below
+    where = f"{where} ({typed.name})"
+    refs = [SignalRef(s) if isinstance(s, str) else SignalRef(s.name, s.params, s.label or "") for s in typed.signals]
+    ov = {k: v for k, v in typed.overlays.model_dump().items() if v is not None}
     try:
-        cfg = StrategyConfig(name=table["name"], rule=table["rule"], signals=tuple(refs), params=params,
-                             overlays=Overlays(**ov), assets=tuple(assets))
+        cfg = StrategyConfig(name=typed.name, rule=typed.rule, signals=tuple(refs), params=typed.params,
+                             overlays=Overlays(**ov), assets=tuple(typed.assets))
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
     if validate:

@@ -19,15 +19,12 @@ from riskoff.util.config_helpers import (
     freeze,
     parse_date,
     parse_number,
-    unknown_keys,
 )
 from riskoff.util.errors import ConfigError, RiskoffError, did_you_mean
 from riskoff.util.files import path_name
 from riskoff.util.limits import estimate_text
 
 SWEEP_TABLES = ("run", "sweep", "strategy", "grid", "walk_forward")
-SWEEP_KEYS = ("metric", "heatmap", "window_metric", "stability_penalty", "memory_mb", "chunk_size", "kernel", "top",
-              "max_combinations")
 NEW_LAYOUT = """[run]                     # the run schema of riskoff/run/config.py (or: run = "backtests/selloffs.toml")
 name = "vix_thresholds"
 assets = ["SPY", "QQQ", "BTC-USD"]
@@ -40,7 +37,6 @@ metric = "calmar"
 [strategy]                # the base strategy
 [grid]                    # the swept keys
 [walk_forward]            # optional"""
-WF_KEYS = ("mode", "fit_end", "test_start", "train_years", "test_years", "objective", "cost_weight", "select")
 GRID_PREFIXES = ("signal", "rule", "overlays")
 KERNELS = ("fused", "numba", "vectorbt")
 BACKENDS = ("local", "dask")
@@ -146,17 +142,13 @@ def _param_values(p: Any, raw: Any, where: str, owner: str) -> list[Any]:
 
 
 def _expand(raw: Any, where: str, integer: bool) -> list[Any]:
-    """A [grid] value: a list, a scalar or a range table {start, stop, step} (stop inclusive)."""
+    """A [grid] value (typed by :class:`~riskoff.sweep.schema.GridRange` and the grid's schema): a
+    list, a scalar or a range table {start, stop, step} (stop inclusive); whole numbers when the
+    parameter is."""
     if isinstance(raw, Mapping):
-        unknown_keys(raw, ("start", "stop", "step"), where)
-        for k in ("start", "stop", "step"):
-            if k not in raw:
-                raise ConfigError(f"{where}: a range needs start, stop and step; '{k}' is missing")
         start = parse_number(raw["start"], f"{where}.start", integer=integer)
         stop = parse_number(raw["stop"], f"{where}.stop", integer=integer)
         step = parse_number(raw["step"], f"{where}.step", integer=integer)
-        if not step > 0:
-            raise ConfigError(f"{where}.step = {step!r}: expected a number > 0")
         if stop < start:
             raise ConfigError(f"{where}: stop {stop!r} is below start {start!r}")
         n = int(math.floor((stop - start) / step + 1e-9)) + 1
@@ -166,8 +158,6 @@ def _expand(raw: Any, where: str, integer: bool) -> list[Any]:
             return [int(start + i * step) for i in range(n)]
         return [float(round(start + i * step, 12)) for i in range(n)]
     if isinstance(raw, list):
-        if not raw:
-            raise ConfigError(f"{where} = []: expected at least one value")
         return list(raw)
     return [raw]
 
@@ -234,35 +224,23 @@ def _parse_grid(table: Any, base, sig_registry, strat_registry, where: str) -> t
     return tuple(list(dims.values())[i] for i in ranked)
 
 
-def _parse_walk_forward(table: Any, where: str) -> WalkForwardSpec:
-    if table is True or table is None:
+def _parse_walk_forward(table: "WalkForwardTable | bool | None", where: str) -> WalkForwardSpec:  # noqa: F821
+    """The spec from a validated ``[walk_forward]`` (``true`` or an empty table: the defaults)."""
+    if not table or table is True:
         return WalkForwardSpec()
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"{where}: [walk_forward] must be a table")
-    unknown_keys(table, WF_KEYS, f"{where}: [walk_forward]")
-    kw: dict[str, Any] = {}
-    mode = table.get("mode", "windows")
-    if mode not in ("windows", "anchored", "rolling"):
-        raise ConfigError(f"{where}: walk_forward.mode = {mode!r}; expected 'windows', 'anchored' or 'rolling'")
-    kw["mode"] = mode
+    kw: dict[str, Any] = {"mode": table.mode, "select": table.select}
     for k in ("fit_end", "test_start"):
-        if k in table:
-            kw[k] = parse_date(table[k], f"{where}: walk_forward.{k}")
-    for k in ("train_years", "test_years"):
-        if k in table:
-            kw[k] = parse_number(table[k], f"{where}: walk_forward.{k}", low=0.1)
-    if "cost_weight" in table:
-        kw["cost_weight"] = parse_number(table["cost_weight"], f"{where}: walk_forward.cost_weight", low=0.0)
-    obj = table.get("objective", OBJECTIVE_DD)
+        if getattr(table, k) is not None:
+            kw[k] = parse_date(getattr(table, k), f"{where}: walk_forward.{k}")
+    for k in ("train_years", "test_years", "cost_weight"):
+        if getattr(table, k) is not None:
+            kw[k] = getattr(table, k)
+    obj = table.objective if table.objective is not None else OBJECTIVE_DD
     allowed = (OBJECTIVE_DD, *FULL_METRICS)
     if obj not in allowed:
         raise ConfigError(f"{where}: walk_forward.objective = {obj!r}{did_you_mean(str(obj), allowed)}; "
                           f"expected one of {', '.join(allowed)}")
     kw["objective"] = obj
-    sel = table.get("select", "objective")
-    if sel not in ("objective", "stability"):
-        raise ConfigError(f"{where}: walk_forward.select = {sel!r}; expected 'objective' or 'stability'")
-    kw["select"] = sel
     spec = WalkForwardSpec(**kw)
     if spec.mode == "windows" and spec.test_start < spec.fit_end:
         raise ConfigError(f"{where}: walk_forward.test_start {spec.test_start:%Y-%m-%d} is before fit_end "
@@ -280,17 +258,22 @@ def _parse_run(doc: Mapping[str, Any], source: str):
     ``[costs.*]``, ``[windows.*]`` and ``[series.*]``) or ``run = "file.toml"`` naming a run config
     (relative to the sweep file), parsed by riskoff.run.config.parse_config. The old layout (run keys
     in ``[sweep]``) is refused with the new form."""
-    from riskoff.run.config import RUN_KEYS, TOP_KEYS, parse_config
+    from riskoff.data.catalog import check_series_ids
+    from riskoff.run.config import parse_config
+    from riskoff.run.schema import RunDocument, RunTable
+    from riskoff.sweep.schema import SweepDocument
+    from riskoff.util.schema import check, table_keys
     from riskoff.util.tomlfile import read_toml
 
     sw = doc.get("sweep", {})
-    old = [k for k in (sw if isinstance(sw, Mapping) else {}) if k in RUN_KEYS]
+    old = [k for k in (sw if isinstance(sw, Mapping) else {}) if k in table_keys(RunTable)]
     if old or "run" not in doc:
         what = f"[sweep] holds run keys ({', '.join(old)})" if old else "there is no [run] table"
         raise ConfigError(f"{source}: {what}; a sweep config now names its run in a [run] table with the run "
                           f"schema, or run = \"file.toml\", and keeps only sweep keys in [sweep]:\n{NEW_LAYOUT}")
-    run_tables = tuple(k for k in TOP_KEYS if k not in ("baselines", "signals_alone", "strategies"))
-    unknown_keys(doc, SWEEP_TABLES + run_tables[1:], source)
+    check_series_ids(doc.get("series", {}), source)
+    typed = check(SweepDocument, doc, source)  # types, ranges and allowed keys of every table
+    run_tables = tuple(k for k in table_keys(RunDocument) if k not in ("baselines", "signals_alone", "strategies"))
     if isinstance(doc["run"], str):
         path = Path(doc["run"])
         if not path.is_absolute():
@@ -299,12 +282,10 @@ def _parse_run(doc: Mapping[str, Any], source: str):
         if extra:
             raise ConfigError(f"{source}: run = {doc['run']!r} names a run config; put [{extra[0]}] there, "
                               "not in the sweep file")
-        return parse_config(read_toml(path, "run config file (sweep run =)"), str(path), baseline_required=False,
-                            base=path.expanduser().resolve().parent)
-    if not isinstance(doc["run"], Mapping):
-        raise ConfigError(f"{source}: run = {doc['run']!r}; expected a [run] table or the path of a run config")
-    return parse_config({k: doc[k] for k in run_tables if k in doc}, source, baseline_required=False,
-                        base=Path(source).expanduser().resolve().parent if Path(source).is_file() else None)
+        return typed, parse_config(read_toml(path, "run config file (sweep run =)"), str(path),
+                                   baseline_required=False, base=path.expanduser().resolve().parent)
+    return typed, parse_config({k: doc[k] for k in run_tables if k in doc}, source, baseline_required=False,
+                               base=Path(source).expanduser().resolve().parent if Path(source).is_file() else None)
 
 
 def parse_sweep_config(doc: Mapping[str, Any], source: str) -> SweepConfig:
@@ -313,11 +294,8 @@ def parse_sweep_config(doc: Mapping[str, Any], source: str) -> SweepConfig:
     from riskoff.strategies.config import strategy_from_toml
     from riskoff.strategies.contract import discover_strategies
 
-    run = _parse_run(doc, source)
-    sw = doc.get("sweep", {})
-    if not isinstance(sw, Mapping):
-        raise ConfigError(f"{source}: [sweep] must be a table")
-    unknown_keys(sw, SWEEP_KEYS, f"{source}: [sweep]")
+    typed, run = _parse_run(doc, source)
+    sw = typed.sweep
     if "strategy" not in doc:
         raise ConfigError(f"{source}: missing [strategy] (the base strategy: name, rule, signals, params, overlays)")
     sig_registry = discover_signals(run.plugin_dirs)
@@ -327,13 +305,12 @@ def parse_sweep_config(doc: Mapping[str, Any], source: str) -> SweepConfig:
     inline = doc["run"] if isinstance(doc["run"], Mapping) else {}
     name = path_name(inline.get("name", base.name),
                      f"{source}: run.name" if "name" in inline else f"{source}: [strategy].name (the sweep's name)")
-    kernel = check_choice(sw.get("kernel", "fused"), KERNELS, f"{source}: sweep.kernel")
+    kernel = check_choice(sw.kernel, KERNELS, f"{source}: sweep.kernel")
     windows = run.windows
 
     dims = _parse_grid(doc.get("grid"), base, sig_registry, strat_registry, source)
     n = math.prod(len(d) for d in dims)  # Python integers: exact, never wraps like int64
-    max_c = int(parse_number(sw.get("max_combinations", DEFAULT_MAX_COMBINATIONS), f"{source}: sweep.max_combinations",
-                        low=1, integer=True))
+    max_c = sw.max_combinations if sw.max_combinations is not None else DEFAULT_MAX_COMBINATIONS
     if n > max_c:
         backtests = n * len(run.assets)
         columns = len(FULL_METRICS) + 2 + len(windows) * len(WINDOW_METRICS) + len(dims)
@@ -342,36 +319,31 @@ def parse_sweep_config(doc: Mapping[str, Any], source: str) -> SweepConfig:
                           f"({' x '.join(f'{len(d):,}' for d in dims)} values); its {backtests:,} backtests of up "
                           f"to {run.bars:,} bars would need {estimate}; narrow the grid or raise the limit")
     metrics = rankable_metrics(windows)
-    metric = sw.get("metric", "calmar")
+    metric = sw.metric
     if metric not in metrics:
         raise ConfigError(f"{source}: sweep.metric = {metric!r}{did_you_mean(str(metric), metrics)}; expected "
                           f"one of {', '.join(FULL_METRICS)}, dd_avoided_mean or w.<window>.<metric>")
-    wm = sw.get("window_metric", "drawdown_avoided")
+    wm = sw.window_metric
     if wm not in WINDOW_METRICS:
         raise ConfigError(f"{source}: sweep.window_metric = {wm!r}{did_you_mean(str(wm), WINDOW_METRICS)}; "
                           f"expected one of {', '.join(WINDOW_METRICS)}")
     keys = [d.key for d in dims]
-    heat = sw.get("heatmap", keys[:2])
-    if isinstance(heat, str):
-        heat = [heat]
-    if not isinstance(heat, list) or not 1 <= len(heat) <= 2:
-        raise ConfigError(f"{source}: sweep.heatmap = {heat!r}; expected one or two [grid] keys")
+    heat = sw.heatmap if sw.heatmap is not None else keys[:2]
     for h in heat:
         if h not in keys:
             raise ConfigError(f"{source}: sweep.heatmap names '{h}', which is not a [grid] key"
                               f"{did_you_mean(str(h), keys)}; grid keys: {', '.join(keys)}")
     if len(heat) == 2 and heat[0] == heat[1]:
         raise ConfigError(f"{source}: sweep.heatmap names '{heat[0]}' twice")
-    wf = _parse_walk_forward(doc["walk_forward"], source) if "walk_forward" in doc else None
+    wf = _parse_walk_forward(typed.walk_forward, source) if "walk_forward" in doc else None
     _check_groups(dims, base, sig_registry, strat_registry, source)
     return SweepConfig(
         name=name, source=source, run=run, base=base, dims=dims, metric=metric, heatmap=tuple(heat),
         window_metric=wm,
-        stability_penalty=parse_number(sw.get("stability_penalty", 1.0), f"{source}: sweep.stability_penalty", low=0.0),
-        memory_mb=parse_number(sw.get("memory_mb", DEFAULT_MEMORY_MB), f"{source}: sweep.memory_mb", low=1.0),
-        chunk_size=int(parse_number(sw.get("chunk_size", 0), f"{source}: sweep.chunk_size", low=0, integer=True)),
+        stability_penalty=sw.stability_penalty,
+        memory_mb=sw.memory_mb if sw.memory_mb is not None else DEFAULT_MEMORY_MB, chunk_size=sw.chunk_size,
         kernel=kernel,
-        top=int(parse_number(sw.get("top", 20), f"{source}: sweep.top", low=1, integer=True)),
+        top=sw.top,
         walk_forward=wf, raw=doc)
 
 

@@ -423,18 +423,16 @@ def _signal_frame(plan: SweepPlan, ctx: AssetContext, label: str, sub: int) -> t
     return val
 
 
-def _run_rule_checked(spec, sctx, params: Mapping[str, Any], owner: str) -> np.ndarray:
+def _run_rule_checked(spec, sctx, params: Mapping[str, Any], owner: str, time_limit: float) -> np.ndarray:
     """``riskoff.strategies.contract.run_rule`` on params already resolved and checked (see ``_tables``), with
-    the same output checks done on numpy arrays (the pandas ones cost as much as a simple rule)."""
+    the same output checks done on numpy arrays (the pandas ones cost as much as a simple rule). The call
+    goes through ``call_plugin`` as in a run: the run's ``plugin_time_limit``, and a failure, a
+    ``sys.exit`` or a self-raised KeyboardInterrupt in the rule is a PluginError naming its file."""
     from riskoff.strategies.contract import target_values
-    from riskoff.util.errors import PluginError
-    from riskoff.util.plugins import PluginExit, no_plugin_exit
+    from riskoff.util.plugins import call_plugin, plugin_time_limit
 
-    try:
-        with no_plugin_exit():  # sys.exit in the rule must not end the sweep as a success
-            out = spec.target(sctx, **params)
-    except PluginExit as exc:
-        raise PluginError(f"{owner} ({spec.origin}): target failed: PluginExit: {exc}") from None
+    with plugin_time_limit(time_limit):
+        out = call_plugin(owner, spec.origin, spec.target, sctx, **params)
     return target_values(spec, out, sctx.close.index, owner)
 
 
@@ -471,7 +469,8 @@ def raw_target(plan: SweepPlan, ctx: AssetContext, rid: int) -> np.ndarray | Non
                                calendar=ctx.calendar, periods_per_year=ctx.ppy)
         _, strat_reg = _registries(cfg.plugin_dirs)
         val = idle_filled(_run_rule_checked(strat_reg.get(cfg.base.rule), sctx, t.rule_params[rule_sub],
-                                            f"strategy {cfg.base.name} (rule {cfg.base.rule})"),
+                                            f"strategy {cfg.base.name} (rule {cfg.base.rule})",
+                                            cfg.run.plugin_time_limit),
                           cfg.base.overlays)
         ctx.timings["rules_s"] += time.perf_counter() - t0
     except RiskoffError as exc:

@@ -54,6 +54,7 @@ end = 2015-06-30
 assets = ["SPY"]
 engine = "numba"
 tearsheets = "none"
+workers = 1               # no helper process: a failing run would wait for its spawn (~1.7 s a test)
 
 [baselines]
 rules = ["buy_and_hold"]

@@ -63,7 +63,7 @@ def test_run_name_that_is_a_path_is_refused_before_the_run(name, problem, data_d
 @pytest.mark.parametrize("name, problem", [("..", "relative folder reference"), (".", "relative folder reference"),
                                            ("x/y", "path separator"), ("C:\\temp\\x", "path separator"),
                                            ("bell\u0007", "control character"), ("new\nline", "control character"),
-                                           ("", "is empty"), ("   ", "is empty"), ("é" * 100, "200 bytes long")])
+                                           ("", "expected non-empty text"), ("   ", "is empty"), ("é" * 100, "200 bytes long")])
 def test_run_name_variants_are_refused_naming_the_key(name, problem, tmp_path):
     cfg = named_config(tmp_path, name)
     with pytest.raises(ConfigError, match=problem) as info:
@@ -213,7 +213,8 @@ def test_ctrl_c_during_a_plugin_with_workers_is_one_line_and_exit_130(data_dir, 
     code = (f"def compute(data):\n    open({str(started)!r}, 'w').close()\n    time.sleep(120)\n"
             "    return None\n")
     cfg = hostile_config(tmp_path, code, None)
-    cfg.write_text(cfg.read_text().replace('tearsheets = "none"', 'tearsheets = "all"\nworkers = 2'))
+    text = cfg.read_text().replace('tearsheets = "none"', 'tearsheets = "all"')
+    cfg.write_text(text.replace("workers = 1 ", "workers = 2 "))
     out = tmp_path / "results" / "run"
     proc = subprocess.Popen([sys.executable, "-m", "riskoff.cli", "run", str(cfg), "--data-dir", str(data_dir),
                              "--out", str(out), "--no-report"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -321,12 +322,11 @@ WINDOW_CASES = {
                        "expected a table of asset = date"),
     "troughs_a_date_list": (WINDOW + 'troughs = { BTC-USD = ["2020-03-12"] }\n', "windows.crash.troughs.BTC-USD",
                             "expected a date"),
-    "assets_a_number": (WINDOW + "assets = 5\n", "windows.crash.assets = 5", "expected a list of asset IDs"),
-    "assets_a_table": (WINDOW + "assets = { SPY = 1 }\n", "windows.crash.assets", "expected a list of asset IDs"),
-    "assets_with_a_number": (WINDOW + 'assets = ["SPY", 5]\n', "windows.crash.assets",
-                             "expected a list of asset IDs"),
-    "windows_a_string": ('windows = "covid"\n', "windows = 'covid'", "expected tables [windows.ID]"),
-    "window_a_number": ("[windows]\ncrash = 5\n", "windows.crash = 5", "expected a table [windows.crash]"),
+    "assets_a_number": (WINDOW + "assets = 5\n", "windows.crash.assets = 5", "expected a list of names"),
+    "assets_a_table": (WINDOW + "assets = { SPY = 1 }\n", "windows.crash.assets", "expected a list of names"),
+    "assets_with_a_number": (WINDOW + 'assets = ["SPY", 5]\n', "windows.crash.assets[1] = 5", "expected text"),
+    "windows_a_string": ('windows = "covid"\n', "windows = 'covid'", "expected a table"),
+    "window_a_number": ("[windows]\ncrash = 5\n", "windows.crash = 5", "expected a table"),
     "start_a_list": (WINDOW.replace("start = 2020-02-19", "start = [2020-02-19]"), "windows.crash.start",
                      "expected a date"),
     "name_a_number": (WINDOW + "name = 5\n", "windows.crash.name = 5", "expected text"),
@@ -428,3 +428,135 @@ def test_one_baseline_as_a_string_is_one_rule_not_letters(tmp_path):
     path = tmp_path / "one.toml"
     path.write_text(VALID_CONFIG.replace('rules = ["buy_and_hold"]', 'rules = "buy_and_hold"'))
     assert [s.name for s in load_config(path).strategies] == ["buy_and_hold", "vix_mean_reversion"]
+
+
+# ------------------------------------------------------------------ one typed schema per table
+
+#: table: (TOML appended to a valid run config, or a sweep config for the sweep tables; the message
+#: after the file name). Each table gets a value of the wrong type; UNKNOWN_KEYS below an unknown key.
+SCHEMA_CASES = {
+    "run": (("run_lines", "plugin_time_limit = -1\n"), "run.plugin_time_limit = -1; expected a number 0 .. 86400"),
+    "run_workers": (("replace_workers", "workers = 2.5"), "run.workers = 2.5; expected a whole number 1 .. 64"),
+    "run_tearsheets": (("replace", 'tearsheets = [5]'), "run.tearsheets[0] = 5; expected text"),
+    "run_plugin_dirs": (("run_lines", "plugin_dirs = [5]\n"), "run.plugin_dirs[0] = 5; expected text"),
+    "costs": (("tail", '\n[costs.crypto]\nfee_bps = "x"\n'), "costs.crypto.fee_bps = 'x'; expected a number in "
+              "[0, 10000)"),
+    "strategies": (("tail", '\n[[strategies]]\nname = "s"\nrule = "any_off"\nsignals = 5\n'),
+                   "strategies[0].signals = 5; expected a list"),
+    "signals": (("tail", '\n[[strategies]]\nname = "s"\nrule = "any_off"\n'
+                 'signals = [{ name = "vix_mean_reversion", params = 3 }]\n'),
+                "strategies[0].signals[0].params = 3; expected a table"),
+    "overlays": (("tail", '\n[[strategies]]\nname = "s"\nrule = "any_off"\nsignals = ["vix_mean_reversion"]\n'
+                  "overlays = { trailing_stop = true }\n"),
+                 "strategies[0].overlays.trailing_stop = True; expected a number"),
+    "windows": (("tail", "\n[windows.crash]\nstart = 2020-02-19\ntrough = 2020-03-23\nend = 2020-06-08\n"
+                 'sample = "maybe"\n'), "windows.crash.sample = 'maybe'; expected 'in' or 'out'"),
+    "series": (("tail", '\n[series.MYETF]\nfamily = "prices"\nlag_days = "1"\n'),
+               "series.MYETF.lag_days = '1'; expected a whole number >= 0"),
+    "null": (("tail", "\n[null]\nenabled = 1\n"), "null.enabled = 1; expected true or false"),
+    "bootstrap": (("tail", "\n[bootstrap]\nconfidence = 95\n"), "bootstrap.confidence = 95; expected a number in "
+                  "[0.5, 1)"),
+    "sweep": (("sweep", "[sweep]\ntop = 0\n"), "sweep.top = 0; expected a whole number >= 1"),
+    "grid": (("sweep", '[grid]\n"signal.vix_mean_reversion.entry_z" = { start = 1, stop = 2, step = -1 }\n'),
+             "grid.signal.vix_mean_reversion.entry_z.step = -1; expected a number > 0"),
+    "walk_forward": (("sweep", '[walk_forward]\nmode = "sideways"\n'),
+                     "walk_forward.mode = 'sideways'; expected 'windows', 'anchored' or 'rolling'"),
+}
+UNKNOWN_KEYS = {  # table: (where the key goes, the key path named in the message)
+    "run": (("run_lines", "colour = 1\n"), "run: unknown key 'colour'"),
+    "signals_alone": (("tail", "rules = 1\n"), "signals_alone: unknown key 'rules' (did you mean 'rule'?)"),
+    "overlays": (("tail", '\n[[strategies]]\nname = "s"\nrule = "any_off"\nsignals = ["vix_mean_reversion"]\n'
+                  "overlays = { min_bars = 1 }\n"), "strategies[0].overlays: unknown key 'min_bars'"),
+    "null": (("tail", "\n[null]\npath = 5\n"), "null: unknown key 'path' (did you mean 'paths'?)"),
+    "sweep": (("sweep", "[sweep]\nmetrics = 'sharpe'\n"), "sweep: unknown key 'metrics' (did you mean 'metric'?)"),
+    "walk_forward": (("sweep", "[walk_forward]\nfit = 2020-01-01\n"), "walk_forward: unknown key 'fit'"),
+}
+
+
+def _schema_config(tmp_path: Path, where: str, text: str) -> Path:
+    if where == "sweep":
+        path = tmp_path / "sweep.toml"
+        grid = '[grid]\n"signal.vix_mean_reversion.entry_z" = [1.5, 2.0]\n'
+        path.write_text(SWEEP.replace("[grid]\n", "") + "\n" + text + ("" if text.startswith("[grid]") else grid))
+        return path
+    if where.startswith("replace"):
+        path = valid_config(tmp_path)
+        old = "workers = 1" if where == "replace_workers" else 'tearsheets = "none"'
+        path.write_text(path.read_text().replace(old, text))
+        return path
+    return valid_config(tmp_path, **{where: text})
+
+
+@pytest.mark.parametrize("case", sorted(SCHEMA_CASES) + [f"unknown:{t}" for t in sorted(UNKNOWN_KEYS)])
+def test_every_table_has_a_typed_schema_naming_file_key_value_and_expectation(case, tmp_path):
+    from riskoff.sweep import load_sweep_config
+    (where, text), message = UNKNOWN_KEYS[case[8:]] if case.startswith("unknown:") else SCHEMA_CASES[case]
+    path = _schema_config(tmp_path, where, text)
+    with pytest.raises(ConfigError) as info:
+        (load_sweep_config if where == "sweep" else load_config)(path)
+    assert str(info.value).startswith(f"{path}: {message}"), str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_mistyped_cost_through_the_cli_is_one_line(data_dir, tmp_path, capsys):
+    path = valid_config(tmp_path, tail='\n[costs.crypto]\nfee_bps = "x"\n')
+    out = tmp_path / "out" / "run"
+    rc, _, err = run_cli(["run", str(path), "--data-dir", str(data_dir), "--out", str(out)], capsys)
+    one_error(rc, err, f"{path}: costs.crypto.fee_bps = 'x'; expected a number")
+    assert not out.parent.exists()
+
+
+def test_the_schema_library_loads_only_where_a_config_is_parsed():
+    code = ("import sys\nfrom riskoff.cli import build_parser\nbuild_parser()\n"
+            "import riskoff, riskoff.reports.tearsheets\n"
+            "light = 'pydantic' not in sys.modules\nfrom riskoff.run.config import load_config\n"
+            "light_config_module = 'pydantic' not in sys.modules\n"
+            f"load_config({str(Path(__file__).parents[2] / 'backtests' / 'selloffs.toml')!r})\n"
+            "print(light, light_config_module, 'pydantic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True", "True"], out.stderr
+
+
+# ------------------------------------------------------------------ sweeps call rules as runs do
+
+SLOW_RULE = '''"""A test rule that takes its time (or ends the interpreter)."""
+import sys
+import time
+
+import pandas as pd
+
+from riskoff import Param
+
+NEEDS_SIGNALS = False
+PARAMS = [Param("wait", 0.0, low=0.0, high=60.0, description="seconds to sleep")]
+
+
+def target(ctx, wait=0.0):
+    if wait < 0.05:
+        sys.exit(0)
+    time.sleep(wait)
+    return pd.Series(1.0, index=ctx.close.index)
+'''
+
+
+def _slow_sweep(tmp_path: Path, waits: list[float]) -> Path:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "slow_rule.py").write_text(SLOW_RULE)
+    cfg = tmp_path / "slow.toml"
+    cfg.write_text(SWEEP.replace('assets = ["SPY"]', f'assets = ["SPY"]\nplugin_dirs = ["{plugins}"]\n'
+                                 "plugin_time_limit = 0.3")
+                   .replace('rule = "any_off"\nsignals = ["vix_mean_reversion"]', 'rule = "slow_rule"')
+                   + f'"rule.wait" = {json.dumps(waits)}\n')
+    return cfg
+
+
+@pytest.mark.parametrize("waits, expected", [([1.0], "ran longer than the plug-in time limit of 0.3 s"),
+                                             ([0.0], "called sys.exit(0)")])
+def test_a_sweep_rule_runs_under_the_plugin_time_limit_and_exit_guard(waits, expected, data_dir, tmp_path, capsys):
+    cfg = _slow_sweep(tmp_path, waits)
+    out = tmp_path / "out" / "sweep"
+    t0 = time.perf_counter()
+    rc, _, err = run_cli(["sweep", str(cfg), "--data-dir", str(data_dir), "--out", str(out)], capsys)
+    assert rc == 2 and expected in err and "slow_rule.py" in err and "Traceback" not in err, err
+    assert time.perf_counter() - t0 < 30 and not out.exists()

@@ -6,8 +6,11 @@ from typing import Any
 
 import pytest
 
-from riskoff.run.config import RUN_KEYS
+from riskoff.run.schema import RunTable
 from riskoff.sweep import parse_sweep_config, plan_sweep
+from riskoff.util.schema import table_keys
+
+RUN_KEYS = table_keys(RunTable)
 
 
 def make_doc(grid: dict[str, Any], *, strategy: dict[str, Any] | None = None, **keys: Any) -> dict[str, Any]:
