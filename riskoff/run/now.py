@@ -30,6 +30,7 @@ account) is meant to be one more kind with the same decision fields and its own 
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -285,11 +286,13 @@ def _observations(spec, data: DataContext) -> tuple[pd.DatetimeIndex, np.ndarray
     from riskoff.data.sanity import drop_filler_rows
     from riskoff.data.sources import read_series
 
-    path = data.data_dir / spec.relpath()
-    obs = drop_filler_rows(spec, read_series(spec, data.data_dir), path)
-    # funding prints are public at settlement; everything else by the catalog's lag and time
-    avail = availability_times(obs.index, spec, prints=spec.calendar == "intraday")
-    return obs.index, avail
+    key = ("riskoff now: observations", spec.id)
+    if key not in data.cache:  # one read per command (tests read one history at many instants)
+        path = data.data_dir / spec.relpath()
+        obs = drop_filler_rows(spec, read_series(spec, data.data_dir), path)
+        # funding prints are public at settlement; everything else by the catalog's lag and time
+        data.cache[key] = (obs.index, availability_times(obs.index, spec, prints=spec.calendar == "intraday"))
+    return data.cache[key]
 
 
 def next_release(spec, last_obs: pd.Timestamp | None, t: pd.Timestamp, obs: pd.DatetimeIndex
@@ -316,7 +319,7 @@ def next_release(spec, last_obs: pd.Timestamp | None, t: pd.Timestamp, obs: pd.D
         k = max(1, int((t.value - last_obs.value) // step) + 1)
         return last_obs.value + k * step, SCHEDULE
     if spec.frequency == "monthly":
-        cand = pd.DatetimeIndex([last_obs + pd.DateOffset(months=k) for k in range(1, 40)])
+        cand = _months_after(last_obs)
         basis = MODELLED
     elif spec.frequency == "weekly":
         cand = pd.date_range(last_obs + pd.Timedelta(days=7), periods=200, freq="7D")
@@ -331,6 +334,12 @@ def next_release(spec, last_obs: pd.Timestamp | None, t: pd.Timestamp, obs: pd.D
     avail = availability_times(pd.DatetimeIndex(cand), spec)
     later = avail[avail > t.value]
     return (int(later[0]) if len(later) else None), basis
+
+
+@lru_cache(maxsize=4096)
+def _months_after(day: pd.Timestamp, n: int = 48) -> pd.DatetimeIndex:
+    """The same day of the month for the ``n`` months after ``day`` (a monthly series' next periods)."""
+    return pd.DatetimeIndex([day + pd.DateOffset(months=k) for k in range(1, n + 1)])
 
 
 def read_inputs(ids: list[str], required: set[str], t: pd.Timestamp, data: DataContext) -> dict[str, InputReadout]:
@@ -372,59 +381,83 @@ def _state_name(v: float) -> str:
     return "no-opinion" if pd.isna(v) else STATE_NAMES.get(int(v), str(v))
 
 
-def _last_flip(col: pd.Series) -> pd.Timestamp | None:
-    """The last bar whose state differs from the bar before (no opinion counts as a state)."""
-    v = col.to_numpy(dtype="float64")
-    if not len(v):
-        return None
-    same = (v[1:] == v[:-1]) | (np.isnan(v[1:]) & np.isnan(v[:-1]))
-    flips = np.flatnonzero(~same) + 1
-    return col.index[flips[-1]] if len(flips) else None
+@dataclass
+class _Arrays:
+    """A pair's history as arrays, built once: reading it at any instant is a few binary searches."""
+
+    decided: np.ndarray       # the decided exposure per bar, no decision = 0 (as the engine reads it)
+    decide_at: np.ndarray     # decision instant of each bar (UTC ns)
+    fill_at: np.ndarray       # fill instant of an order on each bar, plus the bar after the last
+    next_bar: pd.DatetimeIndex
+    changes: np.ndarray       # positions of the bars where the decided exposure changed (events.csv rows)
+    flips: dict[str, np.ndarray]  # per signal: positions of the bars where its state changed
+    states: dict[str, np.ndarray]
+    readings: dict[str, np.ndarray]
+
+
+def _arrays(h: PairHistory, cfg: RunConfig, data: DataContext) -> _Arrays:
+    from riskoff.data.calendars import decision_times
+    from riskoff.strategies.exposure import exposure_events
+
+    cached = getattr(h, "_arrays", None)
+    if cached is not None:
+        return cached
+    run = h.run
+    idx = run.exposure.index
+    nxt = _bars_around(h.clock, idx[-1], pd.Timedelta(0), pd.Timedelta(days=10), data)
+    nxt = nxt[nxt > idx[-1]][:1]
+    # events.csv's own rows: a change at bar b depends only on bars up to b, so the rows of the
+    # whole history up to bar(T) are the rows of a history cut at bar(T)
+    ev = exposure_events(run.exposure, run.states)
+    flips = {}
+    for label in run.states.columns:
+        v = run.states[label].to_numpy(dtype="float64")
+        same = (v[1:] == v[:-1]) | (np.isnan(v[1:]) & np.isnan(v[:-1]))
+        flips[label] = np.flatnonzero(~same) + 1
+    out = _Arrays(run.exposure.astype("float64").fillna(0.0).to_numpy(), decision_times(idx, h.clock),
+                  fill_instants(idx.append(nxt), h.clock, data.catalog[h.asset], cfg.fill), nxt,
+                  np.searchsorted(idx.to_numpy(), pd.DatetimeIndex(ev["date"]).to_numpy()), flips,
+                  {c: run.states[c].to_numpy(dtype="float64") for c in run.states.columns},
+                  {c: run.readings[c].to_numpy(dtype="float64") for c in run.readings.columns})
+    h._arrays = out  # type: ignore[attr-defined]
+    return out
+
+
+def _last_at_or_before(positions: np.ndarray, k: int) -> int | None:
+    j = int(np.searchsorted(positions, k, side="right")) - 1
+    return int(positions[j]) if j >= 0 else None
 
 
 def pair_record(h: PairHistory, t: pd.Timestamp, bar: pd.Timestamp, cfg: RunConfig, data: DataContext,
                 inputs: Mapping[str, InputReadout], base: set[str]) -> Record:
     """The read-out of one pair at instant T, indexed from its history (which reaches bar(T) or later)."""
-    from riskoff.data.calendars import decision_times
-    from riskoff.strategies.exposure import exposure_events
-
-    run = h.run
-    x = run.exposure.loc[:bar]
-    if not len(x) or x.index[-1] != bar:
+    run, a = h.run, _arrays(h, cfg, data)
+    idx = run.exposure.index
+    k = int(np.searchsorted(a.decide_at, t.value, side="right")) - 1
+    if k < 0 or idx[k] != bar:
         raise ConfigError(f"--as-of {t:%Y-%m-%d %H:%M:%S} UTC: {h.strategy}/{h.asset} has no bar {bar} "
-                          f"(its history runs {run.exposure.index[0]} .. {run.exposure.index[-1]})")
-    # the engine reads no decision (NaN) as cash
-    decided_series = x.astype("float64").fillna(0.0)
-    decided = float(decided_series.iloc[-1])
-    d_at = int(decision_times(pd.DatetimeIndex([bar]), h.clock)[0])
-    # held: the decision carried by the last bar whose fill instant is at or before T (a fill on bar p
-    # carries the decision of bar p-1); the next bar after bar(T) may already have filled
-    nxt = _bars_around(h.clock, bar, pd.Timedelta(0), pd.Timedelta(days=10), data)
-    nxt = nxt[nxt > bar][:1]
-    full = x.index.append(nxt)
-    lo = max(len(full) - 3, 0)
-    fills = fill_instants(full[lo:], h.clock, data.catalog[h.asset], cfg.fill)
-    if fills[0] > t.value:  # not reached for T at or after bar(T)'s decision; kept for safety
-        lo, fills = 0, fill_instants(full, h.clock, data.catalog[h.asset], cfg.fill)
-    p = lo + int(np.searchsorted(fills, t.value, side="right")) - 1
-    held = float(decided_series.iloc[p - 1]) if p >= 1 else 0.0
+                          f"(its history runs {idx[0]} .. {idx[-1]})")
+    decided = float(a.decided[k])
+    # held: an order fills on the bar after its decision; the last bar filled by T carries the
+    # decision of the bar before it (the bar after bar(T) may already have filled: next_open)
+    p = int(np.searchsorted(a.fill_at, t.value, side="right")) - 1
+    held = float(a.decided[p - 1]) if p >= 1 else 0.0
     pending = abs(decided - held) > 1e-12
-    fills_at = iso(int(fills[-1])) if pending and len(nxt) and p < len(full) - 1 else None
-    ev = exposure_events(x, run.states.loc[:bar])
-    changed_at = iso(int(decision_times(pd.DatetimeIndex([ev["date"].iloc[-1]]), h.clock)[0])) if len(ev) else None
+    fills_at = iso(int(a.fill_at[k + 1])) if pending and k + 1 < len(a.fill_at) else None
+    c = _last_at_or_before(a.changes, k)
+    changed_at = iso(int(a.decide_at[c])) if c is not None else None
     sigs, flips = [], []
     for label in run.states.columns:
-        st = run.states[label].loc[:bar]
-        flip = _last_flip(st)
-        f_at = iso(int(decision_times(pd.DatetimeIndex([flip]), h.clock)[0])) if flip is not None else None
-        if flip is not None:
-            flips.append((flip, label, f_at))
-        reading = run.readings[label].loc[bar]
-        sigs.append(SignalReadout(label, _state_name(st.iloc[-1]), None if pd.isna(reading) else float(reading),
-                                  f_at, list(h.inputs.get(label, []))))
+        f = _last_at_or_before(a.flips[label], k)
+        f_at = iso(int(a.decide_at[f])) if f is not None else None
+        if f is not None:
+            flips.append((f, label, f_at))
+        reading = a.readings[label][k]
+        sigs.append(SignalReadout(label, _state_name(a.states[label][k]),
+                                  None if pd.isna(reading) else float(reading), f_at, list(h.inputs.get(label, []))))
     last_flip = None
     if flips:
-        flip, label, f_at = max(flips, key=lambda f: f[0])
+        _, label, f_at = max(flips, key=lambda f: f[0])
         last_flip = {"signal": label, "at": f_at}
     series = [h.asset, *dict.fromkeys(s for v in h.inputs.values() for s in v if s != h.asset)]
     stale = [s for s in series if s in h.required and inputs[s].stale]
@@ -435,7 +468,8 @@ def pair_record(h: PairHistory, t: pd.Timestamp, bar: pd.Timestamp, cfg: RunConf
         nr = {"series": sid, "at": when, "basis": inputs[sid].next_release_basis}
     return Record("pair", h.strategy, h.asset, h.clock, h.strategy in base,
                   bar.strftime("%Y-%m-%d") if h.clock in ("us", "utc") else bar.strftime("%Y-%m-%dT%H:%MZ"),
-                  decided, held, pending, iso(d_at), changed_at, fills_at, sigs, last_flip, series, stale, nr)
+                  decided, held, pending, iso(int(a.decide_at[k])), changed_at, fills_at, sigs, last_flip, series,
+                  stale, nr)
 
 
 def first_decision(cfg: RunConfig, data: DataContext) -> int:
