@@ -185,3 +185,52 @@ def test_on_change_needs_state_and_a_broken_state_file_is_one_error_line(capsys,
     code, _, err = run_cli(capsys, str(SELLOFFS), "--state", str(bad), "--data-dir", str(data_dir))
     lines = err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and str(bad) in lines[0]
+
+
+def _ny_utc(text: str) -> str:
+    return pd.Timestamp(text).tz_localize("America/New_York").tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_next_release_of_weekly_h41_series_at_thursday_1630_and_one_second_either_side(data_dir, tmp_path):
+    """WALCL for the week ending Wednesday is public Thursday 16:30 New York (catalog: fred, 1 business
+    day, 16:30): one second before, the next release is that instant; at it, the new week is published
+    and the next release is a week later."""
+    from riskoff.data.context import DataContext
+    from riskoff.run.config import load_config
+    from riskoff.run.now import SCHEDULE, parse_instant, readout
+
+    config = tmp_path / "liq.toml"
+    config.write_text(ONE_RULE.format(name="liq", strategy="liquidity", signal="net_liquidity"))
+    cfg = load_config(config)
+    data = DataContext.create(data_dir, cfg.series)
+    walcl = pd.read_csv(data_dir / "series/fred/WALCL.csv", dtype=str)["date"]
+    thursday, wednesday, week_before = "2025-06-05", "2025-06-04", "2025-05-28"
+    assert {wednesday, week_before} <= set(walcl)  # the file's own weeks
+    at = _ny_utc(f"{thursday} 16:30")
+    for offset, last, published, nxt in [
+            (-1, week_before, _ny_utc("2025-05-29 16:30"), at),
+            (0, wednesday, at, _ny_utc("2025-06-12 16:30")),
+            (1, wednesday, at, _ny_utc("2025-06-12 16:30"))]:
+        t = parse_instant(at) + pd.Timedelta(seconds=offset)
+        doc = readout(cfg, data, t).as_dict()
+        got = next(i for i in doc["inputs"] if i["series"] == "WALCL")
+        assert (got["last_observation"], got["published_at"], got["next_release"], got["next_release_basis"]) == \
+            (last, published, nxt, SCHEDULE), offset
+        rec = next(r for r in doc["records"] if r["strategy"] == "liquidity")
+        ins = [i for i in doc["inputs"] if i["series"] in rec["inputs"] and i["series"] != "SPY"]
+        first = min(ins, key=lambda i: i["next_release"])
+        assert rec["next_release"] == {"series": first["series"], "at": first["next_release"],
+                                       "basis": first["next_release_basis"]}
+
+
+def test_a_monthly_series_next_release_is_labelled_modelled_from_the_catalog_lag(data_dir):
+    from riskoff.data.catalog import load_catalog
+    from riskoff.run.now import MODELLED, next_release
+
+    spec = load_catalog()["CPIAUCSL"]  # monthly, dated by the month it measures, lag 45 days at 08:30
+    last = pd.Timestamp("2025-04-01")
+    t = pd.Timestamp("2025-06-20T12:00")
+    when, basis = next_release(spec, last, t, pd.DatetimeIndex([last]))
+    # May's print: 2025-05-01 + 45 days = 2025-06-15 08:30 New York, before t; June's: 2025-07-16 08:30
+    assert basis == MODELLED
+    assert pd.Timestamp(when).strftime("%Y-%m-%dT%H:%M:%SZ") == _ny_utc("2025-07-16 08:30")
