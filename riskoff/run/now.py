@@ -461,7 +461,8 @@ def pair_record(h: PairHistory, t: pd.Timestamp, bar: pd.Timestamp, cfg: RunConf
         last_flip = {"signal": label, "at": f_at}
     series = [h.asset, *dict.fromkeys(s for v in h.inputs.values() for s in v if s != h.asset)]
     stale = [s for s in series if s in h.required and inputs[s].stale]
-    releases = [(inputs[s].next_release, s) for s in series if s != h.asset and inputs[s].next_release]
+    # the asset's own next close counts: price rules, trailing stops and entry-price stops read it
+    releases = [(inputs[s].next_release, s) for s in series if inputs[s].next_release]
     nr = None
     if releases:
         when, sid = min(releases)
