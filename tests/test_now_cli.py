@@ -234,3 +234,23 @@ def test_a_monthly_series_next_release_is_labelled_modelled_from_the_catalog_lag
     # May's print: 2025-05-01 + 45 days = 2025-06-15 08:30 New York, before t; June's: 2025-07-16 08:30
     assert basis == MODELLED
     assert pd.Timestamp(when).strftime("%Y-%m-%dT%H:%M:%SZ") == _ny_utc("2025-07-16 08:30")
+
+
+def test_newer_rows_in_the_live_cache_are_named_when_another_data_dir_is_read(capsys, data_dir, tmp_path,
+                                                                               monkeypatch):
+    from riskoff.util import paths
+
+    root = mirror(data_dir, tmp_path / "data")
+    cut(root, "series/fred/SOFR.csv", "2026-03-06")
+    live = tmp_path / "live"
+    (live / "series/fred").mkdir(parents=True)
+    (live / "series/fred/SOFR.csv").write_text((data_dir / "series/fred/SOFR.csv").read_text())
+    monkeypatch.setattr(paths, "LIVE_DATA_DIR", live)
+    last = pd.read_csv(data_dir / "series/fred/SOFR.csv")["date"].iloc[-1]
+    code, out, _ = run_cli(capsys, str(SELLOFFS), "--as-of", "2026-03-20T21:30:00Z", "--json", "--data-dir", str(root))
+    note = next(n for n in json.loads(out)["notes"] if n.startswith("the live cache"))
+    assert f"SOFR (through {last})" in note and str(root) in note
+    # reading the full snapshot, whose SOFR is as new as the cache's: nothing to say
+    code, out, _ = run_cli(capsys, str(SELLOFFS), "--as-of", "2026-03-20T21:30:00Z", "--json", "--data-dir",
+                           str(data_dir))
+    assert not any(n.startswith("the live cache") for n in json.loads(out)["notes"])

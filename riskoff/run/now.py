@@ -520,7 +520,7 @@ def readout(cfg: RunConfig, data: DataContext, t: pd.Timestamp, *, history: list
             inp.signals.extend(x for x in labels if x not in inp.signals)
             if labels or sid == h.asset:
                 inp.rules.append(f"{h.strategy}/{h.asset}")
-    notes = _notes(cfg, t, inputs, run_end)
+    notes = _notes(cfg, t, inputs, run_end) + live_cache_notes(data, inputs)
     return Readout(cfg.source, iso(t.value), str(data.data_dir), data.data_dir_from,
                    None if run_end is None else f"{run_end[0]:%Y-%m-%d}", None if run_end is None else run_end[1],
                    cfg.fill, records, list(inputs.values()), notes)
@@ -554,6 +554,38 @@ def _notes(cfg: RunConfig, t: pd.Timestamp, inputs: Mapping[str, InputReadout],
         notes.append("no live source (`riskoff data fetch` cannot refresh them; update their files by hand): "
                      + ", ".join(manual))
     return notes
+
+
+def live_cache_notes(data: DataContext, inputs: Mapping[str, InputReadout]) -> list[str]:
+    """How the data dir and the live cache combine: ``riskoff now`` reads one data dir, resolved as
+    ``riskoff run`` resolves it (the live cache, where ``riskoff data fetch`` writes by default, comes
+    last). When it reads another dir and the live cache holds newer rows of a required series, say
+    so: those rows are not used."""
+    from riskoff.data.sources import read_series
+    from riskoff.util import paths
+    from riskoff.util.errors import DataError
+
+    live = Path(paths.LIVE_DATA_DIR)
+    if not live.is_dir() or live.resolve() == Path(data.data_dir).resolve():
+        return []
+    newer = []
+    for sid, inp in inputs.items():
+        spec = data.catalog[sid]
+        if not inp.required or not (live / spec.relpath()).is_file():
+            continue
+        try:
+            last_live = read_series(spec, live).index[-1]
+            last_here = read_series(spec, data.data_dir).index[-1] if (data.data_dir / spec.relpath()).exists() \
+                else None
+        except DataError:
+            continue
+        if last_here is None or last_live > last_here:
+            newer.append(f"{sid} (through {last_live:%Y-%m-%d})")
+    if not newer:
+        return []
+    return [f"the live cache {live} holds newer rows than the data dir read here for {', '.join(newer)}; they are "
+            f"not used: run `riskoff data fetch --data-dir {data.data_dir}` to refresh this data dir, or read the "
+            f"cache with --data-dir {live}"]
 
 
 def run_now(config: str | Path, *, as_of: str | None = None, data_dir: str | Path | None = None) -> Readout:
