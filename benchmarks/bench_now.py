@@ -57,7 +57,10 @@ def main() -> None:
     emit("now", {
         "what": "`riskoff now backtests/selloffs.toml --json` in a fresh process (50 strategy x asset records)",
         "default_instant": measure(None), "inside_the_data": {"as_of": INSIDE, **measure(INSIDE)},
-        "repeat": REPEAT, "target": "< 3 s cold_cached"}, terms=("cold", "cold_cached"))
+        "repeat": REPEAT, "target": "target < 3 s cold_cached",
+        "checks": {"records": 50, "exit": "a read-out status (0, 3, 4, 5)",
+                   "identical_readouts": "every cached call's JSON equals the cold call's (as of a fixed instant)"}},
+        terms=("cold", "cold_cached"))
 
 
 if __name__ == "__main__":
