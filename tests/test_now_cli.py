@@ -122,6 +122,11 @@ def test_a_stale_input_is_named_with_its_last_publication_signals_and_rules_exit
     assert pd.isna(aligned["VIX.close"].iloc[-1])
     sig = next(s for s in rec["signals"] if s["label"] == "vix_mean_reversion")
     assert sig["state"] == "no-opinion" and rec["decided"] == 1.0
+    # the bound itself: max_stale_days (7 for the cboe family) after publication, carried up to it
+    for offset, stale in ((-1, []), (0, []), (1, ["VIX"])):
+        t = (published + pd.Timedelta(days=7, seconds=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        code_b, out_b, _ = run_cli(capsys, str(config), "--as-of", t, "--json", "--data-dir", str(root))
+        assert json.loads(out_b)["stale"] == stale, t
     # the terminal form names it too, and exits the same way
     code_text, text, _ = run_cli(capsys, str(config), "--as-of", as_of, "--data-dir", str(root))
     assert code_text == 4 and "STALE VIX" in text and "exit 4: an input is stale" in text
