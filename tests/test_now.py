@@ -90,6 +90,13 @@ def _span(s: Study) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(max(firsts)), pd.Timestamp(min(lasts))
 
 
+def dst_switch_days(first: int, last: int) -> list[pd.Timestamp]:
+    """The days New York's UTC offset changes between ``first`` and ``last`` (inclusive years)."""
+    noon = pd.date_range(f"{first}-01-01 12:00", f"{last}-12-31 12:00", freq="D").tz_localize(NY)
+    offset = np.array([t.utcoffset().total_seconds() for t in noon])
+    return [noon[i].tz_localize(None).normalize() for i in np.flatnonzero(np.diff(offset) != 0) + 1]
+
+
 def instants(s: Study, n_random: int = 200, seed: int = 26) -> list[pd.Timestamp]:
     """Every instant the acceptance lists, inside the run's span."""
     lo, hi = _span(s)
@@ -105,13 +112,11 @@ def instants(s: Study, n_random: int = 200, seed: int = 26) -> list[pd.Timestamp
             picks += list(np.flatnonzero((idx >= w.start.normalize()) & (idx <= w.end))[:1])
         for t in decision_instants(idx[sorted(set(picks))], p.calendar):
             out += [pd.Timestamp(t) - pd.Timedelta(seconds=1), pd.Timestamp(t), pd.Timestamp(t) + pd.Timedelta(seconds=1)]
-    # 16:59:59 and 17:00 New York on DST switch days (and the sessions after them)
-    for year in range(lo.year, hi.year + 1):
-        for day in (pd.Timestamp(f"{year}-03-01") + pd.offsets.Week(weekday=6) * 2 - pd.Timedelta(days=7),
-                    pd.Timestamp(f"{year}-11-01") + pd.offsets.Week(weekday=6, n=1) - pd.Timedelta(days=7)):
-            day = day if day.weekday() == 6 else day + pd.offsets.Week(weekday=6)
-            for d in (day, day + pd.Timedelta(days=1)):
-                out += [_ny(f"{d:%Y-%m-%d} 16:59:59"), _ny(f"{d:%Y-%m-%d} 17:00:00")]
+    # 16:59:59 and 17:00 New York on DST switch days (the days New York's UTC offset changes, from
+    # the tz database) and the sessions after them
+    for d in dst_switch_days(lo.year, hi.year):
+        for day in (d, d + pd.Timedelta(days=1)):
+            out += [_ny(f"{day:%Y-%m-%d} 16:59:59"), _ny(f"{day:%Y-%m-%d} 17:00:00")]
     # weekends and NYSE holidays, and Thursday 16:30 New York (the H.4.1 release) one second either side
     days = pd.date_range(lo.normalize(), hi.normalize(), freq="D")
     holidays = days[(days.weekday < 5) & ~days.isin(nyse_sessions())]
