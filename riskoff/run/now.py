@@ -29,7 +29,6 @@ account) is meant to be one more kind with the same decision fields and its own 
 """
 from __future__ import annotations
 
-import datetime as dt
 from functools import lru_cache
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -494,7 +493,6 @@ def readout(cfg: RunConfig, data: DataContext, t: pd.Timestamp, *, history: list
     ``run_end``: (end, limited by) of the run the data supports, when the caller knows it.
     """
     from riskoff.data.calendars import clock_of
-    from riskoff.util.errors import DataError
 
     first = first_decision(cfg, data)
     if t.value < first:
@@ -508,10 +506,7 @@ def readout(cfg: RunConfig, data: DataContext, t: pd.Timestamp, *, history: list
         run_end = _run_end(cfg, history, data)
     ids = list(dict.fromkeys(s for h in history for s in (h.asset, *(x for v in h.inputs.values() for x in v))))
     required = set().union(*(h.required for h in history)) if history else set()
-    try:
-        inputs = read_inputs(ids, required, t, data)
-    except DataError:
-        raise
+    inputs = read_inputs(ids, required, t, data)
     base = baselines(cfg)
     records = [pair_record(h, t, bars[h.asset], cfg, data, inputs, base) for h in history]
     for sid, inp in inputs.items():  # which signals and rules each input reaches (named when stale)
@@ -597,11 +592,6 @@ def run_now(config: str | Path, *, as_of: str | None = None, data_dir: str | Pat
     t = parse_instant(as_of) if as_of is not None else now_utc().as_unit("ns")
     data = DataContext.create(data_dir, cfg.series)
     return readout(cfg, data, t)
-
-
-def now_stamp() -> str:
-    """The current UTC time as ISO text (for the state file)."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 # ------------------------------------------------------------------------------------------ state
