@@ -8,6 +8,7 @@
     riskoff signals score [--assets ..] [--signals ..] [--out DIR]  each signal's record over every sell-off
     riskoff strategies list | show NAME | check NAME|FILE  strategy rules; the same for a rule
     riskoff data status | fetch [ID ...]                 the data dir; live download into the cache
+    riskoff now [CONFIG] [--as-of T] [--json] [--state F] what every rule decides now (exit 0/3/4/5)
     riskoff data check [ID ...]                          sanity rules over whole files (a table)
     riskoff sweep CONFIG [--walk-forward] [--backend dask] parameter sweeps and out-of-sample checks
 
@@ -407,6 +408,36 @@ def _data_check(ids: list[str], data_dir: Path, how: str) -> int:
     return 1 if bad else 0
 
 
+def cmd_now(args: argparse.Namespace) -> int:
+    """The read-out of a config as of an instant; exit 0 fresh and invested, 3 a rule de-risked, 4 an
+    input stale, 5 both (2 on errors)."""
+    import json
+
+    from riskoff.reports.now import render, render_changes
+    from riskoff.run.now import changes, notify, read_state, run_now, write_state
+
+    if args.on_change and not args.state:
+        raise ConfigError("--on-change needs --state FILE (the previous read-out it compares with)")
+    previous = read_state(args.state) if args.state else None
+    result = run_now(args.config or _default_config(), as_of=args.as_of, data_dir=args.data_dir)
+    doc = result.as_dict()
+    code = result.exit_code
+    if args.state:
+        found, decision = changes(previous, doc)
+        doc["changes"] = found
+        doc["since"] = previous.get("as_of") if previous else None
+        payload = json.dumps(doc, indent=2)
+        _out(payload if args.json else render_changes(found, doc["since"], code))
+        write_state(args.state, doc)
+        if decision and args.on_change:
+            problem = notify(args.on_change, payload)
+            if problem:
+                print(f"riskoff: warning: {problem}", file=sys.stderr)
+        return code
+    _out(json.dumps(doc, indent=2) if args.json else render(doc))
+    return code
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``riskoff sweep CONFIG``: run a sweep and write its folder; prints the top combinations."""
     import dataclasses
@@ -568,6 +599,17 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--since", default=None, help="fetch from this date (default: full history)")
     data.add_argument("--config", default=None, help="status: the config whose next end date to report")
     data.set_defaults(func=cmd_data)
+    now = cmd("now", help="what every rule of a config decides as of now (exit 0 / 3 de-risked / 4 stale / 5 both)")
+    now.add_argument("config", nargs="?", default=None, help="default: backtests/selloffs.toml of the project")
+    now.add_argument("--as-of", default=None, metavar="INSTANT",
+                     help="ISO 8601 instant (an offset or Z; without one UTC); default: the current time")
+    now.add_argument("--json", action="store_true", help="print the read-out as JSON")
+    now.add_argument("--data-dir", default=None, help="data dir (resolved as for `riskoff run`)")
+    now.add_argument("--state", default=None, metavar="FILE",
+                     help="keep the read-out in FILE (atomically) and print only what changed since the last one")
+    now.add_argument("--on-change", default=None, metavar="CMD",
+                     help="with --state: run CMD (no shell) with the JSON on stdin when a decision changed")
+    now.set_defaults(func=cmd_now)
     add_sweep_parser(sub)
     return p
 

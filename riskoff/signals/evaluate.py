@@ -61,16 +61,19 @@ def evaluate(spec: SignalSpec, data: pd.DataFrame, params: Mapping[str, Any] | N
 
 def run_signal(spec: SignalSpec, params: Mapping[str, Any] | None = None, *, start=None, end=None,
                calendar: str | pd.DatetimeIndex = "us", data: DataContext | None = None, data_dir=None,
-               catalog=None) -> pd.DataFrame:
+               catalog=None, stale: str | None = None) -> pd.DataFrame:
     """Point-in-time readings of one signal on ``calendar`` bars between start and end.
 
     The signal is computed on its own calendar over all history up to ``end`` (so warm-up never
     depends on ``start``), then each target bar takes the latest reading decided by its own
     decision time (a US reading reaches the UTC bar of the same day; a UTC reading reaches the
     next US bar). ``data`` is the command's data context (``data_dir``/``catalog`` override it).
+    ``stale``: "raise" (default when ``end`` is given) or "allow" (stale cells are NaN, see
+    :func:`riskoff.data.align.load`).
     """
     data = DataContext.of(data, data_dir=data_dir, catalog=catalog)
-    frame = load_signal_data(spec, None, end, data=data, stale="raise" if end is not None else "allow")
+    stale = stale if stale is not None else ("raise" if end is not None else "allow")
+    frame = load_signal_data(spec, None, end, data=data, stale=stale)
     out = evaluate(spec, frame, params)
     if not len(out):  # no data up to `end` (a series that starts later, like ETF flows): no readings
         return out

@@ -74,7 +74,7 @@ def _ts(x):
 
 def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, data: DataContext | None = None,
                    data_dir=None, signal_cache: dict | None = None, strategies: StrategyRegistry | None = None,
-                   signals=None, catalog: Mapping | None = None) -> StrategyRun:
+                   signals=None, catalog: Mapping | None = None, stale: str | None = None) -> StrategyRun:
     """Run one strategy config on one asset between start and end (inclusive).
 
     ``data`` is the command's data context (data dir, catalog with the run's own ``[series.ID]``
@@ -86,6 +86,10 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     ``run_signal(spec, params, start=None, end=end, calendar=<asset calendar>)`` over all history
     (so rules and overlays are warmed up before ``start``) and cached in ``signal_cache`` under
     ``(signal name, resolved params, calendar, None, end)``; the result is sliced to start..end.
+
+    ``stale``: "raise" (the default when ``end`` is given: a series that cannot cover the span is a
+    DataError) or "allow" (past a series' staleness bound its cells are NaN and its signals read
+    no opinion; ``riskoff now`` reads past the run's end this way).
     """
     from riskoff.data.align import load
     from riskoff.data.calendars import bar_clock, clock_parts, last_bar
@@ -99,8 +103,9 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     owner = f"strategy {cfg.name} (rule {cfg.rule})"
     start, end = _ts(start), _ts(end)
     col = f"{asset}.close"
+    stale = stale if stale is not None else ("raise" if end is not None else "allow")
     frame = load([asset], None, end, calendar=calendar, data_dir=data.data_dir, catalog=data.catalog,
-                 stale="raise" if end is not None else "allow")
+                 stale=stale)
     if col not in frame.columns:
         raise ConfigError(f"{owner}: asset {asset} has no close column (columns: {list(frame.columns)})")
     close = frame[col].astype("float64")
@@ -109,9 +114,11 @@ def build_exposure(cfg: StrategyConfig, asset: str, *, start=None, end=None, dat
     state_cols, reading_cols = {}, {}
     cache = signal_cache if signal_cache is not None else data.cache
     for ref, sspec, sparams in resolved:
-        key = (sspec.name, freeze(sparams), calendar, None, end)
+        # a frame read past the staleness bound differs from one that raised: its own cache entry
+        key = (sspec.name, freeze(sparams), calendar, None, end) + (() if stale == "raise" else (stale,))
         if key not in cache:
-            cache[key] = run_signal(sspec, sparams, start=None, end=end, calendar=calendar, data=data)
+            cache[key] = run_signal(sspec, sparams, start=None, end=end, calendar=calendar, data=data,
+                                    stale=stale)
         out = cache[key]
         state_cols[ref.label] = out["state"].reindex(idx)
         reading_cols[ref.label] = out["reading"].reindex(idx)
