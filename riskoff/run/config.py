@@ -31,6 +31,9 @@ A config is data (TOML), never code. Layout (see ``backtests/selloffs.toml``)::
     [[strategies]]                    # combined rules (riskoff.strategies.config.strategy_from_toml)
     ...
 
+    [[portfolios]]                    # books: weights, rebalance, risk_off_into, strategies
+    ...                               # (riskoff.strategies.books.parse_portfolios)
+
     [windows.my_window]               # extra sell-off windows (same fields as data/windows.toml)
     [null]                            # random-timing null: enabled, paths = 1000, seed = 0
     [bootstrap]                       # CAGR/Sharpe intervals: enabled, reps = 1000, confidence = 0.95, seed
@@ -51,6 +54,7 @@ import pandas as pd
 from riskoff.engine.account import DEFAULT_COSTS, Costs
 from riskoff.evaluation.windows import SellOffWindow, load_windows
 from riskoff.significance.settings import SignificanceSettings, parse_significance
+from riskoff.strategies.books import PortfolioConfig, parse_portfolios
 from riskoff.strategies.config import StrategyConfig, strategy_from_toml
 from riskoff.util.config_helpers import (
     check_choice,
@@ -64,7 +68,8 @@ from riskoff.util.errors import ConfigError, did_you_mean
 from riskoff.util.files import path_name
 from riskoff.util.tomlfile import read_toml
 
-TOP_KEYS = ("run", "costs", "baselines", "signals_alone", "strategies", "windows", "series", "null", "bootstrap")
+TOP_KEYS = ("run", "costs", "baselines", "signals_alone", "strategies", "portfolios", "windows", "series", "null",
+            "bootstrap")
 RUN_KEYS = ("name", "start", "end", "assets", "fill", "cash", "engine", "tearsheets", "workers", "plugin_dirs",
             "plugin_time_limit")
 
@@ -93,6 +98,8 @@ class RunConfig:
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
     #: an upper bound of the bars one asset has in the run span (see :func:`span_bars`), for size checks
     bars: int = 0
+    #: books (``[[portfolios]]``, riskoff.strategies.books): several assets de-risked with one cash balance
+    portfolios: tuple[PortfolioConfig, ...] = ()
 
     @property
     def config_hash(self) -> str:
@@ -237,6 +244,7 @@ def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool
         for a in s.assets:
             if a not in assets:
                 raise ConfigError(f"{source}: strategy {s.name}: asset '{a}' is not in run.assets {list(assets)}")
+    portfolios = parse_portfolios(doc.get("portfolios"), source, assets=assets, strategies=names, catalog=catalog)
     windows = load_windows(extra={"windows": doc["windows"]} if "windows" in doc else None, origin=source)
     significance = parse_significance(doc, source)
     bars = span_bars(start, end, assets, catalog)
@@ -247,4 +255,4 @@ def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool
                      windows=windows, costs=costs, fill=fill, cash=cash, engine=engine,
                      tearsheets=tearsheets if isinstance(tearsheets, str) else tuple(tearsheets), workers=workers,
                      plugin_dirs=plugin_dirs, plugin_time_limit=float(time_limit), series=doc.get("series", {}),
-                     significance=significance, raw=doc, bars=bars)
+                     significance=significance, raw=doc, bars=bars, portfolios=portfolios)
