@@ -298,7 +298,8 @@ def _simulate_shared_cash_nb(close, price, target, growth, src, fee, slip, band,
     available to an earlier one. With one slot this is the plain two-pass bar: every fill sized on
     the same pre-trade value, sells first.
 
-    Orders are sent when an asset's target changes (cause ``rule``; ``initial`` on bar 0), when
+    Orders are sent when an asset's target changes (cause ``rule``; ``initial`` for its first
+    target), when
     ``rebal[t]`` (a calendar rebalance decided at bar t's close, every asset, cause ``rebalance``),
     every ``every`` bars (cause ``rebalance``), and when a held weight drifts more than ``band`` from
     its target: only that asset when ``band_each``, else every asset (cause ``band``). A rule change
@@ -319,6 +320,7 @@ def _simulate_shared_cash_nb(close, price, target, growth, src, fee, slip, band,
     decided = np.zeros(n_cols)
     pending = np.zeros(n_cols, dtype=np.bool_)
     why = np.zeros(n_cols, dtype=np.int8)
+    entered = np.zeros(n_cols, dtype=np.bool_)
     seq = np.zeros((n_bars, n_cols), dtype=np.int32)
     gap = np.zeros(n_cols)
     val = np.zeros(n_cols)
@@ -394,9 +396,11 @@ def _simulate_shared_cash_nb(close, price, target, growth, src, fee, slip, band,
                     every_asset = True
                     every_why = _BAND
             if target[t, j] != decided[j]:
+                # the first decision to hold an asset at all is its entry, not a rule's move
+                why[j] = _RULE if entered[j] else _INITIAL
+                entered[j] = True
                 decided[j] = target[t, j]
                 pending[j] = True
-                why[j] = _INITIAL if t == 0 else _RULE
         if every_asset:
             for j in range(n_cols):
                 if not pending[j]:

@@ -87,6 +87,7 @@ def reference_book(close: pd.DataFrame, targets: pd.DataFrame, clocks: dict, cos
     cash, units = 1.0, dict.fromkeys(cols, 0.0)
     last = dict.fromkeys(cols, np.nan)
     decided, pending, cause = dict.fromkeys(cols, 0.0), dict.fromkeys(cols, False), dict.fromkeys(cols, "")
+    entered = set()
     equity, log = [], []
     for t, day in enumerate(close.index):
         cash *= growth[t]
@@ -130,7 +131,8 @@ def reference_book(close: pd.DataFrame, targets: pd.DataFrame, clocks: dict, cos
             if band is not None and abs(w - tgt) > band and not pending[c]:
                 pending[c], cause[c] = True, "band"
             if tgt != decided[c]:
-                decided[c], pending[c], cause[c] = tgt, True, ("initial" if t == 0 else "rule")
+                decided[c], pending[c], cause[c] = tgt, True, ("rule" if c in entered else "initial")
+                entered.add(c)
         if rebal[t]:
             for c in cols:
                 if not pending[c]:
