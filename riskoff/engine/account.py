@@ -306,8 +306,8 @@ def _simulate_shared_cash_nb(close, price, target, growth, src, fee, slip, band,
     overrides the cause of an order still waiting; a rebalance never relabels a rule's order.
     Buys run from the smallest dollar gap to the largest (vectorbt's ``call_seq="auto"``), so when
     cash runs short the largest buy is capped. Returns equity (bars, 1), weight, signed units
-    filled, the cause code per fill (bars, cols; negative for a buy capped at the cash available)
-    and each fill's position in its bar's execution sequence (1, 2, ...).
+    filled, the cause code per fill (bars, cols), each fill's position in its bar's execution
+    sequence (1, 2, ...) and the dollars a capped buy could not spend (0 for a full fill).
     """
     n_bars, n_cols = target.shape
     equity = np.empty((n_bars, 1))
@@ -322,6 +322,7 @@ def _simulate_shared_cash_nb(close, price, target, growth, src, fee, slip, band,
     why = np.zeros(n_cols, dtype=np.int8)
     entered = np.zeros(n_cols, dtype=np.bool_)
     seq = np.zeros((n_bars, n_cols), dtype=np.int32)
+    short = np.zeros((n_bars, n_cols))
     gap = np.zeros(n_cols)
     val = np.zeros(n_cols)
     for t in range(n_bars):
@@ -366,13 +367,14 @@ def _simulate_shared_cash_nb(close, price, target, growth, src, fee, slip, band,
                 j = order[k]
                 if not gap[j] > 0.0:
                     break
-                capped = gap[j] * price[t, src[j]] > cash - floor
+                want = gap[j] * price[t, src[j]]
                 spend, q = buy_nb(gap[j], price[t, src[j]], cash, floor, fee[j], slip[j])
                 if spend > 0.0:
                     cash -= spend
                     units[j] += q
                     fills[t, j] = q
-                    cause[t, j] = -why[j] if capped else why[j]  # negative: a capped buy
+                    cause[t, j] = why[j]
+                    short[t, j] = want - spend  # > 0: a buy capped at the cash there was
                     n_seq += 1
                     seq[t, j] = n_seq
         eq = cash
@@ -406,7 +408,7 @@ def _simulate_shared_cash_nb(close, price, target, growth, src, fee, slip, band,
                 if not pending[j]:
                     pending[j] = True
                     why[j] = every_why
-    return equity, weight, fills, cause, seq
+    return equity, weight, fills, cause, seq, short
 
 
 # ---------------------------------------------------------------------------------------------
@@ -554,7 +556,7 @@ def _prepare(close: pd.DataFrame, target: pd.DataFrame, src: np.ndarray, *, open
 def _run_kernel(inp: _Inputs, shared_cash: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if shared_cash:
         n_cols = inp.target.shape[1]
-        eq, w, f, _, _ = _simulate_shared_cash_nb(inp.close, inp.price, inp.target, inp.growth, inp.src, inp.fee,
+        eq, w, f, _, _, _ = _simulate_shared_cash_nb(inp.close, inp.price, inp.target, inp.growth, inp.src, inp.fee,
                                                inp.slip, inp.band, inp.every, 1.0 - inp.max_leverage, inp.init_cash,
                                                np.zeros(n_cols, np.int64), 1, np.zeros(len(inp.index), np.bool_),
                                                False)

@@ -12,7 +12,9 @@ market is closed. What differs from ``simulate_portfolio``:
   price is not yet known at that instant is marked at its last close), and cash a later fill
   raises never funds an earlier one.
 - A buy larger than the cash available at its instant is capped (a partial fill; the rest is
-  dropped, the ``capped`` column of the orders says so) - a book never borrows.
+  dropped, and the ``shortfall`` column of the orders says how many currency units could not be
+  spent) - a book never borrows. With costs a rebalance's buys always fall a few bps short (the
+  sells' fees and slippage); a shortfall above 1 bp of the book counts as a capped buy in the stats.
 - Calendar rebalancing at given bars (``rebalance_at``, every asset) and band rebalancing per
   asset (``band``: an asset whose weight at a bar's close is more than ``band`` from its target
   is re-traded, alone).
@@ -51,7 +53,8 @@ class BookSim:
         equity: book value at each date's last close (starts at ``init_cash``).
         weights: each asset's held weight at the date's close (the sleeves), after its fills.
         orders: one row per fill in execution order: date, column, side, size (units), price (after
-            slippage), notional, fee, slippage (currency units), target, cause, capped.
+            slippage), notional, fee, slippage (currency units), target, cause, shortfall (currency
+            units a capped buy could not spend; 0 for a full fill; a buy with no cash at all has no row).
     """
 
     equity: pd.Series
@@ -100,15 +103,15 @@ def simulate_book(close: pd.DataFrame, targets: pd.DataFrame, *, clocks: Mapping
     rebal = np.zeros(n, np.bool_) if rebalance_at is None else np.ascontiguousarray(rebalance_at, dtype=np.bool_)
     if len(rebal) != n:
         raise EngineInputError(f"rebalance_at has {len(rebal)} values for {n} bars")
-    eq, w, fills, cause, seq = _simulate_shared_cash_nb(
+    eq, w, fills, cause, seq, short = _simulate_shared_cash_nb(
         inp.close, inp.price, inp.target, inp.growth, inp.src, inp.fee, inp.slip,
         float(band) if band is not None else np.inf, 0, 0.0, inp.init_cash, slot, int(slot.max()) + 1, rebal, True)
     return BookSim(equity=pd.Series(eq[:, 0], index=inp.index, name="book"),
                    weights=pd.DataFrame(w, index=inp.index, columns=inp.columns),
-                   orders=_orders(inp, fills, cause, seq))
+                   orders=_orders(inp, fills, cause, seq, short))
 
 
-def _orders(inp, fills: np.ndarray, cause: np.ndarray, seq: np.ndarray) -> pd.DataFrame:
+def _orders(inp, fills: np.ndarray, cause: np.ndarray, seq: np.ndarray, short: np.ndarray) -> pd.DataFrame:
     t, j = np.nonzero(fills)
     order = np.lexsort((seq[t, j], t))  # execution order
     t, j = t[order], j[order]
@@ -128,6 +131,6 @@ def _orders(inp, fills: np.ndarray, cause: np.ndarray, seq: np.ndarray) -> pd.Da
         "fee": notional * inp.fee[j],
         "slippage": np.abs(size) * raw * inp.slip[j],
         "target": inp.target[t - 1, j],
-        "cause": np.asarray(CAUSES, dtype=object)[np.abs(code)],
-        "capped": code < 0,
+        "cause": np.asarray(CAUSES, dtype=object)[code],
+        "shortfall": short[t, j],
     })
