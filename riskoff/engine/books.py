@@ -73,21 +73,23 @@ def fill_slots(clocks: Mapping[str, str], columns, fill: str) -> np.ndarray:
     return np.asarray(out, dtype=np.int64)
 
 
-def simulate_book(close: pd.DataFrame, targets: pd.DataFrame, *, clocks: Mapping[str, str],
-                  open: pd.DataFrame | None = None, cash_rate: pd.Series | None = None,
-                  costs: Mapping[str, Costs] | Costs = Costs(), fill: str = "next_close",
-                  rebalance_at: np.ndarray | None = None, band: float | None = None,
-                  init_cash: float = 1.0) -> BookSim:
-    """Simulate one book (see the module docstring).
+@dataclass(frozen=True)
+class PreparedBook:
+    """A book's engine inputs, checked and converted once (``prepare_book``), so that many target
+    paths (the null's shifted sleeves, a sweep's baskets) run through the kernel without pandas."""
 
-    Args:
-        close: closes on the book's union date index, one column per asset (NaN = closed).
-        targets: decided target weights, same index and columns, each in [0, 1], summing to <= 1.
-        clocks: asset -> "us" or "utc" (its calendar; intraday clocks are refused).
-        open, cash_rate, costs, fill, init_cash: as in ``riskoff.engine.account.simulate``.
-        rebalance_at: bools on the index; True = a calendar rebalance decided at that bar's close.
-        band: re-trade an asset whose weight drifted more than this from its target (None = off).
-    """
+    inp: object            # riskoff.engine.account._Inputs
+    slot: np.ndarray
+    rebal: np.ndarray
+    band: float
+
+
+def prepare_book(close: pd.DataFrame, targets: pd.DataFrame, *, clocks: Mapping[str, str],
+                 open: pd.DataFrame | None = None, cash_rate: pd.Series | None = None,
+                 costs: Mapping[str, Costs] | Costs = Costs(), fill: str = "next_close",
+                 rebalance_at: np.ndarray | None = None, band: float | None = None,
+                 init_cash: float = 1.0) -> PreparedBook:
+    """Check and convert a book's inputs (arguments as :func:`simulate_book`)."""
     if list(targets.columns) != list(close.columns):
         raise EngineInputError(f"targets columns {list(targets.columns)} differ from close columns "
                                f"{list(close.columns)}")
@@ -103,9 +105,39 @@ def simulate_book(close: pd.DataFrame, targets: pd.DataFrame, *, clocks: Mapping
     rebal = np.zeros(n, np.bool_) if rebalance_at is None else np.ascontiguousarray(rebalance_at, dtype=np.bool_)
     if len(rebal) != n:
         raise EngineInputError(f"rebalance_at has {len(rebal)} values for {n} bars")
-    eq, w, fills, cause, seq, short = _simulate_shared_cash_nb(
-        inp.close, inp.price, inp.target, inp.growth, inp.src, inp.fee, inp.slip,
-        float(band) if band is not None else np.inf, 0, 0.0, inp.init_cash, slot, int(slot.max()) + 1, rebal, True)
+    return PreparedBook(inp, slot, rebal, float(band) if band is not None else np.inf)
+
+
+def run_prepared(prep: PreparedBook, target: np.ndarray | None = None, band: float | None = None):
+    """The kernel's raw outputs for ``prep`` (or for another (bars, assets) ``target`` array, in
+    [0, 1] and summing to at most 1 per bar, and another ``band``): equity (bars, 1), weight,
+    fills, cause, sequence, shortfall."""
+    inp = prep.inp
+    tgt = inp.target if target is None else np.require(target, dtype=np.float64, requirements=["C", "W"])
+    return _simulate_shared_cash_nb(inp.close, inp.price, tgt, inp.growth, inp.src, inp.fee, inp.slip,
+                                    prep.band if band is None else band, 0, 0.0, inp.init_cash, prep.slot,
+                                    int(prep.slot.max()) + 1, prep.rebal, True)
+
+
+def simulate_book(close: pd.DataFrame, targets: pd.DataFrame, *, clocks: Mapping[str, str],
+                  open: pd.DataFrame | None = None, cash_rate: pd.Series | None = None,
+                  costs: Mapping[str, Costs] | Costs = Costs(), fill: str = "next_close",
+                  rebalance_at: np.ndarray | None = None, band: float | None = None,
+                  init_cash: float = 1.0) -> BookSim:
+    """Simulate one book (see the module docstring).
+
+    Args:
+        close: closes on the book's union date index, one column per asset (NaN = closed).
+        targets: decided target weights, same index and columns, each in [0, 1], summing to <= 1.
+        clocks: asset -> "us" or "utc" (its calendar; intraday clocks are refused).
+        open, cash_rate, costs, fill, init_cash: as in ``riskoff.engine.account.simulate``.
+        rebalance_at: bools on the index; True = a calendar rebalance decided at that bar's close.
+        band: re-trade an asset whose weight drifted more than this from its target (None = off).
+    """
+    prep = prepare_book(close, targets, clocks=clocks, open=open, cash_rate=cash_rate, costs=costs, fill=fill,
+                        rebalance_at=rebalance_at, band=band, init_cash=init_cash)
+    inp = prep.inp
+    eq, w, fills, cause, seq, short = run_prepared(prep)
     return BookSim(equity=pd.Series(eq[:, 0], index=inp.index, name="book"),
                    weights=pd.DataFrame(w, index=inp.index, columns=inp.columns),
                    orders=_orders(inp, fills, cause, seq, short))

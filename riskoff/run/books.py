@@ -17,7 +17,7 @@ import pandas as pd
 
 from riskoff.engine.account import cash_growth
 from riskoff.engine.annualisation import periods_per_year
-from riskoff.engine.books import simulate_book
+from riskoff.engine.books import PreparedBook, prepare_book, simulate_book
 from riskoff.significance.settings import Market
 from riskoff.strategies.books import STATIC, PortfolioConfig, book_exposure, book_targets, rebalance_flags
 
@@ -40,6 +40,7 @@ class BookResult:
     orders: pd.DataFrame
     cash_growth: pd.Series
     sleeves: pd.DataFrame | None = None  # the strategy's exposure per asset on the book's index
+    prep: PreparedBook | None = None     # the book's engine inputs (the null re-runs shifted sleeves)
 
     @property
     def key(self) -> str:
@@ -106,6 +107,7 @@ def simulate_books(portfolios: Sequence[PortfolioConfig], targets: Mapping[tuple
         rebal = rebalance_flags(index, book.rebalance, us=any(clocks[a] == "us" for a in book.assets))
         costs = {a: markets[a].costs for a in book.assets}
         growth = pd.Series(cash_growth(rate, index), index=index)
+        prep = None
         for strategy in (STATIC, *book.strategies):
             if strategy == STATIC:
                 # the always-invested rule: full on each asset's own bars from its first one (before
@@ -118,8 +120,11 @@ def simulate_books(portfolios: Sequence[PortfolioConfig], targets: Mapping[tuple
             tgt = book_targets(book, sleeves)
             sim = simulate_book(close, tgt, clocks=clocks, open=opens, cash_rate=rate, costs=costs, fill=fill,
                                 rebalance_at=rebal, band=book.band)
+            if prep is None:
+                prep = prepare_book(close, tgt, clocks=clocks, open=opens, cash_rate=rate, costs=costs, fill=fill,
+                                    rebalance_at=rebal, band=book.band)
             out.append(BookResult(book, strategy, calendar, sim.equity, sim.weights, tgt,
-                                  book_exposure(book, sleeves), sim.orders, growth, sleeves))
+                                  book_exposure(book, sleeves), sim.orders, growth, sleeves, prep))
     return out
 
 

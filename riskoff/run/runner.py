@@ -256,6 +256,11 @@ def assess(result: RunResult, say: Callable[[str], None] = lambda _msg: None) ->
     result.significance, result.windows = assess_run(result.pairs, result.windows, result.markets, s,
                                                      baseline=BASELINE, workers=result.config.workers,
                                                      bootstraps=result.bootstraps or None)
+    if result.books:
+        from riskoff.significance.books import assess_books
+        sig = assess_books(result.books, result.book_windows, s)
+        if len(sig):
+            result.book_stats = result.book_stats.merge(sig, on=["book", "strategy"], how="left")
 
 
 def evaluate(result: RunResult, tick: Callable[[], None] | None = None) -> None:

@@ -186,18 +186,28 @@ def book_targets(book: PortfolioConfig, exposure: pd.DataFrame) -> pd.DataFrame:
     (an asset the strategy does not cover) as 1. Raises a ConfigError for an exposure above 1.
     """
     cols = list(book.assets)
-    e = np.ones((len(exposure.index), len(cols)))
-    for j, a in enumerate(cols):
-        if a in exposure:
-            e[:, j] = np.nan_to_num(exposure[a].to_numpy(dtype=float), nan=0.0)
+    e = exposure_matrix(book, exposure)
     over = np.argwhere(e > 1.0 + 1e-12)
     if len(over):
         t, j = over[0]
         raise ConfigError(f"portfolio {book.name}: exposure {e[t, j]:g} of {cols[j]} on "
                           f"{exposure.index[t]:%Y-%m-%d} is above 1; books hold at most each sleeve's weight")
-    return pd.DataFrame(target_weights(e, np.array([book.weight.get(a, 0.0) for a in cols]),
-                                        np.array([book.basket.get(a, 0.0) for a in cols])),
-                        index=exposure.index, columns=cols)
+    return pd.DataFrame(target_weights(e, *weight_arrays(book)), index=exposure.index, columns=cols)
+
+
+def exposure_matrix(book: PortfolioConfig, exposure: pd.DataFrame) -> np.ndarray:
+    """(bars, assets) exposures in the book's asset order: NaN as 0, an uncovered asset as 1."""
+    e = np.ones((len(exposure.index), len(book.assets)))
+    for j, a in enumerate(book.assets):
+        if a in exposure:
+            e[:, j] = np.nan_to_num(exposure[a].to_numpy(dtype=float), nan=0.0)
+    return e
+
+
+def weight_arrays(book: PortfolioConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(w, d): the weights and basket shares in the book's asset order."""
+    return (np.array([book.weight.get(a, 0.0) for a in book.assets]),
+            np.array([book.basket.get(a, 0.0) for a in book.assets]))
 
 
 def target_weights(e: np.ndarray, w: np.ndarray, d: np.ndarray) -> np.ndarray:
