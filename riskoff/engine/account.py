@@ -88,7 +88,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Costs", "DEFAULT_COSTS", "EngineInputError", "SimResult", "simulate", "simulate_portfolio",
            "to_vectorbt", "AccountState", "initial_account_state", "account_bar_nb", "accrue_cash_nb", "order_gap_nb",
-           "sell_nb", "buy_nb", "weight_nb", "cash_growth"]
+           "sell_nb", "buy_nb", "weight_nb", "cash_growth", "simulate_shared_cash_nb", "prepare_inputs", "CAUSES"]
 
 FILLS = ("next_close", "next_open")
 REBALANCES = (None, "threshold")
@@ -280,13 +280,13 @@ def _simulate_accounts_nb(close_t, price_t, target_t, growth, src, fee, slip, ba
     return equity, weight, fills
 
 
-#: why a shared-cash order was sent (the ``cause`` output of ``_simulate_shared_cash_nb``)
+#: why a shared-cash order was sent (the ``cause`` output of ``simulate_shared_cash_nb``)
 CAUSES = ("", "initial", "rule", "rebalance", "band")
 _INITIAL, _RULE, _REBALANCE, _BAND = 1, 2, 3, 4
 
 
 @njit(cache=True)
-def _simulate_shared_cash_nb(close, price, target, growth, src, fee, slip, band, every, cash_floor,
+def simulate_shared_cash_nb(close, price, target, growth, src, fee, slip, band, every, cash_floor,
                              init_cash, slot, n_slots, rebal, band_each):  # pragma: no cover - compiled
     """One account holding every column with a shared cash balance (``simulate_portfolio``, books).
 
@@ -556,7 +556,7 @@ def _prepare(close: pd.DataFrame, target: pd.DataFrame, src: np.ndarray, *, open
 def _run_kernel(inp: _Inputs, shared_cash: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if shared_cash:
         n_cols = inp.target.shape[1]
-        eq, w, f, _, _, _ = _simulate_shared_cash_nb(inp.close, inp.price, inp.target, inp.growth, inp.src, inp.fee,
+        eq, w, f, _, _, _ = simulate_shared_cash_nb(inp.close, inp.price, inp.target, inp.growth, inp.src, inp.fee,
                                                inp.slip, inp.band, inp.every, 1.0 - inp.max_leverage, inp.init_cash,
                                                np.zeros(n_cols, np.int64), 1, np.zeros(len(inp.index), np.bool_),
                                                False)
@@ -605,6 +605,13 @@ def _kernel_orders(inp: _Inputs, fills: np.ndarray) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------------------
 # public API
+
+
+def prepare_inputs(close: pd.DataFrame, target: pd.DataFrame, src: np.ndarray, **kw) -> _Inputs:
+    """The engine's checked input arrays for ``close`` and ``target`` columns (``src[j]``: the close
+    column of target column j); ``kw`` as :func:`simulate` (open, cash_rate, costs, fill, rebalance,
+    rebalance_band, rebalance_every, max_leverage, init_cash). The book engine prepares with it."""
+    return _prepare(close, target, src, **kw)
 
 
 def single_inputs(close, exposure, **kw) -> _Inputs:

@@ -1,7 +1,7 @@
 """A book's shared-cash account: assets on different clocks, one cash balance, orders with a cause.
 
 ``simulate_book`` runs the shared-cash kernel of ``riskoff.engine.account``
-(``_simulate_shared_cash_nb``, built from the same order steps as the one-asset account) on a book's
+(``simulate_shared_cash_nb``, built from the same order steps as the one-asset account) on a book's
 daily union index: every date any of its assets trades, each asset's close NaN on the dates its
 market is closed. What differs from ``simulate_portfolio``:
 
@@ -37,8 +37,8 @@ from riskoff.engine.account import (
     CAUSES,
     Costs,
     EngineInputError,
-    _prepare,
-    _simulate_shared_cash_nb,
+    prepare_inputs,
+    simulate_shared_cash_nb,
 )
 
 #: fill groups within a date, in UTC instant order, per fill convention and clock
@@ -98,7 +98,7 @@ def prepare_book(close: pd.DataFrame, targets: pd.DataFrame, *, clocks: Mapping[
     if len(over):
         raise EngineInputError(f"book targets sum to {total[over[0]]} on {targets.index[over[0]].date()}, above 1")
     slot = fill_slots(clocks, close.columns, fill)
-    inp = _prepare(close, targets, np.arange(close.shape[1]), open=open, cash_rate=cash_rate, costs=costs,
+    inp = prepare_inputs(close, targets, np.arange(close.shape[1]), open=open, cash_rate=cash_rate, costs=costs,
                    fill=fill, rebalance=None, rebalance_band=0.05, rebalance_every=0, max_leverage=1.0,
                    init_cash=init_cash)
     n = len(inp.index)
@@ -114,7 +114,7 @@ def run_prepared(prep: PreparedBook, target: np.ndarray | None = None, band: flo
     fills, cause, sequence, shortfall."""
     inp = prep.inp
     tgt = inp.target if target is None else np.require(target, dtype=np.float64, requirements=["C", "W"])
-    return _simulate_shared_cash_nb(inp.close, inp.price, tgt, inp.growth, inp.src, inp.fee, inp.slip,
+    return simulate_shared_cash_nb(inp.close, inp.price, tgt, inp.growth, inp.src, inp.fee, inp.slip,
                                     prep.band if band is None else band, 0, 0.0, inp.init_cash, prep.slot,
                                     int(prep.slot.max()) + 1, prep.rebal, True)
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from riskoff.engine.books import run_prepared
 from riskoff.significance.bootstrap import difference_intervals
-from riskoff.significance.null import PAIR_METRICS, _cagr, compare, drawdowns, pair_rng, path_metrics
+from riskoff.significance.null import PAIR_METRICS, cagr_of, compare, drawdowns, pair_rng, path_metrics
 from riskoff.strategies.books import STATIC, exposure_matrix, target_weights, weight_arrays
 
 NULL_KIND = "common_shift"
@@ -53,7 +53,7 @@ def book_null(book, static, spans: np.ndarray, paths: int, rng: np.random.Genera
     ppy = book.periods_per_year
     bh = static.equity.to_numpy(dtype=float)
     bh_wdd = drawdowns(bh, spans)[1][:, 0]
-    bh_cagr = float(_cagr(np.array([bh[-1] / bh[0]]), len(bh), ppy)[0])
+    bh_cagr = float(cagr_of(np.array([bh[-1] / bh[0]]), len(bh), ppy)[0])
     obs = path_metrics(book.equity.to_numpy(dtype=float), ppy, spans, bh_wdd, bh_cagr)
     n = len(bh)
     shifts = rng.integers(1, n, size=paths)
