@@ -159,3 +159,20 @@ def test_cash_key_holds_the_remainder():
     assert book.cash == 0.2 and book.weight == {"SPY": 0.5, "TLT": 0.3} and book.basket == {"TLT": 0.5}
     assert book.rebalance == "band" and book.band == 0.05
     assert book.strategies == ("ma_timing",)  # default: every strategy of the run but the baseline
+
+
+def test_python_api_portfolio_and_backtest(data_dir):
+    import riskoff as ro
+
+    s = ro.Strategy("spy_ma", rule="ma_timing", assets=["SPY"])
+    book = ro.Portfolio("sixty_forty", {"SPY": 0.6, "TLT": 0.4}, strategies=[s])
+    r = ro.backtest(s, assets=["SPY"], start="2019-01-01", end="2020-12-31", portfolios=[book], data_dir=data_dir)
+    assert set(r.config.assets) == {"SPY", "TLT"}  # the book's assets join the run
+    assert set(r.book_stats["strategy"]) == {"static", "spy_ma"}
+    covid = r.book_windows.query("window == 'covid_312' and strategy == 'spy_ma'").iloc[0]
+    assert covid["exposure_at_trough"] == pytest.approx(0.4)  # the equity sleeve was cut, TLT uncovered
+    with pytest.raises(ConfigError, match=r"riskoff\.Portfolio\(\): portfolios\[0\] \(x\)\.weights sum to 0\.5"):
+        ro.Portfolio("x", {"SPY": 0.5})
+    with pytest.raises(ConfigError, match=r"strategies: unknown strategy 'nope'"):
+        ro.backtest(s, assets=["SPY"], start="2019-01-01", end="2020-12-31", data_dir=data_dir,
+                    portfolios=[ro.Portfolio("y", {"SPY": 1.0}, strategies=["nope"])])

@@ -67,6 +67,13 @@ class PortfolioConfig:
     def rebalance_label(self) -> str:
         return f"band {self.band:g}" if self.rebalance == "band" else self.rebalance
 
+    def as_table(self) -> dict[str, Any]:
+        """The book as a ``[[portfolios]]`` table (what :func:`parse_portfolios` reads back)."""
+        weights = dict(self.weights) | ({CASH: self.cash} if self.cash else {})
+        return {"name": self.name, "weights": weights,
+                "rebalance": {"band": self.band} if self.rebalance == "band" else self.rebalance,
+                "risk_off_into": dict(self.risk_off_into) or "cash", "strategies": list(self.strategies)}
+
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "weights": dict(self.weights), "cash": self.cash,
                 "rebalance": {"band": self.band} if self.rebalance == "band" else self.rebalance,
