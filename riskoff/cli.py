@@ -140,7 +140,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         RunFolder(args.out).check_free()  # an existing --out (or a dangling link) is refused before any work
     tearsheets = False if args.no_tearsheets else ("all" if args.all_tearsheets else True)
     pool = helper = None
-    if tearsheets is not False and (tearsheets == "all" or cfg.tearsheets != "none") and cfg.workers > 1:
+    # a book's pages (vs its static book) render whenever pages do, even with tearsheets = "none"
+    if tearsheets is not False and (tearsheets == "all" or cfg.tearsheets != "none" or cfg.portfolios) \
+            and cfg.workers > 1:
         from riskoff.reports.tearsheets import start_pool
 
         pool = start_pool(cfg.workers)  # its start-up overlaps the backtest

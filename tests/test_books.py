@@ -31,10 +31,28 @@ DOC = {
 
 
 @pytest.fixture(scope="module")
-def run_folder(tmp_path_factory, data_dir):
-    cfg = parse_config(copy.deepcopy(DOC), "books.toml")
-    return write_run(simulate_config(cfg, data_dir=data_dir), tmp_path_factory.mktemp("books") / "run",
-                     tearsheets=False, report=True)
+def result(data_dir):
+    return simulate_config(parse_config(copy.deepcopy(DOC), "books.toml"), data_dir=data_dir)
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory, result):
+    return write_run(result, tmp_path_factory.mktemp("books") / "run", tearsheets=False, report=True)
+
+
+def test_a_tearsheet_per_book_rule_against_its_static_book(result, run_folder):
+    from riskoff.run.runner import book_tearsheet_jobs
+
+    jobs = {j.name: j for j in book_tearsheet_jobs(result)}
+    assert set(jobs) == {"ma_timing__book_spy_only.html", "ma_timing__book_mixed.html",
+                         "buy_and_hold__book_mixed.html"}
+    job = jobs["ma_timing__book_mixed.html"]
+    static = _csv(run_folder, "book_equity.csv")["mixed/static"]
+    np.testing.assert_allclose(job.benchmark.to_numpy(), static.pct_change().iloc[1:].to_numpy(), rtol=1e-9)
+    assert job.benchmark_label == "static book mixed" and job.periods_per_year == 365
+    html = (run_folder / "report.html").read_text()
+    assert "Books: de-risking or diversification" in html and "Hedge check" in html
+    assert "## Books: de-risking or diversification" in (run_folder / "findings.md").read_text()
 
 
 def _csv(folder, name):

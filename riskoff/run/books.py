@@ -41,6 +41,7 @@ class BookResult:
     cash_growth: pd.Series
     sleeves: pd.DataFrame | None = None  # the strategy's exposure per asset on the book's index
     prep: PreparedBook | None = None     # the book's engine inputs (the null re-runs shifted sleeves)
+    cash_rate: pd.Series | None = None   # the annual money-market rate its cash earned (percent)
 
     @property
     def key(self) -> str:
@@ -124,7 +125,7 @@ def simulate_books(portfolios: Sequence[PortfolioConfig], targets: Mapping[tuple
                 prep = prepare_book(close, tgt, clocks=clocks, open=opens, cash_rate=rate, costs=costs, fill=fill,
                                     rebalance_at=rebal, band=book.band)
             out.append(BookResult(book, strategy, calendar, sim.equity, sim.weights, tgt,
-                                  book_exposure(book, sleeves), sim.orders, growth, sleeves, prep))
+                                  book_exposure(book, sleeves), sim.orders, growth, sleeves, prep, rate))
     return out
 
 

@@ -504,7 +504,26 @@ def submit_tearsheets(result: RunResult, pool, tearsheets: bool | str = True):
         jobs.append(tearsheet_job(p.strategy, p.asset, p.equity, bh.equity,
                                   periods_per_year(*clock_parts(p.calendar)), exposure=p.exposure,
                                   bh_exposure=bh.exposure, cash_rate=result.cash_rates.get(p.asset)))
+    jobs += book_tearsheet_jobs(result) if tearsheets is not False else []
     return PendingPages(pool, jobs)
+
+
+def book_tearsheet_jobs(result: RunResult) -> list:
+    """One quantstats page per book x rule against its static book (``tearsheets/<rule>__book_<book>.html``),
+    with the cash rate the book's cash earned as the risk-free rate."""
+    from riskoff.reports.tearsheets import tearsheet_job
+    from riskoff.run.books import static_of
+
+    static = static_of(result.books)
+    jobs = []
+    for b in result.books:
+        if b.strategy == "static":
+            continue
+        base = static[b.name]
+        jobs.append(tearsheet_job(b.strategy, f"book_{b.name}", b.equity, base.equity, b.periods_per_year,
+                                  exposure=b.exposure, bh_exposure=base.exposure, cash_rate=b.cash_rate,
+                                  benchmark=f"static book {b.name}"))
+    return jobs
 
 
 def sharpe_basis(cash: str) -> str:
