@@ -1,8 +1,8 @@
 """Book sweeps: one book and one rule over a grid of book parameters (basket shares, rebalance band).
 
-    riskoff sweep backtests/sweep_book.toml
+    riskoff sweep backtests/book_sweep.toml
 
-A sweep config with a ``[portfolio]`` table is a book sweep (see ``backtests/sweep_book.toml``)::
+A sweep config with a ``[portfolio]`` table is a book sweep (see ``backtests/book_sweep.toml``)::
 
     [run]                                   # the run schema (riskoff.run.config), as in any sweep
     [sweep]                                 # metric = "calmar", stability_penalty = 1.0, top = 20
