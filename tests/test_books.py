@@ -194,3 +194,18 @@ def test_python_api_portfolio_and_backtest(data_dir):
     with pytest.raises(ConfigError, match=r"strategies: unknown strategy 'nope'"):
         ro.backtest(s, assets=["SPY"], start="2019-01-01", end="2020-12-31", data_dir=data_dir,
                     portfolios=[ro.Portfolio("y", {"SPY": 1.0}, strategies=["nope"])])
+
+
+def test_crypto_is_sampled_at_the_nyse_close_from_the_hourly_series(run_folder, data_dir):
+    from riskoff.data.align import load
+    from riskoff.evaluation.books import nyse_close_sample
+
+    hourly = load(["BINANCE-BTCUSDT-1H"], None, None, calendar="1h", data_dir=data_dir,
+                  stale="allow")["BINANCE-BTCUSDT-1H.close"]
+    # 16:00 New York = 20:00 UTC in daylight time, 21:00 UTC in winter: the close of the bar opening an hour earlier
+    got = nyse_close_sample(hourly, pd.DatetimeIndex(["2025-10-10", "2026-02-05"]))
+    assert got.tolist() == [116661.5, hourly.loc["2026-02-05 20:00"]]  # 2025-10-10T19:00Z bar's close (file)
+    hedge = pd.read_csv(run_folder / "hedge.csv").set_index(["book", "window"])
+    # 2021-05: Binance 1h starts 2021-01, too late for the year before; the CryptoCompare aggregate covers it
+    assert "BTC-USD at 16:00 New York from CRYPTOCOMPARE-BTCUSD-1H" in hedge.loc[("mixed", "china_519"), "corr_note"]
+    assert "asynchronous" in hedge.loc[("mixed", "covid_312"), "corr_note"]  # no hourly series a year before 2020-02

@@ -20,8 +20,11 @@ max drawdown in the window, the **diversification gap** = sum_i w_i |DD_i| - |DD
 percentage points (positive: the book fell less than its sleeves' weighted falls, i.e.
 diversification helped), and the average pairwise correlation of daily returns in the window and in
 the 365 days before its start, on NYSE closes, computed only with at least 15 common returns
-(else "n/a"). A UTC-day asset has no NYSE close: its daily close (00:00 UTC, four or five hours
-after the NYSE close) is used and the row says ``asynchronous``.
+(else "n/a"). A UTC-day asset (crypto) has no NYSE close: it is sampled at 16:00 New York from an
+hourly series of the same asset (:data:`NYSE_CLOSE_SOURCES`: the close of the bar that opens at
+15:00 New York) when one covers the year before and the window, and the row names the source;
+otherwise its daily close (00:00 UTC, four or five hours after the NYSE close) is used and the row
+says ``asynchronous``.
 """
 from __future__ import annotations
 
@@ -36,6 +39,9 @@ from riskoff.evaluation.evaluate import max_drawdown, window_metrics
 from riskoff.evaluation.windows import SellOffWindow, format_instant
 
 MIN_COMMON_RETURNS = 15
+#: hourly series of a UTC-day asset that can price it at the NYSE close, in order of preference
+#: (Binance spot from 2021; the CryptoCompare aggregate reaches back to 2019-11 and ends 2025-05)
+NYSE_CLOSE_SOURCES = {"BTC-USD": ("BINANCE-BTCUSDT-1H", "CRYPTOCOMPARE-BTCUSD-1H")}
 YEAR_BEFORE_DAYS = 365
 REBALANCE_CAUSES = ("rebalance", "band")
 
@@ -142,9 +148,17 @@ def average_correlation(returns: pd.DataFrame) -> tuple[float, int]:
     return float(np.nanmean(c[iu])), n
 
 
+def nyse_close_sample(hourly_close: pd.Series, dates: pd.DatetimeIndex) -> pd.Series:
+    """An hourly series' price at 16:00 New York on each of ``dates``: the close of the bar that opens
+    at 15:00 New York (bars are indexed by their UTC open time); NaN where that bar is missing."""
+    local = (pd.DatetimeIndex(dates).normalize() + pd.Timedelta(hours=15)).tz_localize("America/New_York")
+    opens = local.tz_convert("UTC").tz_localize(None)
+    return pd.Series(hourly_close.reindex(opens).to_numpy(), index=pd.DatetimeIndex(dates))
+
+
 def nyse_close_returns(closes: Mapping[str, pd.Series], clocks: Mapping[str, str]) -> tuple[pd.DataFrame, bool]:
-    """Daily returns sampled at NYSE closes: US assets on their sessions; a UTC-day asset's daily
-    close taken on each NYSE date (asynchronous: it closes at 00:00 UTC). Returns (returns, asynchronous)."""
+    """Daily returns at NYSE closes: US assets on their sessions; a UTC-day asset's daily close
+    taken on each NYSE date (asynchronous: it closes at 00:00 UTC). Returns (returns, asynchronous)."""
     us = [a for a in closes if clocks[a] == "us"]
     if us:
         dates = closes[us[0]].dropna().index
@@ -157,8 +171,11 @@ def nyse_close_returns(closes: Mapping[str, pd.Series], clocks: Mapping[str, str
 
 
 def hedge_check(static_books: Sequence, windows: Mapping[str, SellOffWindow], closes: Mapping[str, pd.Series],
-                clocks: Mapping[str, str]) -> pd.DataFrame:
-    """One row per book x window (see the module docstring); ``closes`` per asset on its own bars."""
+                clocks: Mapping[str, str], hourly: Mapping[str, Mapping[str, pd.Series]] | None = None
+                ) -> pd.DataFrame:
+    """One row per book x window (see the module docstring); ``closes`` per asset on its own bars,
+    ``hourly``: UTC-day asset -> {hourly series ID: its hourly closes} to sample at the NYSE close."""
+    hourly = hourly or {}
     rows = []
     for b in static_books:
         assets = list(b.book.assets)
@@ -181,16 +198,34 @@ def hedge_check(static_books: Sequence, windows: Mapping[str, SellOffWindow], cl
                 weighted += w_of.get(a, 0.0) * abs(dd)
             row["weighted_asset_dd"] = -weighted
             row["diversification_gap_pp"] = 100.0 * (weighted - abs(book_dd))
-            inside = rets.loc[(rets.index > w.start) & (rets.index <= w.end)]
-            before = rets.loc[(rets.index > w.start - pd.Timedelta(days=YEAR_BEFORE_DAYS)) & (rets.index <= w.start)]
+            lo = w.start - pd.Timedelta(days=YEAR_BEFORE_DAYS)
+            window_rets, sampled, unsampled = rets, [], []
+            for a in assets:
+                if clocks[a] != "utc" or not asynchronous:
+                    continue
+                for sid, series in hourly.get(a, {}).items():
+                    have = series.dropna()
+                    if len(have) and have.index[0] <= lo and have.index[-1] >= w.end:
+                        dates = window_rets.index
+                        prices = nyse_close_sample(series, pd.DatetimeIndex([lo, *dates]).sort_values().unique())
+                        window_rets = window_rets.assign(**{a: prices.pct_change(fill_method=None).reindex(dates)})
+                        sampled.append(f"{a} at 16:00 New York from {sid}")
+                        break
+                else:
+                    unsampled.append(a)
+            inside = window_rets.loc[(window_rets.index > w.start) & (window_rets.index <= w.end)]
+            before = window_rets.loc[(window_rets.index > lo) & (window_rets.index <= w.start)]
             row["corr_window"], row["n_window"] = average_correlation(inside)
             row["corr_year_before"], row["n_year_before"] = average_correlation(before)
             row["corr_change"] = row["corr_window"] - row["corr_year_before"]
             notes = []
             if row["n_window"] < MIN_COMMON_RETURNS:
                 notes.append(f"n/a: {row['n_window']} common NYSE-close returns in the window (< {MIN_COMMON_RETURNS})")
-            if asynchronous:
-                notes.append("asynchronous: crypto daily closes (00:00 UTC) against NYSE closes")
+            if sampled:
+                notes.append("; ".join(sampled))
+            if unsampled:
+                notes.append(f"asynchronous: {', '.join(unsampled)} daily close (00:00 UTC) against NYSE closes "
+                             "(no hourly series covers the year before and the window)")
             row["corr_note"] = "; ".join(notes)
             rows.append(row)
     return pd.DataFrame(rows)

@@ -115,8 +115,11 @@ def book_findings_lines(run_dir: str | os.PathLike) -> list[str]:
                 before = ("n/a" if pd.isna(h["corr_year_before"]) else f"{h['corr_year_before']:.2f}")
                 text += (f". Diversification: sleeves' weighted drawdown {pct_text(h['weighted_asset_dd'])}, gap "
                          f"{gap:+.1f} pp; correlation {corr} in the window vs {before} the year before")
-                if isinstance(h.get("corr_note"), str) and "asynchronous" in h["corr_note"]:
+                note = h.get("corr_note")
+                if isinstance(note, str) and "asynchronous" in note:
                     text += " (crypto at its 00:00 UTC close: asynchronous)"
+                elif isinstance(note, str) and "16:00 New York" in note:
+                    text += " (crypto sampled at the NYSE close from its hourly series)"
                 text += f". Verdict: {_window_verdict(best, gap)}."
             lines.append(text)
         sub = stats[(stats["book"] == name)]

@@ -295,7 +295,28 @@ def evaluate_books(result: RunResult) -> None:
     clocks = {p.asset: p.calendar for p in result.pairs}
     result.book_stats = book_stats(result.books, static)
     result.book_windows = book_windows(result.books, static, result.config.windows)
-    result.hedge = hedge_check(list(static.values()), result.config.windows, result.prices, clocks)
+    result.hedge = hedge_check(list(static.values()), result.config.windows, result.prices, clocks,
+                               hourly_closes(result, clocks))
+
+
+def hourly_closes(result: RunResult, clocks: Mapping[str, str]) -> dict[str, dict[str, pd.Series]]:
+    """The hourly closes the hedge check samples a book's UTC-day assets with at the NYSE close
+    (riskoff.evaluation.books.NYSE_CLOSE_SOURCES), read as far as the files go (the year before a
+    window may precede the run); a series missing from the data is left out."""
+    from riskoff.data.catalog import load_catalog
+    from riskoff.evaluation.books import NYSE_CLOSE_SOURCES
+
+    catalog = load_catalog(extra={"series": dict(result.config.series)} if result.config.series else None)
+    out: dict[str, dict[str, pd.Series]] = {}
+    wanted = {a for b in result.books for a in b.book.assets if clocks.get(a) == "utc"}
+    for a in sorted(wanted):
+        for sid in NYSE_CLOSE_SOURCES.get(a, ()):
+            if sid not in catalog or not series_path(catalog[sid], result.data_dir).exists():
+                continue
+            frame = load([sid], None, None, calendar=catalog[sid].bar, data_dir=result.data_dir, catalog=catalog,
+                         stale="allow")
+            out.setdefault(a, {})[sid] = frame[f"{sid}.close"]
+    return out
 
 
 def skipped_windows(result: RunResult, evaluated: set[str]) -> list[dict[str, str]]:
