@@ -209,3 +209,21 @@ def test_crypto_is_sampled_at_the_nyse_close_from_the_hourly_series(run_folder, 
     # 2021-05: Binance 1h starts 2021-01, too late for the year before; the CryptoCompare aggregate covers it
     assert "BTC-USD at 16:00 New York from CRYPTOCOMPARE-BTCUSD-1H" in hedge.loc[("mixed", "china_519"), "corr_note"]
     assert "asynchronous" in hedge.loc[("mixed", "covid_312"), "corr_note"]  # no hourly series a year before 2020-02
+
+
+def test_no_look_ahead_a_closed_market_carries_its_last_decision_and_orders_fill_later(result):
+    from riskoff.run.books import carried
+
+    fri, sat, mon = pd.Timestamp("2020-03-13"), pd.Timestamp("2020-03-14"), pd.Timestamp("2020-03-16")
+    s = pd.Series([0.25, 0.75], index=pd.DatetimeIndex([fri, mon]))
+    assert carried(s, pd.date_range(fri, mon)).tolist() == [0.25, 0.25, 0.25, 0.75]  # never Monday's on Saturday
+    book = next(b for b in result.books if b.key == "mixed/ma_timing")
+    spy = next(p for p in result.pairs if p.strategy == "ma_timing" and p.asset == "SPY").target
+    weekend = book.sleeves.index[book.sleeves.index.dayofweek >= 5]
+    prior = spy.reindex(weekend, method="ffill")
+    np.testing.assert_array_equal(book.sleeves.loc[weekend, "SPY"].to_numpy(), prior.to_numpy())
+    # every order fills on a later bar than the decision it implements
+    tgt = book.target
+    for _, o in book.orders[book.orders["cause"] == "rule"].iterrows():
+        decided = tgt.index[(tgt[o["column"]] == o["target"]) & (tgt.index < o["date"])]
+        assert len(decided) and decided[-1] < o["date"]
