@@ -227,3 +227,50 @@ def test_no_look_ahead_a_closed_market_carries_its_last_decision_and_orders_fill
     for _, o in book.orders[book.orders["cause"] == "rule"].iterrows():
         decided = tgt.index[(tgt[o["column"]] == o["target"]) & (tgt.index < o["date"])]
         assert len(decided) and decided[-1] < o["date"]
+
+
+BOOK_TOML = """
+[run]
+name = "books_cli"
+start = 2018-01-01
+end = 2021-12-31
+assets = ["SPY", "TLT", "BTC-USD"]
+engine = "numba"
+tearsheets = "none"
+[baselines]
+rules = ["buy_and_hold", "ma_timing"]
+[null]
+enabled = false
+[bootstrap]
+enabled = false
+[[portfolios]]
+name = "spy_only"
+weights = { SPY = 1.0 }
+rebalance = "never"
+strategies = ["ma_timing"]
+[[portfolios]]
+name = "mixed"
+weights = { SPY = 0.5, TLT = 0.3, BTC-USD = 0.2 }
+risk_off_into = { TLT = 1.0 }
+strategies = ["buy_and_hold"]
+"""
+
+
+def test_through_riskoff_run(tmp_path, data_dir):
+    """The two equalities of the acceptance list, through the command a user runs, from another folder."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "books.toml").write_text(BOOK_TOML)
+    (tmp_path / "elsewhere").mkdir()
+    proc = subprocess.run([sys.executable, "-m", "riskoff", "run", str(tmp_path / "cfg" / "books.toml"),
+                           "--no-tearsheets", "--out", str(tmp_path / "out")], cwd=tmp_path / "elsewhere",
+                          env=dict(os.environ, RISKOFF_DATA_DIR=str(data_dir), MPLBACKEND="Agg"),
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = tmp_path / "out"
+    pair, book = _csv(out, "equity.csv")["ma_timing/SPY"].dropna(), _csv(out, "book_equity.csv")
+    np.testing.assert_array_equal(book["spy_only/ma_timing"].dropna().to_numpy(), pair.to_numpy())
+    np.testing.assert_array_equal(book["mixed/buy_and_hold"].to_numpy(), book["mixed/static"].to_numpy())
