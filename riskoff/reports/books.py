@@ -195,10 +195,12 @@ def book_section_html(run_dir: str | os.PathLike) -> str:
             out.append(fig_html(area))
         h = hedge[hedge["book"] == name]
         if len(h):
-            cols = ["window", "static_max_dd", "weighted_asset_dd", "diversification_gap_pp", "corr_window",
+            # one row per window: each sleeve's own fall, the mix's, the gap and the correlations
+            sleeves = [f"max_dd:{a}" for a in p["weights"] if f"max_dd:{a}" in h]
+            cols = ["window", *sleeves, "static_max_dd", "weighted_asset_dd", "diversification_gap_pp", "corr_window",
                     "corr_year_before", "n_window", "corr_note"]
             table = h[cols].copy()
-            for c in ("static_max_dd", "weighted_asset_dd"):
+            for c in (*sleeves, "static_max_dd", "weighted_asset_dd"):
                 table[c] = table[c].map(pct_text)
             out.append("<h4>Hedge check</h4>" + table.to_html(index=False, na_rep="n/a", float_format="%.2f",
                                                                classes="hedge"))
