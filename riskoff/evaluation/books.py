@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,33 @@ NYSE_CLOSE_SOURCES = {"BTC-USD": ("BINANCE-BTCUSDT-1H", "CRYPTOCOMPARE-BTCUSD-1H
 YEAR_BEFORE_DAYS = 365
 REBALANCE_CAUSES = ("rebalance", "band")
 
+class Book(Protocol):
+    """What the book figures read from one book x rule (``riskoff.run.books.BookResult`` has it)."""
+
+    book: Any                  # riskoff.strategies.books.PortfolioConfig
+    strategy: str
+    calendar: str
+    equity: pd.Series
+    weights: pd.DataFrame
+    exposure: pd.Series
+    orders: pd.DataFrame
+    cash_growth: pd.Series
+    sleeves: pd.DataFrame | None
+    prep: Any                  # riskoff.engine.books.PreparedBook
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def periods_per_year(self) -> int: ...
+
+    @property
+    def invested(self) -> pd.Series: ...
+
+
 BOOK_WINDOW_COLUMNS = ["book", "strategy", "window", "start", "trough", "end", "book_return", "static_return",
                        "book_max_dd", "static_max_dd", "drawdown_avoided", "exposure_at_trough", "lead_time_days",
                        "reentry_lag_days", "return_given_up_60d"]
@@ -54,7 +82,7 @@ def _years(equity: pd.Series, ppy: int) -> float:
     return (len(equity.dropna()) - 1) / ppy
 
 
-def order_costs(book, causes: Sequence[str] | None = None) -> tuple[float, float]:
+def order_costs(book: Book, causes: Sequence[str] | None = None) -> tuple[float, float]:
     """(turnover, cost) per year of a book's orders (all, or those with a cause in ``causes``),
     each order measured against the book's value on its fill date."""
     orders = book.orders
@@ -72,7 +100,7 @@ def order_costs(book, causes: Sequence[str] | None = None) -> tuple[float, float
 CAPPED_SHORTFALL = 1e-4  # of the book's value: a buy short by more than 1 bp counts as capped
 
 
-def capped_buys(book) -> int:
+def capped_buys(book: Book) -> int:
     """Buys capped at the cash there was by more than :data:`CAPPED_SHORTFALL` of the book (a
     rebalance with costs always leaves its buys a few bps short: the sells' fees and slippage)."""
     o = book.orders
@@ -82,7 +110,7 @@ def capped_buys(book) -> int:
     return int(np.sum(o["shortfall"].to_numpy() > CAPPED_SHORTFALL * value))
 
 
-def book_stats(books: Sequence, static: Mapping[str, object]) -> pd.DataFrame:
+def book_stats(books: Sequence[Book], static: Mapping[str, Book]) -> pd.DataFrame:
     """One row per book x strategy: CAGR, volatility, Sharpe and Sortino (on returns over the cash
     rate), max drawdown, the CAGR given up vs the static book, average exposure, turnover, trading
     and rebalancing cost per year, orders, capped buys, and the annualisation."""
@@ -113,7 +141,7 @@ def static_trough(window: SellOffWindow, static_equity: pd.Series) -> pd.Timesta
     return inside.idxmin()
 
 
-def book_windows(books: Sequence, static: Mapping[str, object], windows: Mapping[str, SellOffWindow]
+def book_windows(books: Sequence[Book], static: Mapping[str, Book], windows: Mapping[str, SellOffWindow]
                  ) -> pd.DataFrame:
     """One row per book x strategy x window the book's data covers (see the module docstring)."""
     rows = []
@@ -170,7 +198,7 @@ def nyse_close_returns(closes: Mapping[str, pd.Series], clocks: Mapping[str, str
     return frame.pct_change(fill_method=None).iloc[1:], any(clocks[a] == "utc" for a in closes) and bool(us)
 
 
-def hedge_check(static_books: Sequence, windows: Mapping[str, SellOffWindow], closes: Mapping[str, pd.Series],
+def hedge_check(static_books: Sequence[Book], windows: Mapping[str, SellOffWindow], closes: Mapping[str, pd.Series],
                 clocks: Mapping[str, str], hourly: Mapping[str, Mapping[str, pd.Series]] | None = None
                 ) -> pd.DataFrame:
     """One row per book x window (see the module docstring); ``closes`` per asset on its own bars,

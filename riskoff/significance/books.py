@@ -23,8 +23,10 @@ import numpy as np
 import pandas as pd
 
 from riskoff.engine.books import run_prepared
+from riskoff.evaluation.books import Book
 from riskoff.significance.bootstrap import difference_intervals
 from riskoff.significance.null import PAIR_METRICS, cagr_of, compare, drawdowns, pair_rng, path_metrics
+from riskoff.significance.settings import SignificanceSettings
 from riskoff.strategies.books import STATIC, exposure_matrix, target_weights, weight_arrays
 
 NULL_KIND = "common_shift"
@@ -38,7 +40,7 @@ def window_spans(index: pd.DatetimeIndex, starts: Sequence[str], ends: Sequence[
     return np.column_stack([lo, hi]).astype(np.int64).reshape(-1, 2)
 
 
-def shifted_equity(book, shifts: np.ndarray) -> np.ndarray:
+def shifted_equity(book: Book, shifts: np.ndarray) -> np.ndarray:
     """(bars, len(shifts)) equity of the book with every sleeve rotated by each shift."""
     e = exposure_matrix(book.book, book.sleeves)
     w, d = weight_arrays(book.book)
@@ -48,7 +50,8 @@ def shifted_equity(book, shifts: np.ndarray) -> np.ndarray:
     return out
 
 
-def book_null(book, static, spans: np.ndarray, paths: int, rng: np.random.Generator) -> dict[str, float]:
+def book_null(book: Book, static: Book, spans: np.ndarray, paths: int, rng: np.random.Generator
+              ) -> dict[str, float]:
     """The null of one book x strategy (see the module docstring): observed metrics, percentile and p."""
     ppy = book.periods_per_year
     bh = static.equity.to_numpy(dtype=float)
@@ -70,7 +73,7 @@ def book_null(book, static, spans: np.ndarray, paths: int, rng: np.random.Genera
     return row
 
 
-def assess_books(books: Sequence, windows: pd.DataFrame, settings) -> pd.DataFrame:
+def assess_books(books: Sequence[Book], windows: pd.DataFrame, settings: SignificanceSettings) -> pd.DataFrame:
     """One row per book x strategy (not the static books): null and bootstrap columns."""
     static = {b.name: b for b in books if b.strategy == STATIC}
     rows = []

@@ -32,7 +32,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskoff.evaluation.books import Book
 from riskoff.util.config_helpers import parse_number, unknown_keys
 from riskoff.util.errors import ConfigError
 
@@ -130,7 +131,7 @@ def parse_book_sweep(doc: Mapping[str, Any], source: str) -> BookSweepConfig:
                            int(parse_number(sw.get("top", 20), f"{source}: sweep.top", low=1, integer=True)))
 
 
-def _basket(book, keys, combo) -> np.ndarray | None:
+def _basket(book: Any, keys: tuple[str, ...], combo: tuple[float, ...]) -> tuple[dict[str, float], float | None]:
     shares = dict(book.basket)
     band = book.band
     for k, v in zip(keys, combo):
@@ -141,8 +142,8 @@ def _basket(book, keys, combo) -> np.ndarray | None:
     return shares, band
 
 
-def sweep_variants(static, rule, spans: np.ndarray, variants: list[tuple[dict[str, float], float | None]],
-                   extra_assets=()) -> pd.DataFrame:
+def sweep_variants(static: Book, rule: Book, spans: np.ndarray,
+                   variants: list[tuple[dict[str, float], float | None]]) -> pd.DataFrame:
     """Metrics of many variants of one book x rule: each ``(basket shares, band)`` through the book's
     prepared account (``static``/``rule``: riskoff.run.books.BookResult of the same book)."""
     from riskoff.engine.books import run_prepared
@@ -191,7 +192,8 @@ class BookSweepResult:
     timings: dict
 
 
-def run_book_sweep(cfg: BookSweepConfig, *, data_dir=None, progress=None) -> BookSweepResult:
+def run_book_sweep(cfg: BookSweepConfig, *, data_dir: str | Path | None = None,
+                   progress: Callable[[str], None] | None = None) -> BookSweepResult:
     """Simulate the run (its one book, static and rule), then every combination of the grid."""
     from riskoff.run.runner import simulate_config
     from riskoff.significance.books import window_spans
