@@ -141,7 +141,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         RunFolder(args.out).check_free()  # an existing --out (or a dangling link) is refused before any work
     tearsheets = False if args.no_tearsheets else ("all" if args.all_tearsheets else True)
     pool = helper = None
-    if tearsheets is not False and (tearsheets == "all" or cfg.tearsheets != "none") and cfg.workers > 1:
+    # a book's pages (vs its static book) render whenever pages do, even with tearsheets = "none"
+    if tearsheets is not False and (tearsheets == "all" or cfg.tearsheets != "none" or cfg.portfolios) \
+            and cfg.workers > 1:
         from riskoff.reports.tearsheets import start_pool
 
         pool = start_pool(cfg.workers)  # its start-up overlaps the backtest
@@ -458,6 +460,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     t0 = time.perf_counter()
+    from riskoff.sweep.books import is_book_sweep
+    from riskoff.util.tomlfile import read_toml
+    if is_book_sweep(read_toml(args.config, "sweep config")):
+        return _book_sweep(args, say, t0)
     cfg = load_sweep_config(args.config)
     if args.walk_forward:
         cfg = cfg.with_walk_forward()
@@ -487,6 +493,29 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     n_bt = len(result.results) + len(result.skipped)
     print(f"\n{n_bt:,} backtests ({cfg.n_combos:,} combinations x {len(cfg.assets)} assets), "
           f"{len(result.skipped):,} skipped; compute {result.timings.get('total_s', 0):.2f} s")
+    print(f"results: {out}  ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def _book_sweep(args: argparse.Namespace, say, t0: float) -> int:
+    """``riskoff sweep`` on a config with a ``[portfolio]`` table: a book sweep (riskoff.sweep.books)."""
+    import pandas as pd
+
+    from riskoff.run.folder import RunFolder
+    from riskoff.sweep.books import parse_book_sweep, run_book_sweep, write_book_sweep
+    from riskoff.util.tomlfile import read_toml
+
+    cfg = parse_book_sweep(read_toml(args.config, "sweep config"), str(args.config))
+    out = Path(args.out) if args.out else Path("results") / f"{time.strftime('%Y%m%d-%H%M%S')}-sweep-{cfg.run.name}"
+    RunFolder(out, what="sweep").check_free()
+    res = run_book_sweep(cfg, data_dir=args.data_dir, progress=say)
+    write_book_sweep(res, out)
+    cols = ["rank", "combo", *cfg.keys, cfg.metric, "stability", "cagr", "max_drawdown", "dd_avoided_mean",
+            "cagr_given_up", "turnover"]
+    with pd.option_context("display.width", 200, "display.max_columns", 50, "display.float_format", "{:.4f}".format):
+        print(res.results[list(dict.fromkeys(cols))].head(10).to_string(index=False))
+    print(f"\n{res.timings['variants']:,} book variants ({cfg.n_combos:,} combinations, {len(res.skipped):,} skipped); "
+          f"variants {res.timings['variants_s']:.2f} s after the run {res.timings['run_s']:.2f} s")
     print(f"results: {out}  ({time.perf_counter() - t0:.1f} s)")
     return 0
 

@@ -88,6 +88,9 @@ def test_shipped_journey_runs_end_to_end(path, journeys):
     findings = (out / "findings.md").read_text()
     assert "## Per window" in findings and "## Protection and its cost" in findings
     assert (out / "report.html").stat().st_size > 100_000
+    if "[[portfolios]]" in path.read_text():  # a book study answers per window: de-risking or diversification
+        assert "## Books: de-risking or diversification" in findings and "Verdict:" in findings
+        assert (out / "book_windows.csv").is_file() and (out / "hedge.csv").is_file()
     if path.name == "intraday_crypto.toml":
         # the hourly asset speaks in hours, with the trough's UTC time (2025-10-10 and 2026-02-05/06)
         hourly = [ln for ln in findings.splitlines() if ln.strip().startswith("- BINANCE-BTCUSDT-1H (trough ")]

@@ -88,7 +88,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Costs", "DEFAULT_COSTS", "EngineInputError", "SimResult", "simulate", "simulate_portfolio",
            "to_vectorbt", "AccountState", "initial_account_state", "account_bar_nb", "accrue_cash_nb", "order_gap_nb",
-           "sell_nb", "buy_nb", "weight_nb", "cash_growth"]
+           "sell_nb", "buy_nb", "weight_nb", "cash_growth", "simulate_shared_cash_nb", "prepare_inputs", "CAUSES"]
 
 FILLS = ("next_close", "next_open")
 REBALANCES = (None, "threshold")
@@ -280,56 +280,103 @@ def _simulate_accounts_nb(close_t, price_t, target_t, growth, src, fee, slip, ba
     return equity, weight, fills
 
 
-@njit(cache=True)
-def _simulate_shared_cash_nb(close, price, target, growth, src, fee, slip, band, every, cash_floor,
-                             init_cash):  # pragma: no cover - compiled
-    """One account holding every column with a shared cash balance (``simulate_portfolio``).
+#: why a shared-cash order was sent (the ``cause`` output of ``simulate_shared_cash_nb``)
+CAUSES = ("", "initial", "rule", "rebalance", "band")
+_INITIAL, _RULE, _REBALANCE, _BAND = 1, 2, 3, 4
 
-    The same order steps as a one-asset account, in two passes per bar: every fill of the bar is
-    sized on the same pre-trade value, sells run first and fund the buys.
+
+@njit(cache=True)
+def simulate_shared_cash_nb(close, price, target, growth, src, fee, slip, band, every, cash_floor,
+                             init_cash, slot, n_slots, rebal, band_each):  # pragma: no cover - compiled
+    """One account holding every column with a shared cash balance (``simulate_portfolio``, books).
+
+    The same order steps as a one-asset account. Within a bar the fills run in ``n_slots`` groups,
+    in the order of ``slot[j]`` (the UTC instant an asset's fill happens on that date: a US close
+    before the crypto day's close at 00:00 UTC). Each group is sized on the account's value at its
+    own instant (assets of this or an earlier group marked at this bar's fill price, the others at
+    their last close), its sells run first and fund its buys, and cash a later group raises is never
+    available to an earlier one. With one slot this is the plain two-pass bar: every fill sized on
+    the same pre-trade value, sells first.
+
+    Orders are sent when an asset's target changes (cause ``rule``; ``initial`` for its first
+    target), when
+    ``rebal[t]`` (a calendar rebalance decided at bar t's close, every asset, cause ``rebalance``),
+    every ``every`` bars (cause ``rebalance``), and when a held weight drifts more than ``band`` from
+    its target: only that asset when ``band_each``, else every asset (cause ``band``). A rule change
+    overrides the cause of an order still waiting; a rebalance never relabels a rule's order.
+    Buys run from the smallest dollar gap to the largest (vectorbt's ``call_seq="auto"``), so when
+    cash runs short the largest buy is capped. Returns equity (bars, 1), weight, signed units
+    filled, the cause code per fill (bars, cols), each fill's position in its bar's execution
+    sequence (1, 2, ...) and the dollars a capped buy could not spend (0 for a full fill).
     """
     n_bars, n_cols = target.shape
     equity = np.empty((n_bars, 1))
     weight = np.zeros((n_bars, n_cols))
     fills = np.zeros((n_bars, n_cols))
+    cause = np.zeros((n_bars, n_cols), dtype=np.int8)
     cash = init_cash
     units = np.zeros(n_cols)
     last = np.full(n_cols, np.nan)
     decided = np.zeros(n_cols)
     pending = np.zeros(n_cols, dtype=np.bool_)
+    why = np.zeros(n_cols, dtype=np.int8)
+    entered = np.zeros(n_cols, dtype=np.bool_)
+    seq = np.zeros((n_bars, n_cols), dtype=np.int32)
+    short = np.zeros((n_bars, n_cols))
     gap = np.zeros(n_cols)
+    val = np.zeros(n_cols)
     for t in range(n_bars):
         if t > 0:
             cash = accrue_cash_nb(cash, growth[t])
-        n_fill = 0
-        value = cash
-        for j in range(n_cols):
-            p = price[t, src[j]]
-            live = not (np.isnan(close[t, src[j]]) or np.isnan(p))
-            if live and pending[j]:
-                n_fill += 1
-            if units[j] != 0.0:
-                value += units[j] * (p if live else last[j])
-        if n_fill > 0 and value > 0.0:
+        n_seq = 0
+        for s in range(n_slots):
+            n_fill = 0
+            value = cash
+            for j in range(n_cols):
+                p = price[t, src[j]]
+                live = not (np.isnan(close[t, src[j]]) or np.isnan(p))
+                if live and pending[j] and slot[j] == s:
+                    n_fill += 1
+                if units[j] != 0.0:
+                    # an asset whose fill instant today is at or before this group's is marked at
+                    # today's price; a later one is still at its last close
+                    value += units[j] * (p if live and slot[j] <= s else last[j])
+            if n_fill == 0 or not value > 0.0:
+                continue
             floor = cash_floor * value
             for j in range(n_cols):
                 p = price[t, src[j]]
                 gap[j] = 0.0
-                if pending[j] and not (np.isnan(close[t, src[j]]) or np.isnan(p)):
+                if slot[j] == s and pending[j] and not (np.isnan(close[t, src[j]]) or np.isnan(p)):
                     pending[j] = False
                     gap[j] = order_gap_nb(decided[j], value, p, units[j])
-            for j in range(n_cols):  # sells first: they fund the buys
+            for j in range(n_cols):  # sells first: they fund the buys of the same instant
                 if gap[j] < 0.0:
                     cash += sell_nb(gap[j], price[t, src[j]], fee[j], slip[j])
                     units[j] += gap[j]
                     fills[t, j] = gap[j]
+                    cause[t, j] = why[j]
+                    n_seq += 1
+                    seq[t, j] = n_seq
+            # buys from the smallest to the largest dollar gap (vectorbt's call_seq="auto"): when cash
+            # runs short, the largest buy is the one capped
             for j in range(n_cols):
-                if gap[j] > 0.0:
-                    spend, q = buy_nb(gap[j], price[t, src[j]], cash, floor, fee[j], slip[j])
-                    if spend > 0.0:
-                        cash -= spend
-                        units[j] += q
-                        fills[t, j] = q
+                val[j] = gap[j] * price[t, src[j]] if gap[j] > 0.0 else np.inf
+            order = np.argsort(val, kind="mergesort")
+            for k in range(n_cols):
+                j = order[k]
+                if not gap[j] > 0.0:
+                    break
+                want = gap[j] * price[t, src[j]]
+                spend, q = buy_nb(gap[j], price[t, src[j]], cash, floor, fee[j], slip[j])
+                if spend > 0.0:
+                    cash -= spend
+                    units[j] += q
+                    fills[t, j] = q
+                    cause[t, j] = why[j]
+                    short[t, j] = want - spend  # > 0: a buy capped at the cash there was
+                    n_seq += 1
+                    seq[t, j] = n_seq
         eq = cash
         for j in range(n_cols):
             c = close[t, src[j]]
@@ -338,18 +385,30 @@ def _simulate_shared_cash_nb(close, price, target, growth, src, fee, slip, band,
             if units[j] != 0.0:
                 eq += units[j] * last[j]
         equity[t, 0] = eq
-        drifted = every > 0 and t > 0 and t % every == 0
+        every_asset = (every > 0 and t > 0 and t % every == 0) or rebal[t]
+        every_why = _REBALANCE
         for j in range(n_cols):
             weight[t, j] = weight_nb(units[j] * last[j] if units[j] != 0.0 else 0.0, eq)
             if abs(weight[t, j] - target[t, j]) > band:
-                drifted = True
+                if band_each:
+                    if not pending[j]:
+                        pending[j] = True
+                        why[j] = _BAND
+                elif not every_asset:
+                    every_asset = True
+                    every_why = _BAND
             if target[t, j] != decided[j]:
+                # the first decision to hold an asset at all is its entry, not a rule's move
+                why[j] = _RULE if entered[j] else _INITIAL
+                entered[j] = True
                 decided[j] = target[t, j]
                 pending[j] = True
-        if drifted:
+        if every_asset:
             for j in range(n_cols):
-                pending[j] = True
-    return equity, weight, fills
+                if not pending[j]:
+                    pending[j] = True
+                    why[j] = every_why
+    return equity, weight, fills, cause, seq, short
 
 
 # ---------------------------------------------------------------------------------------------
@@ -496,8 +555,12 @@ def _prepare(close: pd.DataFrame, target: pd.DataFrame, src: np.ndarray, *, open
 
 def _run_kernel(inp: _Inputs, shared_cash: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if shared_cash:
-        return _simulate_shared_cash_nb(inp.close, inp.price, inp.target, inp.growth, inp.src, inp.fee, inp.slip,
-                                        inp.band, inp.every, 1.0 - inp.max_leverage, inp.init_cash)
+        n_cols = inp.target.shape[1]
+        eq, w, f, _, _, _ = simulate_shared_cash_nb(inp.close, inp.price, inp.target, inp.growth, inp.src, inp.fee,
+                                               inp.slip, inp.band, inp.every, 1.0 - inp.max_leverage, inp.init_cash,
+                                               np.zeros(n_cols, np.int64), 1, np.zeros(len(inp.index), np.bool_),
+                                               False)
+        return eq, w, f
     # one account at a time walks each column: hand the kernel (columns, bars) arrays
     close_t = np.ascontiguousarray(inp.close.T)
     price_t = close_t if inp.price is inp.close else np.ascontiguousarray(inp.price.T)
@@ -542,6 +605,13 @@ def _kernel_orders(inp: _Inputs, fills: np.ndarray) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------------------
 # public API
+
+
+def prepare_inputs(close: pd.DataFrame, target: pd.DataFrame, src: np.ndarray, **kw) -> _Inputs:
+    """The engine's checked input arrays for ``close`` and ``target`` columns (``src[j]``: the close
+    column of target column j); ``kw`` as :func:`simulate` (open, cash_rate, costs, fill, rebalance,
+    rebalance_band, rebalance_every, max_leverage, init_cash). The book engine prepares with it."""
+    return _prepare(close, target, src, **kw)
 
 
 def single_inputs(close, exposure, **kw) -> _Inputs:

@@ -179,7 +179,8 @@ def findings_markdown(run_dir: str | os.PathLike) -> str:
     if skipped:
         body += ["", "Not evaluated: " + "; ".join(f"`{s['window']}` ({s['reason']})" for s in skipped) + "."]
     cost = ["", "## Protection and its cost over the whole run"] + _cost_lines(stats, windows, assets)
-    return "\n".join(head + body + cost) + "\n"
+    from riskoff.reports.books import book_findings_lines
+    return "\n".join(head + body + cost + book_findings_lines(run_dir)) + "\n"
 
 
 def write_findings(run_dir: str | os.PathLike) -> Path:

@@ -269,6 +269,11 @@ def write_report(run_dir: str | os.PathLike) -> Path:
         sections.append(("exposure", "Exposure timeline (dark = invested, light = cash)", "".join(
             _exposure_chart(a, exposure, strategies, asset_windows(a, wtable, meta)) for a in assets)))
 
+    from riskoff.reports.books import book_section_html
+    books = book_section_html(run_dir)
+    if books:
+        sections.append(("books", "Books: de-risking or diversification", books))
+
     # One block per window, in chronological order, with one zoomed panel per asset the window hit.
     win_html = []
     all_windows: dict[str, list[tuple[str, Window]]] = {}

@@ -68,6 +68,7 @@ class _Job:
     name: str                             # the page's file name (tearsheet_filename)
     time_in_market: tuple[float, float]  # (benchmark, strategy), from the exposure
     risk_free: pd.Series | float = 0.0    # annual rate as a fraction, on the returns' dates
+    benchmark_label: str = ""             # "" = buy & hold of the asset; a book's page: its static book
 
 
 class RateSeries(pd.Series):
@@ -112,9 +113,9 @@ def tearsheet_filename(strategy: str, asset: str) -> str:
     return stem[:150] + ".html"
 
 
-def _title(strategy: str, asset: str, ppy: int) -> str:
+def _title(strategy: str, asset: str, ppy: int, versus: str = "buy & hold") -> str:
     basis = {365: "calendar days", 252: "trading days"}.get(ppy, "periods per year")
-    return f"{strategy} on {asset} vs buy & hold, annualised over {ppy} days ({basis})"
+    return f"{strategy} on {asset} vs {versus}, annualised over {ppy} days ({basis})"
 
 
 def period_returns(equity: pd.Series) -> pd.Series:
@@ -155,11 +156,12 @@ def render_page(job: _Job) -> str:
                 qs.reports.html(
                     job.returns, benchmark=job.benchmark, rf=job.risk_free,
                     # quantstats pastes the title into the page verbatim; the names are user input.
-                    title=html.escape(_title(job.strategy, job.asset, job.periods_per_year)),
+                    title=html.escape(_title(job.strategy, job.asset, job.periods_per_year,
+                                             job.benchmark_label or "buy & hold")),
                     output=str(page), periods_per_year=job.periods_per_year, compounded=True,
                     # tabulate escapes these in the tables, but the benchmark title also lands verbatim
                     # in the subtitle, so it is escaped too (asset names are plain in practice).
-                    strategy_title=job.strategy, benchmark_title=html.escape(f"{BASELINE} {job.asset}"),
+                    strategy_title=job.strategy, benchmark_title=html.escape(job.benchmark_label or f"{BASELINE} {job.asset}"),
                     figfmt="svg", match_dates=True)
             finally:
                 plt.close("all")
@@ -168,7 +170,7 @@ def render_page(job: _Job) -> str:
     # ReferenceError" in every browser console); the page needs no script at all.
     text = _ONLOAD_RE.sub("<body>", text, count=1)
     # quantstats' <title> is a fixed string; name the browser tab after the page instead.
-    title = html.escape(_title(job.strategy, job.asset, job.periods_per_year))
+    title = html.escape(_title(job.strategy, job.asset, job.periods_per_year, job.benchmark_label or "buy & hold"))
     return _TITLE_RE.sub(lambda _: f"<title>{title}</title>", text, count=1)
 
 
@@ -383,12 +385,13 @@ def time_in_market(exposure: pd.Series | None, equity: pd.Series) -> float:
 
 def tearsheet_job(strategy: str, asset: str, equity: pd.Series, bh_equity: pd.Series, ppy: int, *,
                   exposure: pd.Series | None = None, bh_exposure: pd.Series | None = None,
-                  cash_rate: pd.Series | None = None) -> _Job:
+                  cash_rate: pd.Series | None = None, benchmark: str | None = None) -> _Job:
     """Everything one page needs, from a strategy's and its buy & hold's equity on the asset's bars.
 
     ``exposure`` (held weight) gives Time in Market; ``cash_rate`` (annual, percent, on the asset's
     bars) is the risk-free rate; without it the rate is 0. The run and :func:`write_tearsheets` (from
-    a run folder's files) both build their pages here.
+    a run folder's files) both build their pages here. ``benchmark``: the baseline's label when it
+    is not the asset's buy & hold (a book's page: ``"static book NAME"``, with ``asset`` the book).
     """
     returns = period_returns(equity).rename(strategy)
     rf: pd.Series | float = 0.0
@@ -396,9 +399,10 @@ def tearsheet_job(strategy: str, asset: str, equity: pd.Series, bh_equity: pd.Se
         rate = cash_rate.dropna()
         rate.index = pd.DatetimeIndex(rate.index).tz_localize(None)
         rf = RateSeries((rate / 100.0).reindex(returns.index).ffill().fillna(0.0))
-    return _Job(strategy, asset, returns, period_returns(bh_equity).rename(f"{BASELINE} {asset}"), ppy,
+    label = benchmark or f"{BASELINE} {asset}"
+    return _Job(strategy, asset, returns, period_returns(bh_equity).rename(label), ppy,
                 tearsheet_filename(strategy, asset),
-                (time_in_market(bh_exposure, bh_equity), time_in_market(exposure, equity)), rf)
+                (time_in_market(bh_exposure, bh_equity), time_in_market(exposure, equity)), rf, benchmark or "")
 
 
 class PendingPages:

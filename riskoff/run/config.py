@@ -31,6 +31,9 @@ A config is data (TOML), never code. Layout (see ``backtests/selloffs.toml``)::
     [[strategies]]                    # combined rules (riskoff.strategies.config.strategy_from_toml)
     ...
 
+    [[portfolios]]                    # books: weights, rebalance, risk_off_into, strategies
+    ...                               # (riskoff.strategies.books.parse_portfolios)
+
     [windows.my_window]               # extra sell-off windows (same fields as data/windows.toml)
     [null]                            # random-timing null: enabled, paths = 1000, seed = 0
     [bootstrap]                       # CAGR/Sharpe intervals: enabled, reps = 1000, confidence = 0.95, seed
@@ -51,6 +54,7 @@ import pandas as pd
 from riskoff.engine.account import DEFAULT_COSTS, Costs
 from riskoff.evaluation.windows import SellOffWindow, load_windows
 from riskoff.significance.settings import SignificanceSettings, parse_significance
+from riskoff.strategies.books import PortfolioConfig, parse_portfolios
 from riskoff.strategies.config import StrategyConfig, strategy_from_toml
 from riskoff.util.config_helpers import (
     check_choice,
@@ -86,6 +90,8 @@ class RunConfig:
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
     #: an upper bound of the bars one asset has in the run span (see :func:`span_bars`), for size checks
     bars: int = 0
+    #: books (``[[portfolios]]``, riskoff.strategies.books): several assets de-risked with one cash balance
+    portfolios: tuple[PortfolioConfig, ...] = ()
 
     @property
     def config_hash(self) -> str:
@@ -207,6 +213,7 @@ def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool
         for a in s.assets:
             if a not in assets:
                 raise ConfigError(f"{source}: strategy {s.name}: asset '{a}' is not in run.assets {list(assets)}")
+    portfolios = parse_portfolios(doc.get("portfolios"), source, assets=assets, strategies=names, catalog=catalog)
     windows = load_windows(extra={"windows": doc["windows"]} if "windows" in doc else None, origin=source)
     significance = parse_significance(typed.null, typed.bootstrap)
     bars = span_bars(start, end, assets, catalog)
@@ -217,4 +224,4 @@ def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool
                      windows=windows, costs=costs, fill=fill, cash=cash, engine=engine,
                      tearsheets=tearsheets if isinstance(tearsheets, str) else tuple(tearsheets), workers=run.workers,
                      plugin_dirs=plugin_dirs, plugin_time_limit=run.plugin_time_limit, series=doc.get("series", {}),
-                     significance=significance, raw=doc, bars=bars)
+                     significance=significance, raw=doc, bars=bars, portfolios=portfolios)

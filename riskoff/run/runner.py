@@ -98,6 +98,11 @@ class RunResult:
     pending: _Background | None = None
     #: bootstrap intervals computed elsewhere, asset -> future (see :func:`submit_bootstraps`)
     bootstraps: dict = field(default_factory=dict)
+    #: books (``[[portfolios]]``): riskoff.run.books.BookResult per book x strategy, static books included
+    books: list = field(default_factory=list)
+    book_stats: pd.DataFrame = field(default_factory=pd.DataFrame)    # riskoff.evaluation.books.book_stats
+    book_windows: pd.DataFrame = field(default_factory=pd.DataFrame)  # book x strategy x window
+    hedge: pd.DataFrame = field(default_factory=pd.DataFrame)         # book x window: did diversification hold
 
     def wait_significance(self) -> None:
         """Block until a deferred significance stage has filled ``significance`` and ``windows``."""
@@ -214,6 +219,12 @@ def _simulate(cfg: RunConfig, data: DataContext, progress, phases: Phases, keep_
               if series_path(catalog[sid], data.data_dir).exists()}
     result = RunResult(cfg, data.data_dir, data.data_dir_from, end, plan.end_limited_by, pairs, prices, prints,
                        cash_rates=cash_rates, markets=markets, skipped=skipped)
+    if cfg.portfolios:
+        from riskoff.run.books import simulate_books
+        with phases.phase("books", total=1) as bar:
+            result.books = simulate_books(cfg.portfolios, {(p.strategy, p.asset): p.target for p in pairs}, markets,
+                                          {a: clock_of(catalog[a]) for a in cfg.assets}, cfg.fill)
+            bar.update(1)
     if on_simulated is not None:
         on_simulated(result)
     say(f"simulated {len(pairs)} strategy x asset pairs; evaluating ...")
@@ -245,6 +256,11 @@ def assess(result: RunResult, say: Callable[[str], None] = lambda _msg: None) ->
     result.significance, result.windows = assess_run(result.pairs, result.windows, result.markets, s,
                                                      baseline=BASELINE, workers=result.config.workers,
                                                      bootstraps=result.bootstraps or None)
+    if result.books:
+        from riskoff.significance.books import assess_books
+        sig = assess_books(result.books, result.book_windows, s)
+        if len(sig):
+            result.book_stats = result.book_stats.merge(sig, on=["book", "strategy"], how="left")
 
 
 def evaluate(result: RunResult, tick: Callable[[], None] | None = None) -> None:
@@ -266,6 +282,41 @@ def evaluate(result: RunResult, tick: Callable[[], None] | None = None) -> None:
     result.stats = pd.DataFrame(stats)
     result.windows = windows_table(rows)
     result.windows_skipped = skipped_windows(result, {r["window"] for r in rows})
+    if result.books:
+        evaluate_books(result)
+
+
+def evaluate_books(result: RunResult) -> None:
+    """Fill ``book_stats``, ``book_windows`` and ``hedge`` (riskoff.evaluation.books)."""
+    from riskoff.evaluation.books import book_stats, book_windows, hedge_check
+    from riskoff.run.books import static_of
+
+    static = static_of(result.books)
+    clocks = {p.asset: p.calendar for p in result.pairs}
+    result.book_stats = book_stats(result.books, static)
+    result.book_windows = book_windows(result.books, static, result.config.windows)
+    result.hedge = hedge_check(list(static.values()), result.config.windows, result.prices, clocks,
+                               hourly_closes(result, clocks))
+
+
+def hourly_closes(result: RunResult, clocks: Mapping[str, str]) -> dict[str, dict[str, pd.Series]]:
+    """The hourly closes the hedge check samples a book's UTC-day assets with at the NYSE close
+    (riskoff.evaluation.books.NYSE_CLOSE_SOURCES), read as far as the files go (the year before a
+    window may precede the run); a series missing from the data is left out."""
+    from riskoff.data.catalog import load_catalog
+    from riskoff.evaluation.books import NYSE_CLOSE_SOURCES
+
+    catalog = load_catalog(extra={"series": dict(result.config.series)} if result.config.series else None)
+    out: dict[str, dict[str, pd.Series]] = {}
+    wanted = {a for b in result.books for a in b.book.assets if clocks.get(a) == "utc"}
+    for a in sorted(wanted):
+        for sid in NYSE_CLOSE_SOURCES.get(a, ()):
+            if sid not in catalog or not series_path(catalog[sid], result.data_dir).exists():
+                continue
+            frame = load([sid], None, None, calendar=catalog[sid].bar, data_dir=result.data_dir, catalog=catalog,
+                         stale="allow")
+            out.setdefault(a, {})[sid] = frame[f"{sid}.close"]
+    return out
 
 
 def skipped_windows(result: RunResult, evaluated: set[str]) -> list[dict[str, str]]:
@@ -389,6 +440,8 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
         if len(result.significance):
             summary["significance"] = {**cfg.significance.as_dict(), "method": SIGNIFICANCE_METHOD,
                                        "pairs": _records(result.significance)}
+        if result.books:
+            summary["books"] = write_books(result, tmp, fmt)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
         phases.record("csv + summary", writing + time.perf_counter() - started)
         own_pool = None
@@ -404,6 +457,31 @@ def write_run(result: RunResult, out: Path, *, tearsheets: bool | str = True, re
             if own_pool is not None:
                 own_pool.shutdown(cancel_futures=True)
     return out
+
+
+def write_books(result: RunResult, tmp: Path, fmt: str) -> dict:
+    """The book files (book_equity.csv, book_weights.csv, book_orders.csv, book_windows.csv,
+    book_stats.csv, hedge.csv) and the summary's "books" record."""
+    from riskoff.engine.annualisation import annualisation_note
+    from riskoff.evaluation.books import __doc__ as rules
+
+    books = result.books
+    write_numbers_csv(_union_frame({b.key: b.equity for b in books}), tmp / "book_equity.csv", fmt)
+    write_numbers_csv(_union_frame({f"{b.key}/{a}": b.weights[a] for b in books for a in b.weights.columns}),
+                      tmp / "book_weights.csv", fmt)
+    write_numbers_csv(_union_frame({b.key: b.exposure for b in books}), tmp / "book_exposure.csv", fmt)
+    orders = pd.concat([o.assign(book=b.name, strategy=b.strategy)[["book", "strategy", *o.columns]]
+                        for b in books if len((o := b.orders))], ignore_index=True)
+    if len(orders):
+        orders["date"] = orders["date"].dt.strftime("%Y-%m-%d")
+    orders.to_csv(tmp / "book_orders.csv", index=False, float_format=fmt)
+    result.book_windows.to_csv(tmp / "book_windows.csv", index=False, float_format=fmt)
+    result.book_stats.to_csv(tmp / "book_stats.csv", index=False, float_format=fmt)
+    result.hedge.to_csv(tmp / "hedge.csv", index=False, float_format=fmt)
+    return {"portfolios": [b.as_dict() for b in result.config.portfolios],
+            "annualisation": annualisation_note({(b.calendar, "1d") for b in books}),
+            "rules": " ".join((rules or "").split()),
+            "stats": _records(result.book_stats)}
 
 
 def submit_bootstraps(result: RunResult, pool) -> None:
@@ -447,7 +525,26 @@ def submit_tearsheets(result: RunResult, pool, tearsheets: bool | str = True):
         jobs.append(tearsheet_job(p.strategy, p.asset, p.equity, bh.equity,
                                   periods_per_year(*clock_parts(p.calendar)), exposure=p.exposure,
                                   bh_exposure=bh.exposure, cash_rate=result.cash_rates.get(p.asset)))
+    jobs += book_tearsheet_jobs(result) if tearsheets is not False else []
     return PendingPages(pool, jobs)
+
+
+def book_tearsheet_jobs(result: RunResult) -> list:
+    """One quantstats page per book x rule against its static book (``tearsheets/<rule>__book_<book>.html``),
+    with the cash rate the book's cash earned as the risk-free rate."""
+    from riskoff.reports.tearsheets import tearsheet_job
+    from riskoff.run.books import static_of
+
+    static = static_of(result.books)
+    jobs = []
+    for b in result.books:
+        if b.strategy == "static":
+            continue
+        base = static[b.name]
+        jobs.append(tearsheet_job(b.strategy, f"book_{b.name}", b.equity, base.equity, b.periods_per_year,
+                                  exposure=b.exposure, bh_exposure=base.exposure, cash_rate=b.cash_rate,
+                                  benchmark=f"static book {b.name}"))
+    return jobs
 
 
 def sharpe_basis(cash: str) -> str:

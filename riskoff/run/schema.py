@@ -13,7 +13,7 @@ from pydantic import Field
 from riskoff.data.schema import SeriesTable
 from riskoff.evaluation.schema import WindowTable
 from riskoff.significance.schema import BootstrapTable, NullTable
-from riskoff.strategies.schema import OverlaysTable, StrategyTable
+from riskoff.strategies.schema import OverlaysTable, PortfolioTable, StrategyTable
 from riskoff.util.schema import DateLike, Name, Names, Table
 
 __all__ = ["RunTable", "CostsTable", "BaselinesTable", "SignalsAloneTable", "RunDocument"]
@@ -68,6 +68,7 @@ class RunDocument(Table):
     baselines: BaselinesTable = Field(default_factory=BaselinesTable)
     signals_alone: SignalsAloneTable = Field(default_factory=SignalsAloneTable)
     strategies: list[StrategyTable] = []
+    portfolios: list[PortfolioTable] = []
     windows: dict[str, WindowTable] = {}
     series: dict[str, SeriesTable] = {}
     null: NullTable = Field(default_factory=NullTable)

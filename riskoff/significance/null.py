@@ -357,6 +357,11 @@ def path_metrics(equity: np.ndarray, ppy: int, spans: np.ndarray, bh_window_dd: 
     return _metrics_from(equity[-1] / equity[0], equity.shape[0], mdd, wdd, ppy, bh_window_dd, bh_cagr)
 
 
+def cagr_of(ratio: np.ndarray, n_bars: int, ppy: int) -> np.ndarray:
+    """CAGR of paths from their final / initial value over ``n_bars`` bars (``ppy`` bars a year)."""
+    return _cagr(ratio, n_bars, ppy)
+
+
 def _cagr(ratio: np.ndarray, n_bars: int, ppy: int) -> np.ndarray:
     # quantstats' CAGR as riskoff.evaluation.evaluate uses it: growth ** (ppy / number of returns) - 1
     return ratio ** (ppy / (n_bars - 1)) - 1.0
