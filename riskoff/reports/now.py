@@ -52,7 +52,8 @@ def render(doc: Mapping[str, Any]) -> str:
         states = "; ".join(f"{s['label']} {s['state']}" for s in r["signals"] if s["state"] != "risk-on")
         nxt = f"{r['next_release']['series']} {_short(r['next_release']['at'])}" + (
             " (modelled)" if r["next_release"]["basis"].startswith("modelled") else "") if r["next_release"] else ""
-        rows.append([r["strategy"] + (" (baseline)" if r["baseline"] else ""), r["asset"], r["bar"],
+        asset = f"{r['asset']} (book)" if r.get("kind") == "book" else r["asset"]
+        rows.append([r["strategy"] + (" (baseline)" if r["baseline"] else ""), asset, r["bar"],
                      _w(r["decided"]), _w(r["held"]), pending, _short(r["changed_at"]), states, flip, nxt])
     decisions = _table(["strategy", "asset", "bar", "decided", "held", "pending", "changed at",
                         "signals not risk-on", "last flip", "next release"], rows,

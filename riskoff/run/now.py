@@ -24,8 +24,9 @@ Past the run's end (the last date every required series covers), the frame is re
 no opinion exactly as alignment does inside a run, and the read-out names the stale series, its
 last publication and the signals and rules that read it.
 
-Records are one kind today, ``"pair"`` (one strategy on one asset); a book (several assets in one
-account) is meant to be one more kind with the same decision fields and its own ``assets``.
+Records are of two kinds: ``"pair"`` (one strategy on one asset) and ``"book"`` (one strategy on a
+``[[portfolios]]`` book, :func:`book_records`: the pairs' decisions through the book's targets
+formula, with each asset's decided and held target weight).
 """
 from __future__ import annotations
 
@@ -141,7 +142,9 @@ class SignalReadout:
 
 @dataclass
 class Record:
-    """One read-out row. ``kind`` is "pair" (a strategy on one asset); books will be another kind."""
+    """One read-out row. ``kind`` is "pair" (a strategy on one asset) or "book" (a strategy on a
+    ``[[portfolios]]`` book: ``asset`` is the book's name, ``decided``/``held`` its invested share
+    sum_i w_i e_i / sum_i w_i, and ``weights`` the target weight of each of its assets)."""
 
     kind: str
     strategy: str
@@ -160,6 +163,8 @@ class Record:
     inputs: list[str]
     stale_inputs: list[str]
     next_release: dict[str, str] | None
+    #: books only: per asset, the decided and held target weights (what the book's orders aim at)
+    weights: dict[str, dict[str, float]] | None = None
 
     @property
     def key(self) -> str:
@@ -472,6 +477,95 @@ def pair_record(h: PairHistory, t: pd.Timestamp, bar: pd.Timestamp, cfg: RunConf
                   stale, nr)
 
 
+def book_records(cfg: RunConfig, data: DataContext, t: pd.Timestamp, history: list[PairHistory],
+                 pairs: list[Record]) -> list[Record]:
+    """One record per book x strategy (``[[portfolios]]``), read from the pairs' histories with the
+    book's own targets formula (riskoff.strategies.books), as the run builds a book's targets.
+
+    The run's book is indexed by the union of its assets' bars, each sleeve's decision carried over
+    the dates its own market is closed; a row is decided once every sleeve has decided its bar, at
+    the latest of their decision instants (a SPY + BTC-USD book's row d at 00:00 UTC of d + 1).
+    bar(T) is the last row decided by T. An asset's order for a row fills at the asset's first fill
+    instant after that row's decision (``run.fill``), so ``held`` takes each asset's weight from the
+    last row its order has filled by T.
+    """
+    from riskoff.data.calendars import decision_times
+    from riskoff.strategies.books import target_weights, weight_arrays
+
+    if not cfg.portfolios:
+        return []
+    by_pair = {(h.strategy, h.asset): h for h in history}
+    by_record = {(r.strategy, r.asset): r for r in pairs}
+    any_pair = {h.asset: h for h in history}
+    out = []
+    for book in cfg.portfolios:
+        assets = list(book.assets)
+        w, d = weight_arrays(book)
+        calendar = "utc" if any(any_pair[a].clock == "utc" for a in assets) else "us"
+        # each asset's bars with the calendar's next bar after its history: a row that needs that
+        # bar is not decided yet (its instant is past T), however far the history was computed
+        bars = {}
+        for a in assets:
+            h = any_pair[a]
+            arr = _arrays(h, cfg, data)
+            bars[a] = (h.run.exposure.index.append(arr.next_bar),
+                       np.concatenate([arr.decide_at, decision_times(arr.next_bar, h.clock)]))
+        union = bars[assets[0]][0]
+        for a in assets[1:]:
+            union = union.union(bars[a][0])
+        for strategy in book.strategies:
+            e = np.ones((len(union), len(assets)))
+            decided_at = np.zeros(len(union), dtype="int64")
+            fills = []
+            for j, a in enumerate(assets):
+                index, decide_at = bars[a]
+                pos = np.searchsorted(index, union, side="right") - 1
+                decided_at = np.maximum(decided_at, np.where(pos >= 0, decide_at[np.maximum(pos, 0)], 0))
+                h = by_pair.get((strategy, a))
+                if h is not None:  # else the strategy does not cover the asset: exposure 1
+                    arr = _arrays(h, cfg, data)
+                    val = np.append(arr.decided, 0.0)  # the next bar's value is never read (undecided)
+                    e[:, j] = np.where(pos >= 0, val[np.minimum(np.maximum(pos, 0), len(val) - 1)], 0.0)
+                fills.append(_arrays(any_pair[a] if h is None else h, cfg, data).fill_at)
+            r = int(np.searchsorted(decided_at, t.value, side="right")) - 1
+            if r < 0:
+                continue
+            targets = target_weights(e[: r + 1], w, d)
+            held_w, held_e, pending_at = np.zeros(len(assets)), np.zeros(len(assets)), []
+            for j in range(len(assets)):
+                # each row's fill instant for this asset: its first fill opportunity after the row's decision
+                f = fills[j]
+                k = np.searchsorted(f, decided_at[: r + 1], side="right")
+                fill_at = np.where(k < len(f), f[np.minimum(k, len(f) - 1)], np.iinfo("int64").max)
+                filled = np.flatnonzero(fill_at <= t.value)
+                if len(filled):
+                    held_w[j], held_e[j] = targets[filled[-1], j], e[filled[-1], j]
+                if held_w[j] != targets[r, j] and fill_at[r] != np.iinfo("int64").max:
+                    pending_at.append(int(fill_at[r]))
+            # the book's invested share, summed as riskoff.strategies.books.book_exposure sums it
+            total = sum(wa for _, wa in book.weights)
+            decided = held = 0.0
+            for j, (_, wa) in enumerate(book.weights):
+                decided += wa * e[r, j]
+                held += wa * held_e[j]
+            decided, held = decided / total, held / total
+            changed = np.flatnonzero(np.any(np.abs(np.diff(targets, axis=0)) > 1e-12, axis=1)) + 1
+            sleeves = [by_record[(strategy, a)] for a in assets if (strategy, a) in by_record]
+            flips = [r_.last_flip for r_ in sleeves if r_.last_flip]
+            releases = [r_.next_release for r_ in sleeves if r_.next_release]
+            out.append(Record(
+                "book", strategy, book.name, calendar, False, union[r].strftime("%Y-%m-%d"), decided, held,
+                bool(pending_at), iso(int(decided_at[r])),
+                iso(int(decided_at[changed[-1]])) if len(changed) else None,
+                iso(min(pending_at)) if pending_at else None, [],
+                max(flips, key=lambda f: f["at"]) if flips else None,
+                list(dict.fromkeys(s_ for r_ in sleeves for s_ in r_.inputs)),
+                list(dict.fromkeys(s_ for r_ in sleeves for s_ in r_.stale_inputs)),
+                min(releases, key=lambda n: n["at"]) if releases else None,
+                {a: {"decided": float(targets[r, j]), "held": float(held_w[j])} for j, a in enumerate(assets)}))
+    return out
+
+
 def first_decision(cfg: RunConfig, data: DataContext) -> int:
     """The UTC ns instant by which every asset of the config has its first decided bar (at run.start)."""
     from riskoff.data.calendars import clock_of, decision_times
@@ -509,6 +603,7 @@ def readout(cfg: RunConfig, data: DataContext, t: pd.Timestamp, *, history: list
     inputs = read_inputs(ids, required, t, data)
     base = baselines(cfg)
     records = [pair_record(h, t, bars[h.asset], cfg, data, inputs, base) for h in history]
+    records += book_records(cfg, data, t, history, records)
     for sid, inp in inputs.items():  # which signals and rules each input reaches (named when stale)
         for h, r in zip(history, records):
             labels = [lab for lab, v in h.inputs.items() if sid in v]
