@@ -80,5 +80,6 @@ def render_changes(changes: Sequence[str], since: str | None, code: int) -> str:
     if not changes:
         body = f"no change since {_short(since)}" if since else "no change"
     else:
-        body = (f"changes since {_short(since)}:" if since else "changes:") + "\n" + "\n".join(f"- {c}" for c in changes)
+        head = f"changes since {_short(since)}:" if since else "changes:"
+        body = head + "\n" + "\n".join(f"- {c}" for c in changes)
     return body + f"\nexit {code}: {EXIT_MEANING[code]}"

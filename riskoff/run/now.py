@@ -30,9 +30,9 @@ formula, with each asset's decided and held target weight).
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
