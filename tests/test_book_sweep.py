@@ -86,3 +86,19 @@ def test_book_null_paths_rotate_all_sleeves_together(swept, data_dir):
                           cash_rate=run.books[0].cash_rate, costs={a: run.markets[a].costs for a in m.columns},
                           rebalance_at=rule.prep.rebal)
     np.testing.assert_allclose(eq[:, 1], again.equity.to_numpy(), rtol=1e-13)
+
+
+@pytest.mark.parametrize("table, key, value, message", [
+    ("sweep", "top", 0, "bs.toml: sweep.top = 0; expected a whole number >= 1"),
+    ("sweep", "metrik", "calmar", "bs.toml: sweep: unknown key 'metrik' (did you mean 'metric'?)"),
+    ("portfolio", "rebalance", "weekly", "bs.toml: portfolio.rebalance = 'weekly'; expected 'monthly'"),
+    ("grid", "portfolio.rebalance.band", ["x"], "bs.toml: grid.portfolio.rebalance.band[0] = 'x'; expected a number"),
+    ("grid", "portfolio.rebalance.band", {"start": 0, "stop": 0.1, "step": -1},
+     "bs.toml: grid.portfolio.rebalance.band.step = -1; expected a number > 0"),
+])
+def test_book_sweep_tables_have_a_typed_schema(table, key, value, message):
+    doc = copy.deepcopy(DOC)
+    doc.setdefault(table, {})[key] = value
+    with pytest.raises(ConfigError) as info:
+        parse_book_sweep(doc, "bs.toml")
+    assert str(info.value).startswith(message), str(info.value)

@@ -41,12 +41,8 @@ import numpy as np
 import pandas as pd
 
 from riskoff.evaluation.books import Book
-from riskoff.util.config_helpers import parse_number, unknown_keys
 from riskoff.util.errors import ConfigError
 
-BOOK_SWEEP_TABLES = ("run", "sweep", "strategy", "portfolio", "grid", "costs", "windows", "series", "null",
-                     "bootstrap")
-BOOK_SWEEP_KEYS = ("metric", "stability_penalty", "top")
 METRICS = ("cagr", "max_drawdown", "calmar", "sharpe", "dd_avoided_mean", "cagr_given_up", "turnover")
 MINIMISED = ("cagr_given_up", "turnover")
 BASKET_KEY, BAND_KEY = "portfolio.risk_off_into.", "portfolio.rebalance.band"
@@ -71,29 +67,23 @@ class BookSweepConfig:
         return int(np.prod([len(v) for v in self.values])) if self.values else 1
 
 
-def _grid_values(raw: Any, where: str) -> tuple[float, ...]:
+def _grid_values(raw: Any) -> tuple[float, ...]:
+    """A validated [grid] value (riskoff.sweep.schema.BookGridValue) as its values."""
     if isinstance(raw, Mapping):
-        unknown_keys(raw, ("start", "stop", "step"), where)
-        lo, hi, step = (parse_number(raw.get(k), f"{where}.{k}") for k in ("start", "stop", "step"))
-        if step <= 0 or hi < lo:
-            raise ConfigError(f"{where} = {dict(raw)!r}; expected start <= stop and step > 0")
-        n = int(np.floor((hi - lo) / step + 1e-9)) + 1
+        lo, hi, step = (float(raw[k]) for k in ("start", "stop", "step"))
+        n = int(np.floor((hi - lo) / step + 1e-9)) + 1 if hi >= lo else 0
         return tuple(round(lo + i * step, 12) for i in range(n))
-    items = raw if isinstance(raw, list) else [raw]
-    return tuple(parse_number(v, where, low=0.0) for v in items)
+    return tuple(float(v) for v in (raw if isinstance(raw, list) else [raw]))
 
 
 def parse_book_sweep(doc: Mapping[str, Any], source: str) -> BookSweepConfig:
     """Validate a book sweep document; every problem is one ConfigError naming the file and key."""
     from riskoff.run.config import parse_config
+    from riskoff.sweep.schema import BookSweepDocument
+    from riskoff.util.schema import check
 
-    unknown_keys(doc, BOOK_SWEEP_TABLES, source)
-    for t in ("run", "strategy", "portfolio", "grid"):
-        if not isinstance(doc.get(t), Mapping):
-            raise ConfigError(f"{source}: a book sweep needs a [{t}] table")
-    sw = doc.get("sweep", {})
-    unknown_keys(sw, BOOK_SWEEP_KEYS, f"{source}: [sweep]")
-    metric = sw.get("metric", "calmar")
+    sw = check(BookSweepDocument, doc, source).sweep  # types, ranges and allowed keys of every table
+    metric = sw.metric
     if metric not in METRICS:
         raise ConfigError(f"{source}: sweep.metric = {metric!r}; expected one of {', '.join(METRICS)}")
     strategy = dict(doc["strategy"])
@@ -113,11 +103,15 @@ def parse_book_sweep(doc: Mapping[str, Any], source: str) -> BookSweepConfig:
             asset = key[len(BASKET_KEY):]
             if asset not in cfg.assets:
                 raise ConfigError(f"{where}: asset '{asset}' is not in run.assets {list(cfg.assets)}")
-            vals = _grid_values(raw, where)
+            vals = _grid_values(raw)
+            if not vals:
+                raise ConfigError(f"{where} = {dict(raw)!r}; expected start <= stop")
             if any(v > 1 for v in vals):
                 raise ConfigError(f"{where}: basket shares are fractions in [0, 1]")
         elif key == BAND_KEY:
-            vals = _grid_values(raw, where)
+            vals = _grid_values(raw)
+            if not vals:
+                raise ConfigError(f"{where} = {dict(raw)!r}; expected start <= stop")
             if any(not 0 <= v < 1 for v in vals):
                 raise ConfigError(f"{where}: band in weight points [0, 1) (0 = no band)")
         else:
@@ -125,10 +119,7 @@ def parse_book_sweep(doc: Mapping[str, Any], source: str) -> BookSweepConfig:
                               f"'{BAND_KEY}'")
         keys.append(key)
         values.append(vals)
-    return BookSweepConfig(cfg, tuple(keys), tuple(values), metric,
-                           parse_number(sw.get("stability_penalty", 1.0), f"{source}: sweep.stability_penalty",
-                                        low=0.0),
-                           int(parse_number(sw.get("top", 20), f"{source}: sweep.top", low=1, integer=True)))
+    return BookSweepConfig(cfg, tuple(keys), tuple(values), metric, sw.stability_penalty, sw.top)
 
 
 def _basket(book: Any, keys: tuple[str, ...], combo: tuple[float, ...]) -> tuple[dict[str, float], float | None]:

@@ -15,10 +15,10 @@ from riskoff.data.schema import SeriesTable
 from riskoff.evaluation.schema import WindowTable
 from riskoff.run.schema import CostsTable, RunTable
 from riskoff.significance.schema import BootstrapTable, NullTable
-from riskoff.strategies.schema import StrategyTable
+from riskoff.strategies.schema import PortfolioTable, StrategyTable
 from riskoff.util.schema import DateLike, Name, Names, Number, Table, WholeNumber
 
-__all__ = ["SweepTable", "GridRange", "WalkForwardTable", "SweepDocument"]
+__all__ = ["SweepTable", "GridRange", "WalkForwardTable", "SweepDocument", "BookSweepTable", "BookSweepDocument"]
 
 Whole = Annotated[int, Field(ge=1)]
 
@@ -72,6 +72,34 @@ class SweepDocument(Table):
     strategy: StrategyTable | None = None          # required: the sweep config says so with an example
     grid: dict[str, GridValue] | None = None
     walk_forward: bool | WalkForwardTable | None = None
+    costs: dict[str, CostsTable] = {}
+    windows: dict[str, WindowTable] = {}
+    series: dict[str, SeriesTable] = {}
+    null: NullTable = Field(default_factory=NullTable)
+    bootstrap: BootstrapTable = Field(default_factory=BootstrapTable)
+
+
+class BookSweepTable(Table):
+    """``[sweep]`` of a book sweep (a sweep config with a ``[portfolio]`` table)."""
+
+    metric: Name = "calmar"
+    stability_penalty: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0
+    top: Whole = 20
+
+
+#: a book sweep's [grid] value: a range table, a non-empty list of numbers or one number
+BookGridValue = GridRange | Annotated[list[Annotated[float, Field(ge=0, allow_inf_nan=False)]],
+                                      Field(min_length=1)] | Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class BookSweepDocument(Table):
+    """A book sweep file (riskoff.sweep.books): the run, the rule, the book and the swept book keys."""
+
+    run: RunTable
+    sweep: BookSweepTable = Field(default_factory=BookSweepTable)
+    strategy: StrategyTable
+    portfolio: PortfolioTable
+    grid: dict[str, BookGridValue]
     costs: dict[str, CostsTable] = {}
     windows: dict[str, WindowTable] = {}
     series: dict[str, SeriesTable] = {}
