@@ -1,6 +1,7 @@
 """What is alive, read from /proc (Linux): the journeys check that nothing they started survives."""
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 HAS_PROC = Path("/proc/self/stat").exists()
@@ -29,3 +30,11 @@ def living(field: int, value: int) -> list[int]:
 def alive(pid: int) -> bool:
     f = stat_fields(pid)
     return f is not None and f[0] != "Z"
+
+
+def interruptible() -> None:
+    """``preexec_fn`` of a child the test will Ctrl-C: SIGINT back to its default, as in a terminal.
+
+    A shell starts a background job (``make test &``, a CI runner's step) with SIGINT ignored, and a
+    child inherits that: Python then installs no KeyboardInterrupt handler and the interrupt is lost."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from proc_helpers import interruptible
 
 SMALL = Path(__file__).parent / "fixtures" / "configs" / "small.toml"
 
@@ -17,7 +18,7 @@ def start_run(out: Path, data_dir: Path) -> subprocess.Popen:
     # tearsheets make the run long enough to be caught while its temp folder exists
     return subprocess.Popen([sys.executable, "-m", "riskoff.cli", "run", str(SMALL), "--data-dir", str(data_dir),
                              "--out", str(out), "--all-tearsheets"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
 
 
 def wait_for_temp_folder(parent: Path, proc: subprocess.Popen, timeout: float = 240.0) -> Path:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from proc_helpers import HAS_PROC, alive, living
+from proc_helpers import HAS_PROC, alive, interruptible, living
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests" / "fixtures" / "configs" / "small.toml"
@@ -29,7 +29,8 @@ def start_run(tmp_path: Path, data_dir: Path) -> subprocess.Popen:
     env = dict(os.environ, RISKOFF_DATA_DIR=str(data_dir), MPLBACKEND="Agg")
     return subprocess.Popen([sys.executable, "-m", "riskoff", "run", str(SMALL), "--all-tearsheets",
                              "--out", str(tmp_path / "run")], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=interruptible)
 
 
 def wait_for_workers(proc: subprocess.Popen, n: int, timeout: float = 60) -> list[int]:

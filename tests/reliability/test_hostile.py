@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from proc_helpers import interruptible
 from reliability_helpers import VALID_CONFIG, run_cli, valid_config
 from test_plugins import plugin_config
 
@@ -199,7 +200,16 @@ def test_keep_going_skips_a_plugin_that_exits(tmp_path, run_base):
     assert "called sys.exit(0)" in summary["skipped"][0]["error"]
 
 
-def test_a_real_sigint_inside_a_plugin_still_interrupts(tmp_path, run_base):
+@pytest.fixture
+def sigint_as_in_a_terminal():
+    """Python's own Ctrl-C handler for the test, even when the suite was started as a background job
+    (the shell then starts it with SIGINT ignored, and the interrupt would be lost)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_a_real_sigint_inside_a_plugin_still_interrupts(tmp_path, run_base, sigint_as_in_a_terminal):
     """The signal arrives (from the kernel) while plug-in code runs: that is the user's Ctrl-C."""
     code = "def compute(data):\n    os.kill(os.getpid(), signal.SIGINT)\n    time.sleep(5)\n"
     rc, err, out = run_base(_data(), config=hostile_config(tmp_path, code, None))
@@ -218,7 +228,8 @@ def test_ctrl_c_during_a_plugin_with_workers_is_one_line_and_exit_130(data_dir, 
     out = tmp_path / "results" / "run"
     proc = subprocess.Popen([sys.executable, "-m", "riskoff.cli", "run", str(cfg), "--data-dir", str(data_dir),
                              "--out", str(out), "--no-report"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            text=True, start_new_session=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            preexec_fn=interruptible)
     t0 = time.monotonic()
     while not started.exists():
         if proc.poll() is not None or time.monotonic() - t0 > 120:
