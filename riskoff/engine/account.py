@@ -569,22 +569,31 @@ def _run_kernel(inp: _Inputs, shared_cash: bool) -> tuple[np.ndarray, np.ndarray
     return eq.T, w.T, f.T
 
 
-def _orders_frame(inp: _Inputs, t: np.ndarray, j: np.ndarray, size: np.ndarray, price: np.ndarray,
-                  fee: np.ndarray) -> pd.DataFrame:
+def orders_table(index: pd.Index, columns: pd.Index, t: np.ndarray, j: np.ndarray, size: np.ndarray,
+                 price: np.ndarray, fee: np.ndarray, target: np.ndarray, **extra: np.ndarray) -> pd.DataFrame:
+    """The orders table every account writes, one row per fill already in execution order: bar ``t``,
+    column ``j``, signed ``size`` (units; > 0 buys), fill ``price`` with slippage, ``fee`` paid and the
+    ``target`` the order aimed at; ``extra`` columns follow (a book's cause and shortfall)."""
     buy = size > 0
-    order = np.lexsort((j, buy, t))  # execution order: per bar, sells before buys
-    t, j, size, price, fee, buy = t[order], j[order], size[order], price[order], fee[order], buy[order]
-    notional = np.abs(size) * price
     return pd.DataFrame({
-        "date": inp.index[t],
-        "column": inp.columns[j],
+        "date": index[t],
+        "column": columns[j],
         "side": np.where(buy, "buy", "sell"),
         "size": np.abs(size),
         "price": price,
-        "notional": notional,
+        "notional": np.abs(size) * price,
         "fee": fee,
-        "target": inp.target[t - 1, j],  # fills are on bar >= 1; the target is the latest decision
+        "target": target,
+        **extra,
     })
+
+
+def _orders_frame(inp: _Inputs, t: np.ndarray, j: np.ndarray, size: np.ndarray, price: np.ndarray,
+                  fee: np.ndarray) -> pd.DataFrame:
+    order = np.lexsort((j, size > 0, t))  # execution order: per bar, sells before buys
+    t, j, size, price, fee = t[order], j[order], size[order], price[order], fee[order]
+    # fills are on bar >= 1; the target is the latest decision
+    return orders_table(inp.index, inp.columns, t, j, size, price, fee, inp.target[t - 1, j])
 
 
 def _result(inp: _Inputs, equity: np.ndarray, equity_cols: pd.Index, weight: np.ndarray,

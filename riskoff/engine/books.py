@@ -37,6 +37,7 @@ from riskoff.engine.account import (
     CAUSES,
     Costs,
     EngineInputError,
+    orders_table,
     prepare_inputs,
     simulate_shared_cash_nb,
 )
@@ -148,21 +149,8 @@ def _orders(inp, fills: np.ndarray, cause: np.ndarray, seq: np.ndarray, short: n
     order = np.lexsort((seq[t, j], t))  # execution order
     t, j = t[order], j[order]
     size = fills[t, j]
-    buy = size > 0
     raw = inp.price[t, inp.src[j]]
-    px = raw * np.where(buy, 1.0 + inp.slip[j], 1.0 - inp.slip[j])
-    notional = np.abs(size) * px
-    code = cause[t, j]
-    return pd.DataFrame({
-        "date": inp.index[t],
-        "column": inp.columns[j],
-        "side": np.where(buy, "buy", "sell"),
-        "size": np.abs(size),
-        "price": px,
-        "notional": notional,
-        "fee": notional * inp.fee[j],
-        "slippage": np.abs(size) * raw * inp.slip[j],
-        "target": inp.target[t - 1, j],
-        "cause": np.asarray(CAUSES, dtype=object)[code],
-        "shortfall": short[t, j],
-    })
+    px = raw * np.where(size > 0, 1.0 + inp.slip[j], 1.0 - inp.slip[j])
+    return orders_table(inp.index, inp.columns, t, j, size, px, np.abs(size) * px * inp.fee[j], inp.target[t - 1, j],
+                        slippage=np.abs(size) * raw * inp.slip[j],
+                        cause=np.asarray(CAUSES, dtype=object)[cause[t, j]], shortfall=short[t, j])
