@@ -132,18 +132,21 @@ def instants(s: Study, n_random: int = 200, seed: int = 26) -> list[pd.Timestamp
     return sorted({t for t in out if lo <= t <= hi})
 
 
-_REF: dict[int, tuple] = {}
+_REF: dict[int, tuple] = {}  # id(pair) -> (pair, arrays)
 
 
 def _ref_arrays(p, fill: str) -> tuple:
     """Per pair, once: decided targets, decision and fill instants, the engine's fills, events.csv rows."""
-    if id(p) not in _REF:
+    # keyed by id() but holding the pair itself: once a config's study is freed, a new pair may get
+    # the same id, and must not find the old pair's arrays
+    hit = _REF.get(id(p))
+    if hit is None or hit[0] is not p:
         idx = p.target.index
         ev = p.run.events()
-        _REF[id(p)] = (p.target.fillna(0.0).to_numpy(), decision_instants(idx, p.calendar),
-                       fill_instants(idx, p.calendar, fill), p.orders["date"].to_numpy(),
-                       p.orders["target"].to_numpy(), ev["date"].to_numpy())
-    return _REF[id(p)]
+        hit = _REF[id(p)] = (p, (p.target.fillna(0.0).to_numpy(), decision_instants(idx, p.calendar),
+                                 fill_instants(idx, p.calendar, fill), p.orders["date"].to_numpy(),
+                                 p.orders["target"].to_numpy(), ev["date"].to_numpy()))
+    return hit[1]
 
 
 def reference(s: Study, t: pd.Timestamp) -> dict[str, tuple[float, float, str | None]]:
