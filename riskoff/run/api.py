@@ -30,7 +30,7 @@ from riskoff.engine.account import DEFAULT_COSTS, Costs
 from riskoff.evaluation.windows import load_windows
 from riskoff.run.config import RunConfig
 from riskoff.run.runner import RunResult, simulate_config, write_run
-from riskoff.strategies.books import CASH, PortfolioConfig, parse_portfolios
+from riskoff.strategies.books import CASH, PortfolioConfig, parse_portfolios, portfolio_tables
 from riskoff.strategies.config import StrategyConfig
 from riskoff.util.errors import ConfigError
 
@@ -56,7 +56,8 @@ def Portfolio(name: str, weights: Mapping[str, float], *, rebalance: str | Mappi
              "strategies": names}
     basket = list(risk_off_into) if isinstance(risk_off_into, Mapping) else []
     assets = [a for a in [*weights, *basket] if a != CASH]
-    (book,) = parse_portfolios([table], "riskoff.Portfolio()", assets=assets, strategies=names)
+    (book,) = parse_portfolios(portfolio_tables([table], "riskoff.Portfolio()"), "riskoff.Portfolio()",
+                               assets=assets, strategies=names)
     return book
 
 
@@ -101,7 +102,8 @@ def backtest(strategies: StrategyConfig | Sequence[StrategyConfig], assets: Sequ
         from riskoff.data.catalog import load_catalog
         from riskoff.run.config import check_assets
         check_assets(assets, load_catalog(), "riskoff.backtest(): assets")
-        books = list(parse_portfolios([b.as_table() for b in books], "riskoff.backtest()", assets=assets,
+        books = list(parse_portfolios(portfolio_tables([b.as_table() for b in books], "riskoff.backtest()"),
+                                      "riskoff.backtest()", assets=assets,
                                       strategies=[s.name for s in allof], catalog=load_catalog()))
     cfg = RunConfig(name="api", source="riskoff.backtest()", start=start, end=end, assets=tuple(assets),
                     strategies=allof, windows=load_windows(extra={"windows": dict(windows)} if windows else None),

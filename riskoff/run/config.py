@@ -213,7 +213,7 @@ def parse_config(doc: Mapping[str, Any], source: str, *, baseline_required: bool
         for a in s.assets:
             if a not in assets:
                 raise ConfigError(f"{source}: strategy {s.name}: asset '{a}' is not in run.assets {list(assets)}")
-    portfolios = parse_portfolios(doc.get("portfolios"), source, assets=assets, strategies=names, catalog=catalog)
+    portfolios = parse_portfolios(typed.portfolios, source, assets=assets, strategies=names, catalog=catalog)
     windows = load_windows(extra={"windows": doc["windows"]} if "windows" in doc else None, origin=source)
     significance = parse_significance(typed.null, typed.bootstrap)
     bars = span_bars(start, end, assets, catalog)

@@ -23,13 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskoff.util.config_helpers import parse_names, parse_number, unknown_keys
 from riskoff.util.errors import ConfigError, did_you_mean
 from riskoff.util.files import path_name
 
-PORTFOLIO_KEYS = ("name", "weights", "rebalance", "risk_off_into", "strategies")
 CASH = "CASH"
-CALENDAR_REBALANCES = ("monthly", "quarterly", "never")
 STATIC = "static"  # the strategy label of a book's baseline (same weights and rebalancing, no rule)
 _SUM_TOL = 1e-9
 
@@ -80,15 +77,6 @@ class PortfolioConfig:
                 "risk_off_into": dict(self.risk_off_into) or "cash", "strategies": list(self.strategies)}
 
 
-def _shares(value: Any, where: str, example: str) -> dict[str, float]:
-    if not isinstance(value, Mapping) or not value:
-        raise ConfigError(f"{where} = {value!r}; expected a table of asset = share, e.g. {example}")
-    out = {}
-    for k, v in value.items():
-        out[str(k)] = parse_number(v, f"{where}.{k}", low=0.0)
-    return out
-
-
 def _check_asset(a: str, where: str, assets: Sequence[str], catalog: Mapping[str, Any] | None) -> None:
     if a in assets:
         spec = catalog.get(a) if catalog is not None else None
@@ -101,35 +89,32 @@ def _check_asset(a: str, where: str, assets: Sequence[str], catalog: Mapping[str
     raise ConfigError(f"{where}: asset '{a}' is not covered by the run; add it to run.assets {list(assets)}")
 
 
-def parse_portfolios(tables: Any, source: str, *, assets: Sequence[str], strategies: Sequence[str],
+def portfolio_tables(tables: Sequence[Mapping[str, Any]], source: str) -> list[Any]:
+    """``[[portfolios]]`` tables given in code (``ro.Portfolio``, ``ro.backtest``) through the same typed
+    schema a config's go through (riskoff.strategies.schema.PortfolioTable)."""
+    from riskoff.strategies.schema import PortfolioTable
+    from riskoff.util.schema import check
+
+    return check(list[PortfolioTable], list(tables), source, "portfolios")
+
+
+def parse_portfolios(tables: Sequence[Any], source: str, *, assets: Sequence[str], strategies: Sequence[str],
                      catalog: Mapping[str, Any] | None = None, baseline: str = "buy_and_hold"
                      ) -> tuple[PortfolioConfig, ...]:
     """The ``[[portfolios]]`` tables of a run config, validated (see the module docstring).
 
+    ``tables``: the tables as the typed schema read them (:class:`riskoff.strategies.schema.PortfolioTable`:
+    types, ranges and keys); here the checks across keys and tables: sums, assets, strategy names.
     ``assets``: the run's assets (a book trades only assets the run loads); ``strategies``: the
     run's strategy names; ``catalog``: tells an unknown asset from one the run does not load, and
     finds intraday bar series (books are daily only). Every problem is one ConfigError line naming
     the file, the table (``portfolios[i]``) and the key.
     """
-    if tables is None:
-        return ()
-    if isinstance(tables, Mapping):
-        tables = [tables]
-    if not isinstance(tables, list):
-        raise ConfigError(f"{source}: portfolios = {tables!r}; expected [[portfolios]] tables")
     out: list[PortfolioConfig] = []
     for i, table in enumerate(tables):
-        where = f"{source}: portfolios[{i}]"
-        if not isinstance(table, Mapping):
-            raise ConfigError(f"{where} = {table!r}; expected a table with name and weights")
-        unknown_keys(table, PORTFOLIO_KEYS, where)
-        if "name" not in table:
-            raise ConfigError(f"{where}: missing 'name', e.g. name = \"cross_asset\"")
-        name = path_name(table["name"], f"{where}.name")
+        name = path_name(table.name, f"{source}: portfolios[{i}].name")
         where = f"{source}: portfolios[{i}] ({name})"
-        if "weights" not in table:
-            raise ConfigError(f"{where}: missing 'weights', e.g. weights = {{ SPY = 0.6, TLT = 0.4 }}")
-        w = _shares(table["weights"], f"{where}.weights", "{ SPY = 0.6, TLT = 0.4 }")
+        w = dict(table.weights)
         cash = w.pop(CASH, None)
         total = sum(w.values()) + (cash or 0.0)
         if not w:
@@ -141,32 +126,22 @@ def parse_portfolios(tables: Any, source: str, *, assets: Sequence[str], strateg
             raise ConfigError(f"{where}.weights sum to {total:.12g}, expected 1 (within 1e-9){hint}")
         for a in w:
             _check_asset(a, f"{where}.weights", assets, catalog)
-        reb = table.get("rebalance", "monthly")
-        band = None
-        if isinstance(reb, Mapping):
-            unknown_keys(reb, ("band",), f"{where}.rebalance")
-            if "band" not in reb:
-                raise ConfigError(f"{where}.rebalance = {dict(reb)!r}; expected {{ band = 0.05 }}")
-            band = parse_number(reb["band"], f"{where}.rebalance.band", low=0.0)
-            if not 0.0 < band < 1.0:
-                raise ConfigError(f"{where}.rebalance.band = {band:g}; expected weight points in (0, 1), e.g. 0.05")
-            reb = "band"
-        elif reb not in CALENDAR_REBALANCES:
-            raise ConfigError(f"{where}.rebalance = {reb!r}; expected 'monthly', 'quarterly', 'never' or "
-                              "{ band = 0.05 }")
-        into = table.get("risk_off_into", "cash")
+        reb, band = (table.rebalance, None) if isinstance(table.rebalance, str) else ("band", table.rebalance.band)
+        into = table.risk_off_into
         basket: dict[str, float] = {}
-        if isinstance(into, str) and into.lower() == "cash":
-            pass
+        if isinstance(into, str):
+            if into.lower() != "cash":
+                raise ConfigError(f"{where}.risk_off_into = {into!r}; expected \"cash\" or a table of asset = "
+                                  "share, e.g. { TLT = 0.5, GLD = 0.5 }")
         else:
-            basket = _shares(into, f"{where}.risk_off_into", '"cash" or { TLT = 0.5, GLD = 0.5 }')
-            if abs(sum(basket.values()) - 1.0) > _SUM_TOL:
+            basket = dict(into)
+            if not basket or abs(sum(basket.values()) - 1.0) > _SUM_TOL:
                 raise ConfigError(f"{where}.risk_off_into shares sum to {sum(basket.values()):.12g}, expected 1 "
                                   "(within 1e-9)")
             for a in basket:
                 if a != CASH:
                     _check_asset(a, f"{where}.risk_off_into", assets, catalog)
-        names = parse_names(table.get("strategies", []), f"{where}.strategies", '["vix_or_breadth"]')
+        names = list(table.strategies)
         for s in names:
             if s not in strategies:
                 raise ConfigError(f"{where}.strategies: unknown strategy '{s}'{did_you_mean(s, strategies)}; "
