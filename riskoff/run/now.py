@@ -513,34 +513,37 @@ def book_records(cfg: RunConfig, data: DataContext, t: pd.Timestamp, history: li
         union = bars[assets[0]][0]
         for a in assets[1:]:
             union = union.union(bars[a][0])
+        # per asset: the position of each book row on its own bars; a row is decided at the latest of
+        # its assets' decision instants, and an asset's order for a row fills at the asset's first
+        # fill instant after that (the same for every strategy of the book)
+        never = np.iinfo("int64").max
+        positions = [np.searchsorted(bars[a][0], union, side="right") - 1 for a in assets]
+        decided_at = np.zeros(len(union), dtype="int64")
+        for (_, decide_at), pos in zip((bars[a] for a in assets), positions, strict=True):
+            decided_at = np.maximum(decided_at, np.where(pos >= 0, decide_at[np.maximum(pos, 0)], 0))
+        r = int(np.searchsorted(decided_at, t.value, side="right")) - 1
+        if r < 0:
+            continue
+        fill_rows = []
+        for a in assets:
+            f = _arrays(any_pair[a], cfg, data).fill_at
+            k = np.searchsorted(f, decided_at[: r + 1], side="right")
+            fill_rows.append(np.where(k < len(f), f[np.minimum(k, len(f) - 1)], never))
         for strategy in book.strategies:
-            e = np.ones((len(union), len(assets)))
-            decided_at = np.zeros(len(union), dtype="int64")
-            fills = []
+            e = np.ones((r + 1, len(assets)))
             for j, a in enumerate(assets):
-                index, decide_at = bars[a]
-                pos = np.searchsorted(index, union, side="right") - 1
-                decided_at = np.maximum(decided_at, np.where(pos >= 0, decide_at[np.maximum(pos, 0)], 0))
                 h = by_pair.get((strategy, a))
                 if h is not None:  # else the strategy does not cover the asset: exposure 1
-                    arr = _arrays(h, cfg, data)
-                    val = np.append(arr.decided, 0.0)  # the next bar's value is never read (undecided)
+                    val = np.append(_arrays(h, cfg, data).decided, 0.0)  # the next bar's is never read
+                    pos = positions[j][: r + 1]
                     e[:, j] = np.where(pos >= 0, val[np.minimum(np.maximum(pos, 0), len(val) - 1)], 0.0)
-                fills.append(_arrays(any_pair[a] if h is None else h, cfg, data).fill_at)
-            r = int(np.searchsorted(decided_at, t.value, side="right")) - 1
-            if r < 0:
-                continue
-            targets = target_weights(e[: r + 1], w, d)
+            targets = target_weights(e, w, d)
             held_w, held_e, pending_at = np.zeros(len(assets)), np.zeros(len(assets)), []
-            for j in range(len(assets)):
-                # each row's fill instant for this asset: its first fill opportunity after the row's decision
-                f = fills[j]
-                k = np.searchsorted(f, decided_at[: r + 1], side="right")
-                fill_at = np.where(k < len(f), f[np.minimum(k, len(f) - 1)], np.iinfo("int64").max)
+            for j, fill_at in enumerate(fill_rows):
                 filled = np.flatnonzero(fill_at <= t.value)
                 if len(filled):
                     held_w[j], held_e[j] = targets[filled[-1], j], e[filled[-1], j]
-                if held_w[j] != targets[r, j] and fill_at[r] != np.iinfo("int64").max:
+                if held_w[j] != targets[r, j] and fill_at[r] != never:
                     pending_at.append(int(fill_at[r]))
             # the book's invested share, summed as riskoff.strategies.books.book_exposure sums it
             total = sum(wa for _, wa in book.weights)

@@ -16,6 +16,8 @@ This module imports pydantic; only config parsers import it, so the CLI's start-
 from __future__ import annotations
 
 import datetime as dt
+import types
+import typing
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -42,7 +44,8 @@ Name = Annotated[str, Field(min_length=1)]
 Names = Annotated[list[Name], BeforeValidator(_one_is_a_list),
                   Field(description='a list of names like ["SPY", "BTC-USD"] (one name may be written alone)')]
 #: a TOML date or datetime, or text the parser reads as one (``"auto"``, ``"2025-10-10T21:20Z"``)
-DateLike = Annotated[dt.datetime | dt.date | str, Field(description="a date YYYY-MM-DD (or a UTC time YYYY-MM-DDTHH:MMZ)")]
+DateLike = Annotated[dt.datetime | dt.date | str,
+                     Field(description="a date YYYY-MM-DD (or a UTC time YYYY-MM-DDTHH:MMZ)")]
 #: a finite number (an integer is a valid number; ``true`` is not)
 Number = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -168,9 +171,6 @@ def _range_text(model: Any, path: list, error: dict) -> str:
 
 def _numeric_declaration(field: Any) -> tuple[str, list]:
     """("a whole number" or "a number", the constraints) of a field, looking inside ``X | None``."""
-    import types
-    import typing
-
     if field is None:
         return "a number", []
     metadata = list(field.metadata)
@@ -206,9 +206,6 @@ def _field(model: Any, path: list) -> Any:
 
 def _description(field: Any) -> str:
     """What a field expects in words, from its ``Field(description=...)`` or an Annotated type's."""
-    import types
-    import typing
-
     if field is None:
         return ""
     if field.description:
@@ -249,8 +246,6 @@ def _declared(model: Any, path: list) -> tuple[str, ...]:
 def _table_type(tp: Any, part: Any, raw: bool = False) -> Any:
     """The type one step below ``tp`` (a model field, a dict value, a list item), models preferred;
     ``raw`` keeps it as declared (Annotated, union)."""
-    import typing
-
     unwrap = (lambda t: t) if raw else _unwrap
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         fields = {f.alias or n: f for n, f in tp.model_fields.items()}
@@ -266,9 +261,6 @@ def _table_type(tp: Any, part: Any, raw: bool = False) -> Any:
 
 def _unwrap(tp: Any) -> Any:
     """A model inside an Annotated or a union, else the type as declared."""
-    import types
-    import typing
-
     if typing.get_origin(tp) is Annotated:
         return _unwrap(typing.get_args(tp)[0])
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
